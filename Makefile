@@ -1,0 +1,34 @@
+# altermag — two commands on a fresh machine:
+#   make run    install (first time) and run the main job on the embedded default data
+#   make test   install (first time) and run the whole test suite, slow real runs included
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.altermag-installed
+export PYTHONHASHSEED := 0
+
+.PHONY: install run test test-fast lint bench clean
+
+$(STAMP): pyproject.toml scripts/bootstrap.sh scripts/apt-packages.txt scripts/extras.txt
+	VENV=$(VENV) bash scripts/bootstrap.sh
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/altermag run
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -x -m "not slow and not dft and not prefect and not browser"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check altermag flows api tests benchmarks
+	$(VENV)/bin/ruff format --check altermag flows api tests benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_symmetry.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

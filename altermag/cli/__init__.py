@@ -1,0 +1,19 @@
+"""The ``altermag`` command line (Typer + Rich).
+
+Each command group lives in its own module; this file only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="altermag",
+    help="Discover altermagnets: exact spin-group screening, GNN ranking, DFT verification.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Command modules register themselves on `app` when imported.
+from altermag.cli import analyze as _analyze  # noqa: E402,F401
