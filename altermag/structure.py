@@ -118,7 +118,9 @@ class MagneticStructure:
         for site in structure:
             if not site.is_ordered:
                 raise ValueError(f"site {site.species_string} is disordered")
-            species.append(site.specie.symbol if hasattr(site.specie, "symbol") else str(site.specie))
+            species.append(
+                site.specie.symbol if hasattr(site.specie, "symbol") else str(site.specie)
+            )
         magmoms = None
         if "magmom" in structure.site_properties:
             raw = structure.site_properties["magmom"]

@@ -1,0 +1,326 @@
+"""Reading structures with magnetic moments from the files researchers have.
+
+Supported: magnetic CIF (mCIF, moments as vectors, magnetic symmetry expanded by pymatgen),
+plain CIF (moments from ``magmom=``), VASP POSCAR/CONTCAR (MAGMOM from an ``INCAR`` in the same
+folder or from ``magmom=``), pymatgen ``Structure`` JSON (``magmom`` site property) or
+altermag's own structure JSON, and whatever ASE reads (extxyz with initial magnetic moments).
+
+Every problem becomes a :class:`StructureReadError` that names the file and the problem in
+one sentence; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from altermag.structure import MagneticStructure
+
+__all__ = ["MIN_DISTANCE", "StructureReadError", "parse_magmom", "read_structure"]
+
+#: Two atoms closer than this (Å) are reported as overlapping.
+MIN_DISTANCE = 0.5
+
+_POSCAR_NAMES = re.compile(r"^(POSCAR|CONTCAR)([._-].*)?$|\.(vasp|poscar)$", re.IGNORECASE)
+
+
+class StructureReadError(ValueError):
+    """A structure file could not be turned into a :class:`MagneticStructure`."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+def parse_magmom(text: str | Sequence[float]) -> list[float]:
+    """Parse a VASP-style MAGMOM (``2*5 -5 5 4*0``) into a flat list of floats.
+
+    Raises
+    ------
+    ValueError
+        On a token that is not a number or ``count*value``, or on NaN / infinite values.
+    """
+    if not isinstance(text, str):
+        values = [float(x) for x in text]
+    else:
+        values = []
+        for token in text.replace(",", " ").split():
+            if "*" in token:
+                count_s, _, value_s = token.partition("*")
+                try:
+                    count = int(count_s)
+                    value = float(value_s)
+                except ValueError:
+                    raise ValueError(f"bad MAGMOM token {token!r}") from None
+                if count < 0:
+                    raise ValueError(f"bad MAGMOM token {token!r}")
+                values.extend([value] * count)
+            else:
+                try:
+                    values.append(float(token))
+                except ValueError:
+                    raise ValueError(f"bad MAGMOM token {token!r}") from None
+    bad = [v for v in values if not math.isfinite(v)]
+    if bad:
+        raise ValueError(f"MAGMOM contains a non-finite value ({bad[0]})")
+    return values
+
+
+def _moments_for_sites(values: list[float], n_sites: int) -> np.ndarray:
+    """N scalars (collinear) or 3N values (vectors) as an (N, 3) array."""
+    if len(values) == n_sites:
+        return np.column_stack([np.zeros(n_sites), np.zeros(n_sites), values])
+    if len(values) == 3 * n_sites:
+        return np.asarray(values, dtype=float).reshape(n_sites, 3)
+    raise ValueError(
+        f"MAGMOM has {len(values)} values for {n_sites} sites (expected {n_sites} collinear "
+        f"or {3 * n_sites} non-collinear values)"
+    )
+
+
+def _detect_format(path: Path, text: str) -> str:
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix == ".mcif":
+        return "mcif"
+    if suffix == ".cif":
+        return "mcif" if "_atom_site_moment" in text else "cif"
+    if _POSCAR_NAMES.search(name):
+        return "poscar"
+    if suffix == ".json":
+        return "json"
+    if suffix in (".xyz", ".extxyz", ".traj", ".xsf", ".cell", ".res", ".in", ".pwi", ".gen"):
+        return "ase"
+    head = text.lstrip()[:2000]
+    if head.startswith("data_") or "_cell_length_a" in head:
+        return "mcif" if "_atom_site_moment" in text else "cif"
+    if head.startswith("{"):
+        return "json"
+    return "poscar"
+
+
+def _read_incar_magmom(folder: Path) -> list[float] | None:
+    incar = folder / "INCAR"
+    if not incar.is_file():
+        return None
+    for raw in incar.read_text(errors="replace").splitlines():
+        line = re.split(r"[#!]", raw, maxsplit=1)[0]
+        for part in line.split(";"):
+            key, sep, value = part.partition("=")
+            if sep and key.strip().upper() == "MAGMOM":
+                return parse_magmom(value)
+    return None
+
+
+def _from_cif(path: Path, magnetic: bool) -> MagneticStructure:
+    from pymatgen.io.cif import CifParser
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parser = CifParser(path, occupancy_tolerance=1.0, site_tolerance=1e-3)
+        try:
+            structures = parser.parse_structures(primitive=False)
+        except ValueError as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else "no structure found"
+            raise StructureReadError(path, f"not a readable CIF ({msg})") from None
+    if not structures:
+        raise StructureReadError(path, "the CIF holds no complete structure")
+    structure = structures[0]
+    _check_ordered(path, structure)
+    ms = MagneticStructure.from_pymatgen(structure, label=path.stem)
+    if not magnetic:
+        ms = ms.with_moments(None)
+    return ms
+
+
+def _check_ordered(path: Path, structure) -> None:
+    for i, site in enumerate(structure):
+        if not site.is_ordered:
+            occ = ", ".join(f"{sp} {amt:.3g}" for sp, amt in site.species.items())
+            raise StructureReadError(
+                path,
+                f"site {i + 1} is disordered or partially occupied ({occ}); altermag needs "
+                "an ordered structure (pick one configuration, e.g. with pymatgen's "
+                "OrderDisorderedStructureTransformation)",
+            )
+
+
+def _from_poscar(path: Path) -> tuple[MagneticStructure, list[float] | None]:
+    from pymatgen.io.vasp import Poscar
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            poscar = Poscar.from_file(path, check_for_potcar=False)
+        except Exception as exc:  # pymatgen raises many types on truncated files
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StructureReadError(path, f"not a readable POSCAR ({msg})") from None
+    ms = MagneticStructure.from_pymatgen(poscar.structure, label=path.parent.name or path.stem)
+    return ms.with_moments(None), _read_incar_magmom(path.parent)
+
+
+def _from_json(path: Path, text: str) -> MagneticStructure:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StructureReadError(path, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise StructureReadError(path, "JSON is not an object describing a structure")
+    if "species" in data and "frac_coords" in data:
+        try:
+            return MagneticStructure.from_dict(data)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise StructureReadError(path, f"bad altermag structure JSON ({exc})") from None
+    from pymatgen.core import Structure
+
+    try:
+        structure = Structure.from_dict(data)
+    except Exception as exc:
+        raise StructureReadError(
+            path, f"JSON is not a pymatgen Structure ({type(exc).__name__}: {exc})"
+        ) from None
+    _check_ordered(path, structure)
+    return MagneticStructure.from_pymatgen(structure, label=path.stem)
+
+
+def _from_ase(path: Path) -> MagneticStructure:
+    from ase.io import read
+
+    try:
+        atoms = read(path)
+    except Exception as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StructureReadError(path, f"ASE could not read it ({msg})") from None
+    if isinstance(atoms, list):
+        atoms = atoms[-1]
+    if not all(atoms.pbc):
+        raise StructureReadError(path, "the structure is not periodic in all three directions")
+    magmoms = atoms.get_initial_magnetic_moments() if atoms.has("initial_magmoms") else None
+    return MagneticStructure(
+        np.asarray(atoms.cell[:]),
+        tuple(atoms.get_chemical_symbols()),
+        atoms.get_scaled_positions(wrap=True),
+        magmoms,
+        path.stem,
+    )
+
+
+def _check_geometry(path: Path, ms: MagneticStructure) -> None:
+    if len(ms) == 0:
+        raise StructureReadError(path, "the structure has no atoms")
+    if not np.all(np.isfinite(ms.lattice)) or not np.all(np.isfinite(ms.frac_coords)):
+        raise StructureReadError(path, "lattice or positions contain NaN or infinite values")
+    if ms.volume < 1e-3:
+        raise StructureReadError(path, "the lattice vectors are degenerate (zero cell volume)")
+    if ms.magmoms is not None and not np.all(np.isfinite(ms.magmoms)):
+        bad = int(np.argwhere(~np.isfinite(ms.magmoms))[0][0])
+        raise StructureReadError(
+            path, f"the moment of site {bad + 1} ({ms.species[bad]}) is NaN or infinite"
+        )
+    from pymatgen.core import Lattice
+    from pymatgen.optimization.neighbors import find_points_in_spheres
+
+    cart = np.ascontiguousarray(ms.cart_coords)
+    centers, points, _, dists = find_points_in_spheres(
+        cart,
+        cart,
+        r=MIN_DISTANCE,
+        pbc=np.array([1, 1, 1], dtype=np.int64),
+        lattice=np.ascontiguousarray(Lattice(ms.lattice).matrix),
+        tol=1e-8,
+    )
+    overlap = (centers != points) | (dists > 1e-8)
+    if np.any(overlap):
+        idx = int(np.argmax(overlap))
+        i, j, d = int(centers[idx]), int(points[idx]), float(dists[idx])
+        if i == j:
+            raise StructureReadError(
+                path,
+                f"site {i + 1} ({ms.species[i]}) overlaps its own periodic image ({d:.3g} Å): "
+                "the cell is too small",
+            )
+        raise StructureReadError(
+            path,
+            f"atoms {min(i, j) + 1} ({ms.species[min(i, j)]}) and {max(i, j) + 1} "
+            f"({ms.species[max(i, j)]}) overlap: {d:.3g} Å apart (< {MIN_DISTANCE} Å)",
+        )
+
+
+def read_structure(
+    path: str | Path,
+    magmom: str | Sequence[float] | None = None,
+    *,
+    fmt: str | None = None,
+) -> MagneticStructure:
+    """Read a crystal with moments from a file.
+
+    Parameters
+    ----------
+    path
+        mCIF, CIF, POSCAR/CONTCAR (with an optional ``INCAR`` beside it), JSON, or any format
+        ASE reads.
+    magmom
+        Moments overriding the file's: VASP syntax (``"2*5 -5 5 4*0"``) or a sequence, N values
+        (collinear) or 3N (vectors), in the file's site order.
+    fmt
+        Force a format: ``mcif``, ``cif``, ``poscar``, ``json`` or ``ase``.
+
+    Raises
+    ------
+    StructureReadError
+        Naming the file and the problem: missing, empty, binary, truncated/unparsable,
+        disordered, a MAGMOM count that does not match, NaN/infinite moments, overlapping atoms.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise StructureReadError(p, "no such file")
+    if p.is_dir():
+        raise StructureReadError(p, "is a folder, not a structure file")
+    raw = p.read_bytes()
+    if not raw.strip():
+        raise StructureReadError(p, "the file is empty")
+    if b"\x00" in raw[:8192]:
+        raise StructureReadError(p, "binary data, not a structure file")
+    controls = sum(ch < 32 and ch not in (9, 10, 12, 13) for ch in raw[:4096])
+    if controls > 8:
+        raise StructureReadError(p, "binary data, not a structure file")
+    text = raw.decode("utf-8", errors="replace")
+    if text.count("\ufffd") > 16:
+        raise StructureReadError(p, "binary data, not a structure file")
+    kind = fmt or _detect_format(p, text)
+    incar_moments: list[float] | None = None
+    if kind == "mcif":
+        ms = _from_cif(p, magnetic=True)
+    elif kind == "cif":
+        ms = _from_cif(p, magnetic=False)
+    elif kind == "poscar":
+        ms, incar_moments = _from_poscar(p)
+    elif kind == "json":
+        ms = _from_json(p, text)
+    elif kind == "ase":
+        ms = _from_ase(p)
+    else:
+        raise StructureReadError(p, f"unknown format {kind!r}")
+
+    values: list[float] | None = None
+    if magmom is not None:
+        try:
+            values = parse_magmom(magmom)
+        except ValueError as exc:
+            raise StructureReadError(p, f"--magmom: {exc}") from None
+    elif incar_moments is not None:
+        values = incar_moments
+    if values is not None:
+        try:
+            ms = ms.with_moments(_moments_for_sites(values, len(ms)))
+        except ValueError as exc:
+            raise StructureReadError(p, str(exc)) from None
+    _check_geometry(p, ms)
+    return ms

@@ -1,0 +1,185 @@
+"""Spin-splitting form factors: homogeneous polynomials that transform like χ.
+
+For a collinear magnet without spin–orbit coupling the splitting Δ(k) = E↑(k) − E↓(k)
+obeys Δ(Rk) = χ(R) Δ(k) for every element R of the spin Laue group, where χ(R) = +1 for a
+spin-preserving and −1 for a spin-flipping operation. The lowest even degree l for which a
+non-zero polynomial with that property exists is the *wave type* (l = 0, 2, 4, 6 → s, d, g, i).
+
+Its multiplicity comes from characters only,
+
+    m_l = (1/|G|) Σ_R χ(R) χ_l(R),
+
+where χ_l(R) is the character of R on degree-l polynomials of (kx, ky, kz), which equals the
+complete homogeneous symmetric polynomial h_l of the eigenvalues of R. The polynomials
+themselves come from projecting the monomial basis with P = (1/|G|) Σ_R χ(R) D_l(R).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+__all__ = [
+    "WAVE_LETTERS",
+    "evaluate",
+    "form_factor_basis",
+    "lowest_degree",
+    "multiplicity",
+    "polynomial_string",
+    "symmetric_power_character",
+]
+
+WAVE_LETTERS = {0: "s", 2: "d", 4: "g", 6: "i", 8: "j"}
+
+
+@cache
+def monomial_exponents(degree: int) -> np.ndarray:
+    """Exponents (a, b, c), a + b + c = degree, of kx^a ky^b kz^c in a fixed order (kx first)."""
+    out = [(a, b, degree - a - b) for a in range(degree, -1, -1) for b in range(degree - a, -1, -1)]
+    return np.array(out, dtype=int)
+
+
+@cache
+def _sample(degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample points on the unit sphere and the pseudo-inverse of their monomial matrix."""
+    exps = monomial_exponents(degree)
+    rng = np.random.default_rng(12345 + degree)
+    pts = rng.normal(size=(3 * len(exps) + 6, 3))
+    pts /= np.linalg.norm(pts, axis=1, keepdims=True)
+    v = _monomials(pts, exps)
+    return pts, np.linalg.pinv(v)
+
+
+def _monomials(points: np.ndarray, exps: np.ndarray) -> np.ndarray:
+    """Monomial values, shape (..., n_points, n_monomials)."""
+    return np.prod(points[..., :, None, :] ** exps[None, :, :], axis=-1)
+
+
+def symmetric_power_character(rotations: np.ndarray, degree: int) -> np.ndarray:
+    """χ_l(R) = h_l(λ1, λ2, λ3) for each 3×3 orthogonal matrix R (eigenvalues λ).
+
+    h_l is the complete homogeneous symmetric polynomial, obtained from the power sums
+    p_k = tr(R^k) by Newton's identity l h_l = Σ_{k=1..l} p_k h_{l−k}.
+    """
+    rots = np.asarray(rotations, dtype=float).reshape(-1, 3, 3)
+    power = np.broadcast_to(np.eye(3), rots.shape).copy()
+    p = []
+    for _ in range(degree):
+        power = power @ rots
+        p.append(np.trace(power, axis1=1, axis2=2))
+    h = [np.ones(len(rots))]
+    for n in range(1, degree + 1):
+        h.append(sum(p[k - 1] * h[n - k] for k in range(1, n + 1)) / n)
+    return h[degree]
+
+
+def multiplicity(rotations: np.ndarray, chi: np.ndarray, degree: int) -> int:
+    """Number of independent degree-``degree`` polynomials f with f(Rk) = χ(R) f(k)."""
+    m = float(np.mean(np.asarray(chi) * symmetric_power_character(rotations, degree)))
+    return round(m)
+
+
+def lowest_degree(rotations: np.ndarray, chi: np.ndarray, max_degree: int = 8) -> int | None:
+    """Lowest even degree with non-zero multiplicity (the wave type), or None."""
+    for degree in range(0, max_degree + 1, 2):
+        if multiplicity(rotations, chi, degree) > 0:
+            return degree
+    return None
+
+
+def representation(rotations: np.ndarray, degree: int) -> np.ndarray:
+    """D_l(R): coefficients of p(Rᵀk) for every monomial p, shape (|G|, n_mono, n_mono).
+
+    Column j of D_l(R) holds the monomial coefficients of k ↦ p_j(Rᵀ k).
+    """
+    exps = monomial_exponents(degree)
+    pts, pinv = _sample(degree)
+    rots = np.asarray(rotations, dtype=float).reshape(-1, 3, 3)
+    moved = np.einsum("gji,pj->gpi", rots, pts)  # Rᵀ k for every point
+    values = _monomials(moved, exps)  # (G, P, n_mono)
+    return np.einsum("mp,gpn->gmn", pinv, values)
+
+
+def form_factor_basis(rotations: np.ndarray, chi: np.ndarray, degree: int) -> np.ndarray:
+    """A basis (rows: monomial coefficients) of the degree-l polynomials transforming as χ.
+
+    The basis is in reduced row-echelon form, so a one-dimensional space gives the simplest
+    polynomial with leading coefficient 1 (``kx*ky`` for MnF2 with a along x).
+    """
+    d = representation(rotations, degree)
+    proj = np.einsum("g,gmn->mn", np.asarray(chi, dtype=float), d) / len(d)
+    u, s, _ = np.linalg.svd(proj)
+    rank = int(np.sum(s > 1e-6 * max(1.0, s[0])))
+    if rank == 0:
+        return np.zeros((0, len(monomial_exponents(degree))))
+    basis = u[:, :rank].T  # rows span the image of the projector
+    return _rref(basis)
+
+
+def _rref(m: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+    m = m.copy()
+    rows, cols = m.shape
+    r = 0
+    for c in range(cols):
+        if r == rows:
+            break
+        pivot = r + int(np.argmax(np.abs(m[r:, c])))
+        if abs(m[pivot, c]) < tol:
+            continue
+        m[[r, pivot]] = m[[pivot, r]]
+        m[r] /= m[r, c]
+        for i in range(rows):
+            if i != r:
+                m[i] -= m[i, c] * m[r]
+        r += 1
+    m[np.abs(m) < 1e-9] = 0.0
+    return m[:r]
+
+
+def _coef_string(c: float) -> str:
+    for den in (1, 2, 3, 4):
+        if abs(c * den - round(c * den)) < 1e-6:
+            num = round(c * den)
+            return str(num) if den == 1 else f"{num}/{den}"
+    for base, name in ((np.sqrt(3), "sqrt(3)"), (np.sqrt(2), "sqrt(2)")):
+        for den in (1, 2, 3, 4, 6, 9):
+            q = c * den / base
+            if abs(q - round(q)) < 1e-6 and round(q) != 0:
+                num = round(q)
+                head = name if num == 1 else ("-" + name if num == -1 else f"{num}*{name}")
+                return head if den == 1 else f"{head}/{den}"
+    return f"{c:.4g}"
+
+
+def polynomial_string(coefficients: np.ndarray, degree: int) -> str:
+    """Human- and sympy-readable polynomial in kx, ky, kz, e.g. ``kx**3*kz - 3*kx*ky**2*kz``."""
+    exps = monomial_exponents(degree)
+    coefficients = np.asarray(coefficients, dtype=float)
+    scale = np.max(np.abs(coefficients)) if coefficients.size else 0.0
+    terms: list[str] = []
+    for c, (a, b, cz) in zip(coefficients, exps, strict=True):
+        if abs(c) <= 1e-6 * scale:
+            continue
+        factors = [
+            f"{name}**{p}" if p > 1 else name
+            for name, p in (("kx", a), ("ky", b), ("kz", cz))
+            if p > 0
+        ]
+        mono = "*".join(factors) or "1"
+        cs = _coef_string(abs(c))
+        sign = "-" if c < 0 else "+"
+        body = mono if cs == "1" else f"{cs}*{mono}"
+        terms.append(f"{sign} {body}")
+    if not terms:
+        return "0"
+    text = " ".join(terms)
+    return text[2:] if text.startswith("+ ") else "-" + text[2:]
+
+
+def evaluate(coefficients: np.ndarray, degree: int, k: np.ndarray) -> np.ndarray:
+    """Evaluate a polynomial (monomial coefficients) at Cartesian points k, shape (..., 3)."""
+    exps = monomial_exponents(degree)
+    k = np.asarray(k, dtype=float)
+    vals = np.prod(k[..., None, :] ** exps, axis=-1)
+    return vals @ np.asarray(coefficients, dtype=float)

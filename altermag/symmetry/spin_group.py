@@ -1,0 +1,378 @@
+"""The exact spin-group classification of a collinear magnet.
+
+Algorithm (DESIGN.md §1):
+
+1. spglib's magnetic symmetry search on the cell *as given* with scalar (signed) moments
+   returns every crystal operation g = (R|t) that maps each moment onto an equal moment
+   (spin-preserving, [E||g]) or onto an opposite one (spin-flipping, [C2||g]); sites of one
+   element with different |m| are automatically different atom types.
+2. No spin-flipping operation → ferro-/ferrimagnet (or an accidentally compensated one).
+   A spin-flipping pure translation [C2||t] or inversion [C2||−1] → conventional
+   antiferromagnet: E(k,↑) = E(k,↓) at every k. Otherwise → altermagnet.
+3. The spin Laue group {R, −R} with χ(R) = ±1 gives the wave type by a character
+   projection and the form factor by projecting monomials (``harmonics``); spin-flipping
+   mirrors of the spin Laue group are the symmetry-enforced nodal planes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import spglib
+
+from altermag.result import NodalPlane, SpinGroupResult
+from altermag.structure import MagneticStructure
+from altermag.symmetry import harmonics
+from altermag.symmetry.laue import laue_info
+from altermag.symmetry.operations import spin_operation_symbol
+
+__all__ = ["DEFAULT_MAGTOL", "DEFAULT_SYMPREC", "classify"]
+
+#: Position tolerance in Å: classifies MnF2 with 0.02 Å noise on every atom.
+DEFAULT_SYMPREC = 0.05
+#: Moment tolerance in μB: moments that differ by up to ~0.1 μB count as equal.
+DEFAULT_MAGTOL = 0.15
+
+
+def _types(structure: MagneticStructure) -> np.ndarray:
+    """Integer atom types from element symbols (moments are handled by spglib separately)."""
+    names = {s: i + 1 for i, s in enumerate(sorted(set(structure.species)))}
+    return np.array([names[s] for s in structure.species], dtype=int)
+
+
+def collinear_moments(magmoms: np.ndarray, magtol: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Signed moments along the common axis, the axis, and the largest perpendicular residual.
+
+    The axis is the principal direction of Σ m mᵀ; its sign is chosen so that the largest
+    moment is positive. A residual larger than ``magtol`` means the order is not collinear.
+    """
+    m = np.asarray(magmoms, dtype=float)
+    if not np.any(np.linalg.norm(m, axis=1) > 0):
+        return np.zeros(len(m)), np.array([0.0, 0.0, 1.0]), 0.0
+    _w, v = np.linalg.eigh(m.T @ m)
+    axis = v[:, -1]
+    s = m @ axis
+    if s[np.argmax(np.abs(s))] < 0:
+        axis, s = -axis, -s
+    residual = float(np.max(np.linalg.norm(m - np.outer(s, axis), axis=1)))
+    return s, axis, residual
+
+
+def _cartesian_rotations(lattice: np.ndarray, rotations: np.ndarray) -> np.ndarray:
+    """Lattice-coordinate rotations W (f' = W f) as Cartesian matrices Aᵀ W A⁻ᵀ."""
+    at = lattice.T
+    return np.einsum("ij,gjk,kl->gil", at, rotations, np.linalg.inv(at))
+
+
+def _unique_with_chi(rots: np.ndarray, chi: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Distinct rotations with their χ; ``consistent`` is False when one R carries both signs."""
+    keys: dict[tuple, int] = {}
+    out_r, out_c = [], []
+    consistent = True
+    for r, c in zip(rots, chi, strict=True):
+        key = tuple(np.round(r, 4).ravel() + 0.0)
+        if key in keys:
+            if out_c[keys[key]] != c:
+                consistent = False
+            continue
+        keys[key] = len(out_r)
+        out_r.append(r)
+        out_c.append(int(c))
+    return np.array(out_r), np.array(out_c), consistent
+
+
+def _is_identity(r: np.ndarray) -> bool:
+    return bool(np.array_equal(r, np.eye(3, dtype=r.dtype)))
+
+
+def _is_inversion(r: np.ndarray) -> bool:
+    return bool(np.array_equal(r, -np.eye(3, dtype=r.dtype)))
+
+
+def _nodal_planes(lattice: np.ndarray, rots: np.ndarray, chi: np.ndarray) -> list[NodalPlane]:
+    """Spin-degenerate planes forced by spin-flipping mirrors of the spin Laue group."""
+    planes: list[NodalPlane] = []
+    for r, c in zip(rots, chi, strict=True):
+        if c != -1 or round(np.linalg.det(r)) != -1 or round(np.trace(r)) != 1:
+            continue
+        w, v = np.linalg.eigh((r + r.T) / 2)
+        n = v[:, np.argmin(w)]
+        n = n / np.linalg.norm(n)
+        i = int(np.argmax(np.abs(n) > 1e-6))
+        n = n if n[i] > 0 else -n
+        if any(abs(abs(float(np.dot(n, p.cartesian_normal))) - 1) < 1e-4 for p in planes):
+            continue
+        planes.append(
+            NodalPlane(
+                uvw=_integer_direction(np.linalg.solve(lattice.T, n)),
+                cartesian_normal=[round(float(x), 6) + 0.0 for x in n],
+                equation=_plane_equation(n),
+                enforced=True,
+            )
+        )
+    planes.sort(key=lambda p: [-abs(x) for x in p.cartesian_normal])
+    return planes
+
+
+def _integer_direction(v: np.ndarray) -> list[int]:
+    v = np.asarray(v, dtype=float)
+    v = v / np.max(np.abs(v))
+    for scale in range(1, 13):
+        cand = v * scale
+        if np.allclose(cand, np.round(cand), atol=2e-3):
+            out = np.round(cand).astype(int)
+            g = np.gcd.reduce(np.abs(out[out != 0]))
+            return [int(x) // int(g) for x in out]
+    return [int(x) for x in np.round(v * 12)]
+
+
+def _plane_equation(n: np.ndarray) -> str:
+    terms = []
+    for comp, name in zip(n, ("kx", "ky", "kz"), strict=True):
+        if abs(comp) < 1e-6:
+            continue
+        terms.append((comp, name))
+    if len(terms) == 1:
+        return f"{terms[0][1]} = 0"
+    ref = terms[0][0]
+    parts = []
+    for comp, name in terms:
+        q = comp / ref
+        coef = harmonics._coef_string(abs(q))
+        body = name if coef == "1" else f"{coef}*{name}"
+        parts.append(("- " if q < 0 else "+ ") + body)
+    text = " ".join(parts)
+    return (text[2:] if text.startswith("+ ") else "-" + text[2:]) + " = 0"
+
+
+@cache
+def _bns_symbol(uni_number: int) -> tuple[str, str]:
+    """BNS number and symbol of a magnetic space group from its UNI number."""
+    msg = spglib.get_magnetic_spacegroup_type(uni_number)
+    bns_number = str(msg.bns_number)
+    try:
+        from pymatgen.symmetry.maggroups import MagneticSpaceGroup
+
+        major, minor = (int(x) for x in bns_number.split("."))
+        symbol = MagneticSpaceGroup([major, minor]).sg_symbol
+    except Exception:  # pragma: no cover - symbol lookup is cosmetic
+        symbol = ""
+    return bns_number, symbol
+
+
+def classify(
+    structure: MagneticStructure,
+    symprec: float = DEFAULT_SYMPREC,
+    magtol: float = DEFAULT_MAGTOL,
+    angle_tolerance: float = -1.0,
+) -> SpinGroupResult:
+    """Spin-group verdict, spin Laue group, wave type and form factor of a structure with moments.
+
+    Parameters
+    ----------
+    structure
+        Crystal with a moment on every site (``structure.magmoms`` not None). The cell is used
+        as given: a magnetic supercell keeps its extra translations.
+    symprec
+        Position tolerance in Å for spglib.
+    magtol
+        Moment tolerance in μB: moments within ``magtol`` count as equal, |m| < ``magtol``
+        as non-magnetic, and a perpendicular component above it makes the order non-collinear.
+    """
+    if structure.magmoms is None:
+        raise ValueError("classify needs moments; use analyze() to enumerate orders")
+    n = len(structure)
+    warnings: list[str] = []
+    base = {
+        "n_sites": n,
+        "symprec": symprec,
+        "magtol": magtol,
+        "frame": "input",
+    }
+    types = _types(structure)
+    lattice = structure.lattice
+    crystal = spglib.get_symmetry_dataset(
+        (lattice, structure.frac_coords, types), symprec=symprec, angle_tolerance=angle_tolerance
+    )
+    if crystal is None:
+        raise ValueError(f"spglib could not find the symmetry of the crystal (symprec={symprec} Å)")
+    base["space_group_symbol"] = crystal.international
+    base["space_group_number"] = int(crystal.number)
+
+    s, axis, residual = collinear_moments(structure.magmoms, magtol)
+    magnetic = np.abs(s) >= magtol
+    base["n_magnetic_sites"] = int(np.sum(magnetic))
+    if residual > magtol:
+        return SpinGroupResult(
+            verdict="noncollinear",
+            warnings=[
+                f"moments deviate from one common axis by up to {residual:.3g} μB "
+                f"(> magtol = {magtol} μB); the d/g/i scheme applies to collinear order"
+            ],
+            **base,
+        )
+    if residual > 1e-3:
+        warnings.append(
+            f"moments collinear only within tolerance (perpendicular residual {residual:.3g} μB)"
+        )
+    moments = [round(float(x), 4) for x in s]
+    net = float(np.sum(s))
+    base["moments"] = moments
+    base["net_moment"] = round(net, 4)
+    if not np.any(magnetic):
+        return SpinGroupResult(verdict="nonmagnetic", warnings=warnings, **base)
+
+    sym = spglib.get_magnetic_symmetry(
+        (lattice, structure.frac_coords, types, s),
+        symprec=symprec,
+        angle_tolerance=angle_tolerance,
+        mag_symprec=magtol,
+    )
+    if sym is None:
+        raise ValueError("spglib's magnetic symmetry search failed for this structure")
+    rotations = np.asarray(sym["rotations"])
+    translations = np.asarray(sym["translations"])
+    flips = np.asarray(sym["time_reversals"]).astype(bool)
+    base["n_spin_group_operations"] = len(rotations)
+
+    # moments equal only within tolerance inside a spin-group orbit
+    orbits = np.asarray(sym["equivalent_atoms"])
+    dev = max((float(np.ptp(np.abs(s[orbits == o]))) for o in np.unique(orbits)), default=0.0)
+    if dev > 1e-3:
+        warnings.append(
+            f"symmetry-related moments differ by up to {dev:.3g} μB (equal within magtol = "
+            f"{magtol} μB)"
+        )
+
+    cart = _cartesian_rotations(lattice, rotations)
+    base.update(_msg_fields(lattice, rotations, translations, flips, cart, axis, symprec))
+    chi = np.where(flips, -1, 1)
+    afm_ops = [
+        (r, t)
+        for r, t, f in zip(rotations, translations, flips, strict=True)
+        if f and (_is_identity(r) or _is_inversion(r))
+    ]
+    flip_ops = [
+        spin_operation_symbol(r, t, True)
+        for r, t, f in zip(rotations, translations, flips, strict=True)
+        if f
+    ]
+    base["spin_flip_operations"] = flip_ops[:48]
+    if len(flip_ops) > 48:
+        warnings.append(f"{len(flip_ops)} spin-flipping operations; the first 48 are listed")
+
+    if afm_ops:
+        r, t = min(afm_ops, key=lambda rt: (not _is_identity(rt[0]), float(np.sum(rt[1]))))
+        if _is_identity(r):
+            reason = (
+                "[C2||t] with t = ("
+                + ", ".join(f"{x:.4g}" for x in np.mod(t, 1.0))
+                + "): a translation maps up onto down moments"
+            )
+        else:
+            centre = np.mod(np.asarray(t) / 2.0, 1.0)
+            reason = (
+                "[C2||-1]: inversion through ("
+                + ", ".join(f"{x:.4g}" for x in centre)
+                + ") maps up onto down moments (PT symmetry)"
+            )
+        all_r, _, _ = _unique_with_chi(np.concatenate([cart, -cart]), np.ones(2 * len(cart)))
+        lau = laue_info(all_r, np.ones(len(all_r), dtype=int))
+        return SpinGroupResult(
+            verdict="antiferromagnet",
+            spin_laue_group=f"{lau.spin_symbol}×²1",
+            spin_laue_group_ascii=f"{lau.spin_ascii} x ^2 1",
+            laue_group=lau.laue,
+            afm_reason=reason,
+            warnings=warnings,
+            **base,
+        )
+
+    rots, ch, consistent = _unique_with_chi(
+        np.concatenate([cart, -cart]), np.concatenate([chi, chi])
+    )
+    if not consistent:  # pragma: no cover - implied by the translation/inversion test above
+        raise RuntimeError("inconsistent spin Laue group without a conventional-AFM operation")
+    lau = laue_info(rots, ch)
+    base["laue_group"] = lau.laue
+    base["spin_laue_group"] = lau.spin_symbol
+    base["spin_laue_group_ascii"] = lau.spin_ascii
+
+    if not flip_ops:
+        signs = np.sign(s[magnetic])
+        if np.all(signs > 0) or np.all(signs < 0):
+            verdict = "ferromagnet"
+        elif abs(net) > magtol:
+            verdict = "ferrimagnet"
+        else:
+            verdict = "compensated_ferrimagnet"
+        return SpinGroupResult(
+            verdict=verdict,
+            wave="s",
+            form_factor="1",
+            form_factor_basis=["1"],
+            warnings=warnings,
+            **base,
+        )
+
+    degree = harmonics.lowest_degree(rots, ch)
+    if degree is None:  # pragma: no cover - every crystallographic χ has a polynomial by l = 6
+        raise RuntimeError("no form factor up to degree 8")
+    basis = harmonics.form_factor_basis(rots, ch, degree)
+    basis_str = [harmonics.polynomial_string(b, degree) for b in basis]
+    if len(basis_str) == 1:
+        form = basis_str[0]
+    else:
+        form = " + ".join(f"a{i + 1}*({b})" for i, b in enumerate(basis_str))
+    planes = _nodal_planes(lattice, rots, ch)
+    if len(planes) < degree:
+        warnings.append(
+            f"{degree - len(planes)} of the {degree} nodal planes are not fixed by symmetry: "
+            "their orientation depends on the material (form factor has "
+            f"{len(basis_str)} free coefficients)"
+        )
+    if abs(net) > magtol:
+        warnings.append(f"net moment {net:.3g} μB although sublattices are symmetry-related")
+    return SpinGroupResult(
+        verdict="altermagnet",
+        wave=harmonics.WAVE_LETTERS[degree],
+        form_factor=form,
+        form_factor_basis=basis_str,
+        nodal_planes=planes,
+        warnings=warnings,
+        **base,
+    )
+
+
+def _msg_fields(
+    lattice: np.ndarray,
+    rotations: np.ndarray,
+    translations: np.ndarray,
+    flips: np.ndarray,
+    cart: np.ndarray,
+    axis: np.ndarray,
+    symprec: float,
+) -> dict[str, str | None]:
+    """Magnetic space group (BNS) when the collinear moments point along ``axis``.
+
+    The spin-group operations [s||g] become magnetic operations g or g·1' by how g acts on
+    the moment as an axial vector: det(R) R n = ±n; operations that tilt n drop out.
+    """
+    axial = np.einsum("g,gij,j->gi", np.linalg.det(cart), cart, axis)
+    keep_same = np.all(np.abs(axial - axis) < 1e-3, axis=1)
+    keep_opp = np.all(np.abs(axial + axis) < 1e-3, axis=1)
+    keep = keep_same | keep_opp
+    time_rev = np.where(keep_same, flips, ~flips)[keep].astype(np.intc)
+    msg = spglib.get_magnetic_spacegroup_type_from_symmetry(
+        rotations[keep], translations[keep], time_rev, lattice, symprec=symprec
+    )
+    if msg is None:  # pragma: no cover - spglib could not identify the group
+        return {}
+    number, symbol = _bns_symbol(int(msg.uni_number))
+    direction = "[" + ", ".join(f"{x:.3g}" for x in axis + 0.0) + "]"
+    return {
+        "magnetic_space_group": symbol or None,
+        "magnetic_space_group_number": number,
+        "magnetic_space_group_basis": f"moments along Cartesian {direction} of the input frame",
+    }
