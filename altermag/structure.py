@@ -155,7 +155,7 @@ class MagneticStructure:
         )
 
     def content_hash(self, decimals: int = 4) -> str:
-        """Stable SHA-256 of the rounded lattice, species, positions and moments (order-sensitive)."""
+        """Stable SHA-256 of rounded lattice, species, positions and moments (order-sensitive)."""
         import hashlib
 
         h = hashlib.sha256()

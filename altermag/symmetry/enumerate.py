@@ -261,8 +261,7 @@ def enumerate_orders(
     warnings: list[str] = []
     if cell != "as_given" and len(work) != len(structure):
         warnings.append(
-            f"orders enumerated on the {cell} cell ({len(work)} sites; input had "
-            f"{len(structure)})"
+            f"orders enumerated on the {cell} cell ({len(work)} sites; input had {len(structure)})"
         )
     if len(mag) == 0:
         res = classify(work.with_moments(np.zeros(len(work))), symprec=symprec, magtol=magtol)
@@ -323,7 +322,9 @@ def enumerate_orders(
         signs = np.zeros(len(work), int)
         signs[mag] = pat
         res = classify(work.with_moments(UNIT_MOMENT * signs), symprec=symprec, magtol=magtol)
-        orders.append(EnumeratedOrder(signs=signs.tolist(), rank=0, score=sc, reason=why, result=res))
+        orders.append(
+            EnumeratedOrder(signs=signs.tolist(), rank=0, score=sc, reason=why, result=res)
+        )
     orders.sort(key=lambda o: (-o.score, -o.result.n_spin_group_operations))
     for k, o in enumerate(orders, start=1):
         o.rank = k

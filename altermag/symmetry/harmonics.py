@@ -114,7 +114,22 @@ def form_factor_basis(rotations: np.ndarray, chi: np.ndarray, degree: int) -> np
     if rank == 0:
         return np.zeros((0, len(monomial_exponents(degree))))
     basis = u[:, :rank].T  # rows span the image of the projector
-    return _rref(basis)
+    return np.array([_integerise(row) for row in _rref(basis)])
+
+
+def _integerise(row: np.ndarray) -> np.ndarray:
+    """Scale a coefficient row to coprime integers when its entries are simple rationals."""
+    from fractions import Fraction
+    from math import gcd, lcm
+
+    nz = row[np.abs(row) > 1e-9]
+    fracs = [Fraction(float(x)).limit_denominator(12) for x in nz]
+    if not all(abs(float(f) - x) < 1e-6 for f, x in zip(fracs, nz, strict=True)):
+        return row
+    den = lcm(*(f.denominator for f in fracs))
+    ints = [int(f * den) for f in fracs]
+    g = gcd(*ints)
+    return row * den / g
 
 
 def _rref(m: np.ndarray, tol: float = 1e-8) -> np.ndarray:

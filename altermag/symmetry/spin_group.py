@@ -146,6 +146,43 @@ def _plane_equation(n: np.ndarray) -> str:
     return (text[2:] if text.startswith("+ ") else "-" + text[2:]) + " = 0"
 
 
+def _form_factor_zero_planes(
+    lattice: np.ndarray,
+    rots: np.ndarray,
+    coefficients: np.ndarray,
+    degree: int,
+    known: list[NodalPlane],
+) -> list[NodalPlane]:
+    """Planes through Γ, normal to a symmetry axis or mirror normal, on which f(k) ≡ 0."""
+    candidates = []
+    for r in rots:
+        proper = r * np.linalg.det(r)
+        if np.allclose(proper, np.eye(3)):
+            continue
+        w, v = np.linalg.eig(proper)
+        n = np.real(v[:, np.argmin(np.abs(w - 1.0))])
+        candidates.append(n / np.linalg.norm(n))
+    rng = np.random.default_rng(7)
+    out: list[NodalPlane] = []
+    for n in candidates:
+        i = int(np.argmax(np.abs(n) > 1e-6))
+        n = n if n[i] > 0 else -n
+        if any(abs(abs(float(np.dot(n, p.cartesian_normal))) - 1) < 1e-4 for p in known + out):
+            continue
+        pts = rng.normal(size=(8, 3))
+        pts -= np.outer(pts @ n, n)
+        if np.all(np.abs(harmonics.evaluate(coefficients, degree, pts)) < 1e-8):
+            out.append(
+                NodalPlane(
+                    uvw=_integer_direction(np.linalg.solve(lattice.T, n)),
+                    cartesian_normal=[round(float(x), 6) + 0.0 for x in n],
+                    equation=_plane_equation(n),
+                    enforced=False,
+                )
+            )
+    return out
+
+
 @cache
 def _bns_symbol(uni_number: int) -> tuple[str, str]:
     """BNS number and symbol of a magnetic space group from its UNI number."""
@@ -326,12 +363,23 @@ def classify(
     else:
         form = " + ".join(f"a{i + 1}*({b})" for i, b in enumerate(basis_str))
     planes = _nodal_planes(lattice, rots, ch)
-    if len(planes) < degree:
-        warnings.append(
-            f"{degree - len(planes)} of the {degree} nodal planes are not fixed by symmetry: "
-            "their orientation depends on the material (form factor has "
-            f"{len(basis_str)} free coefficients)"
-        )
+    if len(basis) == 1:
+        planes += _form_factor_zero_planes(lattice, rots, basis[0], degree, planes)
+    if len(planes) < degree or any(not p.enforced for p in planes):
+        free = sum(not p.enforced for p in planes)
+        missing = degree - len(planes)
+        parts = []
+        if free:
+            parts.append(
+                f"{free} nodal plane(s) are zeros of the lowest-order form factor but not fixed "
+                "by symmetry (higher-order terms can lift them)"
+            )
+        if missing > 0:
+            parts.append(
+                f"{missing} nodal plane(s) have a material-dependent orientation (the form "
+                f"factor is a combination of {len(basis_str)} polynomials)"
+            )
+        warnings.append("; ".join(parts))
     if abs(net) > magtol:
         warnings.append(f"net moment {net:.3g} μB although sublattices are symmetry-related")
     return SpinGroupResult(
