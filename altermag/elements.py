@@ -12,8 +12,37 @@ from __future__ import annotations
 __all__ = ["MAGNETIC_ELEMENTS", "is_magnetic"]
 
 MAGNETIC_ELEMENTS: frozenset[str] = frozenset(
-    "Ti V Cr Mn Fe Co Ni Cu Mo Tc Ru Rh Os Ir "
-    "Ce Pr Nd Sm Eu Gd Tb Dy Ho Er Tm Yb U Np Pu".split()
+    [
+        "Ti",
+        "V",
+        "Cr",
+        "Mn",
+        "Fe",
+        "Co",
+        "Ni",
+        "Cu",
+        "Mo",
+        "Tc",
+        "Ru",
+        "Rh",
+        "Os",
+        "Ir",
+        "Ce",
+        "Pr",
+        "Nd",
+        "Sm",
+        "Eu",
+        "Gd",
+        "Tb",
+        "Dy",
+        "Ho",
+        "Er",
+        "Tm",
+        "Yb",
+        "U",
+        "Np",
+        "Pu",
+    ]
 )
 
 
