@@ -113,7 +113,13 @@ class SpinGroupResult:
     net_moment: float | None = None
     symprec: float = 0.0
     magtol: float = 0.0
-    frame: str = "input"
+    frame: str = "standard"
+    """Cartesian frame of ``form_factor`` and nodal-plane normals: ``standard`` is spglib's
+    standardized conventional setting of the crystal (for tetragonal and hexagonal cells
+    a ∥ x and c ∥ z), reached from the input frame by ``frame_rotation``: k_std = Q k_input."""
+    frame_rotation: list[list[float]] = field(
+        default_factory=lambda: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    )
     warnings: list[str] = field(default_factory=list)
     enumerated: bool = False
     can_host_altermagnet: bool | None = None

@@ -128,22 +128,23 @@ def _integer_direction(v: np.ndarray) -> list[int]:
 
 
 def _plane_equation(n: np.ndarray) -> str:
-    terms = []
-    for comp, name in zip(n, ("kx", "ky", "kz"), strict=True):
-        if abs(comp) < 1e-6:
-            continue
-        terms.append((comp, name))
+    """``kx = 0``, ``sqrt(3)*kx - ky = 0``...: the shortest of the normalisations by each term."""
+    terms = [(c, name) for c, name in zip(n, ("kx", "ky", "kz"), strict=True) if abs(c) > 1e-6]
     if len(terms) == 1:
         return f"{terms[0][1]} = 0"
-    ref = terms[0][0]
-    parts = []
-    for comp, name in terms:
-        q = comp / ref
-        coef = harmonics._coef_string(abs(q))
-        body = name if coef == "1" else f"{coef}*{name}"
-        parts.append(("- " if q < 0 else "+ ") + body)
-    text = " ".join(parts)
-    return (text[2:] if text.startswith("+ ") else "-" + text[2:]) + " = 0"
+    options = []
+    for ref, _ in terms:
+        ref = ref if terms[0][0] / ref > 0 else -ref  # first term positive
+        parts = []
+        for comp, name in terms:
+            q = comp / ref
+            coef = harmonics._coef_string(abs(q))
+            body = name if coef == "1" else f"{coef}*{name}"
+            parts.append(("- " if q < 0 else "+ ") + body)
+        text = " ".join(parts)
+        text = text[2:] if text.startswith("+ ") else "-" + text[2:]
+        options.append((text.count("/"), len(text), text))
+    return min(options)[2] + " = 0"
 
 
 def _form_factor_zero_planes(
@@ -225,7 +226,7 @@ def classify(
         "n_sites": n,
         "symprec": symprec,
         "magtol": magtol,
-        "frame": "input",
+        "frame": "standard",
     }
     types = _types(structure)
     lattice = structure.lattice
@@ -236,6 +237,10 @@ def classify(
         raise ValueError(f"spglib could not find the symmetry of the crystal (symprec={symprec} Å)")
     base["space_group_symbol"] = crystal.international
     base["space_group_number"] = int(crystal.number)
+    # express k-space results in the standardized conventional frame: k_std = Q k_input
+    q = np.asarray(crystal.std_rotation_matrix, dtype=float)
+    base["frame_rotation"] = [[round(float(x), 10) + 0.0 for x in row] for row in q]
+    lattice_std = lattice @ q.T  # input lattice vectors expressed in the standard frame
 
     s, axis, residual = collinear_moments(structure.magmoms, magtol)
     magnetic = np.abs(s) >= magtol
@@ -282,8 +287,8 @@ def classify(
             f"{magtol} μB)"
         )
 
-    cart = _cartesian_rotations(lattice, rotations)
-    base.update(_msg_fields(lattice, rotations, translations, flips, cart, axis, symprec))
+    cart = np.einsum("ij,gjk,lk->gil", q, _cartesian_rotations(lattice, rotations), q)
+    base.update(_msg_fields(lattice, rotations, translations, flips, cart, q @ axis, symprec))
     chi = np.where(flips, -1, 1)
     afm_ops = [
         (r, t)
@@ -362,9 +367,9 @@ def classify(
         form = basis_str[0]
     else:
         form = " + ".join(f"a{i + 1}*({b})" for i, b in enumerate(basis_str))
-    planes = _nodal_planes(lattice, rots, ch)
+    planes = _nodal_planes(lattice_std, rots, ch)
     if len(basis) == 1:
-        planes += _form_factor_zero_planes(lattice, rots, basis[0], degree, planes)
+        planes += _form_factor_zero_planes(lattice_std, rots, basis[0], degree, planes)
     if len(planes) < degree or any(not p.enforced for p in planes):
         free = sum(not p.enforced for p in planes)
         missing = degree - len(planes)
@@ -422,5 +427,5 @@ def _msg_fields(
     return {
         "magnetic_space_group": symbol or None,
         "magnetic_space_group_number": number,
-        "magnetic_space_group_basis": f"moments along Cartesian {direction} of the input frame",
+        "magnetic_space_group_basis": f"moments along Cartesian {direction} of the standard frame",
     }

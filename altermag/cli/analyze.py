@@ -1,0 +1,140 @@
+"""``altermag analyze``: spin-group classification of structure files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from altermag.cli import app
+from altermag.result import VERDICTS, SpinGroupResult
+
+_VERDICT_HELP = "\n\n".join(f"[bold]{k}[/bold]: {v}" for k, v in VERDICTS.items())
+_STYLE = {
+    "altermagnet": "bold green",
+    "antiferromagnet": "yellow",
+    "ferromagnet": "cyan",
+    "ferrimagnet": "cyan",
+    "compensated_ferrimagnet": "cyan",
+    "nonmagnetic": "dim",
+    "noncollinear": "magenta",
+}
+
+
+def analyze_paths(
+    paths: list[Path],
+    magmom: str | None,
+    symprec: float,
+    magtol: float,
+    cell: str,
+) -> list[dict[str, Any]]:
+    """Analyze every path; one JSON-ready record per input, errors kept in input order."""
+    from altermag.io import StructureReadError, read_structure
+    from altermag.symmetry import analyze
+
+    records: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            structure = read_structure(path, magmom=magmom)
+            result = analyze(structure, symprec=symprec, magtol=magtol, cell=cell)
+        except StructureReadError as exc:
+            records.append({"source": str(path), "error": str(exc)})
+            continue
+        except Exception as exc:  # analysis failures are reported per input, never a traceback
+            records.append({"source": str(path), "error": f"{path}: {type(exc).__name__}: {exc}"})
+            continue
+        records.append({"source": str(path), "formula": structure.formula, **result.to_dict()})
+    return records
+
+
+def _short(source: str) -> str:
+    """A path relative to the working folder when inside it, else as given."""
+    p = Path(source)
+    try:
+        return str(p.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return source
+
+
+def _table(records: list[dict[str, Any]]) -> Table:
+    table = Table(title="Spin-group analysis", show_lines=False)
+    for col in (
+        "source",
+        "formula",
+        "verdict",
+        "wave",
+        "spin Laue group",
+        "form factor",
+        "nodal planes",
+        "space group",
+        "MSG (BNS)",
+    ):
+        table.add_column(col, overflow="fold")
+    for rec in records:
+        if "error" in rec:
+            table.add_row(_short(rec["source"]), "", "[red]error[/red]", "", "", rec["error"])
+            continue
+        res = SpinGroupResult.from_dict(rec)
+        verdict = res.verdict
+        if res.enumerated:
+            hosts = ",".join(res.host_waves) or "none"
+            verdict = f"{verdict} (best of {len(res.orders)} orders; AM waves: {hosts})"
+        planes = ", ".join(
+            p.equation.replace(" ", "") + ("" if p.enforced else "*") for p in res.nodal_planes
+        )
+        table.add_row(
+            _short(rec["source"]),
+            rec.get("formula", ""),
+            f"[{_STYLE.get(res.verdict, '')}]{verdict}[/]",
+            res.wave or "",
+            res.spin_laue_group or "",
+            res.form_factor or "",
+            planes,
+            f"{res.space_group_symbol} ({res.space_group_number})",
+            f"{res.magnetic_space_group or ''} ({res.magnetic_space_group_number or '?'})",
+        )
+    return table
+
+
+@app.command(
+    help="Classify collinear magnets by their exact spin group.\n\n"
+    "Reads mCIF, CIF (+--magmom), POSCAR/CONTCAR (MAGMOM from an INCAR beside it or "
+    "--magmom), pymatgen JSON and extxyz. A structure without moments has its collinear "
+    "k = 0 orders enumerated and ranked.\n\nVerdicts:\n\n" + _VERDICT_HELP
+)
+def analyze(
+    paths: Annotated[list[Path], typer.Argument(help="Structure files.", show_default=False)],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="JSON array, one object per input.")
+    ] = False,
+    magmom: Annotated[
+        str | None, typer.Option(help="Moments in VASP syntax, e.g. '2*5 -5 5 4*0'.")
+    ] = None,
+    symprec: Annotated[float, typer.Option(help="Position tolerance (Å).")] = 0.05,
+    magtol: Annotated[float, typer.Option(help="Moment tolerance (μB).")] = 0.15,
+    cell: Annotated[
+        str, typer.Option(help="Cell for order enumeration: primitive, conventional, as_given.")
+    ] = "primitive",
+) -> None:
+    if cell not in ("primitive", "conventional", "as_given"):
+        raise typer.BadParameter(
+            "cell must be primitive, conventional or as_given", param_hint="--cell"
+        )
+    records = analyze_paths(paths, magmom, symprec, magtol, cell)
+    if json_out:
+        sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+    else:
+        console = Console()
+        console.print(_table(records))
+        if any(not p.get("enforced", True) for r in records for p in r.get("nodal_planes", [])):
+            console.print("* zero of the lowest-order form factor, not fixed by symmetry")
+        for rec in records:
+            for w in rec.get("warnings", []):
+                console.print(f"[yellow]warning[/yellow] {rec['source']}: {w}")
+    if any("error" in r for r in records):
+        raise typer.Exit(code=1)
