@@ -127,7 +127,7 @@ def _from_cif(path: Path, magnetic: bool) -> MagneticStructure:
         parser = CifParser(path, occupancy_tolerance=1.0, site_tolerance=1e-3)
         try:
             structures = parser.parse_structures(primitive=False)
-        except ValueError as exc:
+        except Exception as exc:  # pymatgen raises ValueError, RuntimeError, KeyError...
             msg = str(exc).splitlines()[0] if str(exc) else "no structure found"
             raise StructureReadError(path, f"not a readable CIF ({msg})") from None
     if not structures:
@@ -163,7 +163,11 @@ def _from_poscar(path: Path) -> tuple[MagneticStructure, list[float] | None]:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StructureReadError(path, f"not a readable POSCAR ({msg})") from None
     ms = MagneticStructure.from_pymatgen(poscar.structure, label=path.parent.name or path.stem)
-    return ms.with_moments(None), _read_incar_magmom(path.parent)
+    try:
+        incar = _read_incar_magmom(path.parent)
+    except ValueError as exc:
+        raise StructureReadError(path, f"INCAR beside it: {exc}") from None
+    return ms.with_moments(None), incar
 
 
 def _from_json(path: Path, text: str) -> MagneticStructure:
@@ -184,7 +188,9 @@ def _from_json(path: Path, text: str) -> MagneticStructure:
         structure = Structure.from_dict(data)
     except Exception as exc:
         raise StructureReadError(
-            path, f"JSON is not a pymatgen Structure ({type(exc).__name__}: {exc})"
+            path,
+            "JSON is neither altermag's structure format (lattice, species, frac_coords, "
+            f"magmoms) nor a pymatgen Structure ({type(exc).__name__}: {exc})",
         ) from None
     _check_ordered(path, structure)
     return MagneticStructure.from_pymatgen(structure, label=path.stem)

@@ -28,6 +28,7 @@ from math import comb
 
 import numpy as np
 import spglib
+import spglib.error
 
 from altermag.result import EnumeratedOrder, SpinGroupResult
 from altermag.structure import MagneticStructure
@@ -58,12 +59,15 @@ def _choose_cell(structure: MagneticStructure, symprec: float, cell: str) -> Mag
     if cell not in ("primitive", "conventional"):
         raise ValueError(f"cell must be 'primitive', 'conventional' or 'as_given', not {cell!r}")
     types = _types(structure)
-    std = spglib.standardize_cell(
-        (structure.lattice, structure.frac_coords, types),
-        to_primitive=cell == "primitive",
-        no_idealize=True,
-        symprec=symprec,
-    )
+    try:
+        std = spglib.standardize_cell(
+            (structure.lattice, structure.frac_coords, types),
+            to_primitive=cell == "primitive",
+            no_idealize=True,
+            symprec=symprec,
+        )
+    except spglib.error.SpglibError:
+        std = None
     if std is None:
         return structure
     lattice, positions, new_types = std

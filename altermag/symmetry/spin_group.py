@@ -20,6 +20,9 @@ from functools import cache
 
 import numpy as np
 import spglib
+import spglib.error
+
+spglib.error.OLD_ERROR_HANDLING = False  # spglib raises SpglibError instead of returning None
 
 from altermag.result import NodalPlane, SpinGroupResult
 from altermag.structure import MagneticStructure
@@ -106,7 +109,7 @@ def _nodal_planes(lattice: np.ndarray, rots: np.ndarray, chi: np.ndarray) -> lis
         planes.append(
             NodalPlane(
                 uvw=_integer_direction(np.linalg.solve(lattice.T, n)),
-                cartesian_normal=[round(float(x), 6) + 0.0 for x in n],
+                cartesian_normal=[round(float(x), 10) + 0.0 for x in n],
                 equation=_plane_equation(n),
                 enforced=True,
             )
@@ -176,7 +179,7 @@ def _form_factor_zero_planes(
             out.append(
                 NodalPlane(
                     uvw=_integer_direction(np.linalg.solve(lattice.T, n)),
-                    cartesian_normal=[round(float(x), 6) + 0.0 for x in n],
+                    cartesian_normal=[round(float(x), 10) + 0.0 for x in n],
                     equation=_plane_equation(n),
                     enforced=False,
                 )
@@ -230,11 +233,21 @@ def classify(
     }
     types = _types(structure)
     lattice = structure.lattice
-    crystal = spglib.get_symmetry_dataset(
-        (lattice, structure.frac_coords, types), symprec=symprec, angle_tolerance=angle_tolerance
-    )
+    try:
+        crystal = spglib.get_symmetry_dataset(
+            (lattice, structure.frac_coords, types),
+            symprec=symprec,
+            angle_tolerance=angle_tolerance,
+        )
+    except spglib.error.SpglibError as exc:
+        crystal = None
+        detail = str(exc)
+    else:
+        detail = ""
     if crystal is None:
-        raise ValueError(f"spglib could not find the symmetry of the crystal (symprec={symprec} Å)")
+        raise ValueError(
+            f"spglib could not find the symmetry of the crystal (symprec={symprec} Å) {detail}"
+        )
     base["space_group_symbol"] = crystal.international
     base["space_group_number"] = int(crystal.number)
     # express k-space results in the standardized conventional frame: k_std = Q k_input
@@ -265,12 +278,15 @@ def classify(
     if not np.any(magnetic):
         return SpinGroupResult(verdict="nonmagnetic", warnings=warnings, **base)
 
-    sym = spglib.get_magnetic_symmetry(
-        (lattice, structure.frac_coords, types, s),
-        symprec=symprec,
-        angle_tolerance=angle_tolerance,
-        mag_symprec=magtol,
-    )
+    try:
+        sym = spglib.get_magnetic_symmetry(
+            (lattice, structure.frac_coords, types, s),
+            symprec=symprec,
+            angle_tolerance=angle_tolerance,
+            mag_symprec=magtol,
+        )
+    except spglib.error.SpglibError:
+        sym = None
     if sym is None:
         raise ValueError("spglib's magnetic symmetry search failed for this structure")
     rotations = np.asarray(sym["rotations"])
@@ -417,9 +433,12 @@ def _msg_fields(
     keep_opp = np.all(np.abs(axial + axis) < 1e-3, axis=1)
     keep = keep_same | keep_opp
     time_rev = np.where(keep_same, flips, ~flips)[keep].astype(np.intc)
-    msg = spglib.get_magnetic_spacegroup_type_from_symmetry(
-        rotations[keep], translations[keep], time_rev, lattice, symprec=symprec
-    )
+    try:
+        msg = spglib.get_magnetic_spacegroup_type_from_symmetry(
+            rotations[keep], translations[keep], time_rev, lattice, symprec=symprec
+        )
+    except spglib.error.SpglibError:
+        msg = None
     if msg is None:  # pragma: no cover - spglib could not identify the group
         return {}
     number, symbol = _bns_symbol(int(msg.uni_number))
