@@ -47,7 +47,9 @@ def rutile(label: str, metal: str, anion: str, a: float, c: float, x: float, m: 
             return 0.0
         return m if _close(f[2], 0.0) else -m
 
-    return _build(136, Lattice.tetragonal(a, c), [metal, anion], [[0, 0, 0], [x, x, 0]], rule, label)
+    return _build(
+        136, Lattice.tetragonal(a, c), [metal, anion], [[0, 0, 0], [x, x, 0]], rule, label
+    )
 
 
 def mnf2() -> MagneticStructure:
@@ -153,12 +155,16 @@ def fesb2(cell: str = "1x1x1", order: str = "uudd") -> MagneticStructure:
     doubled, ``udud`` adds a spin flip to the (0,0,½) translation (conventional AFM).
     """
     s = Structure.from_spacegroup(
-        58, Lattice.orthorhombic(5.8328, 6.5376, 3.1973), ["Fe", "Sb"],
+        58,
+        Lattice.orthorhombic(5.8328, 6.5376, 3.1973),
+        ["Fe", "Sb"],
         [[0, 0, 0], [0.1885, 0.3561, 0]],
     )
     if cell == "1x1x1":
-        moments = [(2.0 if _close(site.frac_coords[0], 0) else -2.0) if site.specie.symbol == "Fe"
-                   else 0.0 for site in s]
+        moments = [
+            (2.0 if _close(site.frac_coords[0], 0) else -2.0) if site.specie.symbol == "Fe" else 0.0
+            for site in s
+        ]
         return MagneticStructure.from_pymatgen(s, label="FeSb2").with_moments(moments)
     s.make_supercell([1, 1, 2])
     fe = sorted(

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from altermag.cli import app
 from altermag.result import VERDICTS, SpinGroupResult
+from altermag.symmetry.spin_group import DEFAULT_MAGTOL, DEFAULT_SYMPREC
 
 _VERDICT_HELP = "\n\n".join(f"[bold]{k}[/bold]: {v}" for k, v in VERDICTS.items())
 _STYLE = {
@@ -115,8 +116,8 @@ def analyze(
     magmom: Annotated[
         str | None, typer.Option(help="Moments in VASP syntax, e.g. '2*5 -5 5 4*0'.")
     ] = None,
-    symprec: Annotated[float, typer.Option(help="Position tolerance (Å).")] = 0.05,
-    magtol: Annotated[float, typer.Option(help="Moment tolerance (μB).")] = 0.15,
+    symprec: Annotated[float, typer.Option(help="Position tolerance (Å).")] = DEFAULT_SYMPREC,
+    magtol: Annotated[float, typer.Option(help="Moment tolerance (μB).")] = DEFAULT_MAGTOL,
     cell: Annotated[
         str, typer.Option(help="Cell for order enumeration: primitive, conventional, as_given.")
     ] = "primitive",

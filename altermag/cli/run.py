@@ -25,6 +25,7 @@ def example_paths() -> list[Path]:
 @app.command(help="Run the main job on the embedded default data (the bundled examples).")
 def run() -> None:
     from altermag.cli.analyze import _table, analyze_paths
+    from altermag.symmetry import DEFAULT_MAGTOL, DEFAULT_SYMPREC
 
-    records = analyze_paths(example_paths(), None, 0.05, 0.15, "primitive")
+    records = analyze_paths(example_paths(), None, DEFAULT_SYMPREC, DEFAULT_MAGTOL, "primitive")
     Console().print(_table(records))

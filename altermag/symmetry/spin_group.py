@@ -17,12 +17,11 @@ Algorithm (DESIGN.md §1):
 from __future__ import annotations
 
 from functools import cache
+from itertools import pairwise
 
 import numpy as np
 import spglib
 import spglib.error
-
-spglib.error.OLD_ERROR_HANDLING = False  # spglib raises SpglibError instead of returning None
 
 from altermag.result import NodalPlane, SpinGroupResult
 from altermag.structure import MagneticStructure
@@ -32,8 +31,11 @@ from altermag.symmetry.operations import spin_operation_symbol
 
 __all__ = ["DEFAULT_MAGTOL", "DEFAULT_SYMPREC", "classify"]
 
-#: Position tolerance in Å: classifies MnF2 with 0.02 Å noise on every atom.
-DEFAULT_SYMPREC = 0.05
+spglib.error.OLD_ERROR_HANDLING = False  # spglib raises SpglibError instead of returning None
+
+#: Position tolerance in Å: classifies MnF2 with 0.02 Å noise on every atom (the operation
+#: found from one noisy pair must then map all other noisy atoms: ~4× the noise).
+DEFAULT_SYMPREC = 0.1
 #: Moment tolerance in μB: moments that differ by up to ~0.1 μB count as equal.
 DEFAULT_MAGTOL = 0.15
 
@@ -60,6 +62,51 @@ def collinear_moments(magmoms: np.ndarray, magtol: float) -> tuple[np.ndarray, n
         axis, s = -axis, -s
     residual = float(np.max(np.linalg.norm(m - np.outer(s, axis), axis=1)))
     return s, axis, residual
+
+
+def _moment_classes(s: np.ndarray, magtol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster signed moments: values closer than ``magtol`` share a class. Returns the class
+    of every site and the mean moment of every class."""
+    order = np.argsort(s)
+    labels = np.zeros(len(s), dtype=int)
+    current = 0
+    for prev, idx in pairwise(order):
+        if s[idx] - s[prev] > magtol:
+            current += 1
+        labels[idx] = current
+    means = np.array([s[labels == k].mean() for k in range(current + 1)])
+    return labels, means
+
+
+def magnetic_primitive_cell(
+    lattice: np.ndarray,
+    frac: np.ndarray,
+    types: np.ndarray,
+    s: np.ndarray,
+    symprec: float,
+    magtol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Smallest cell with the periodicity of the *signed* moments (Cartesian frame kept).
+
+    Pure translations that map every moment onto an equal one are lattice translations of the
+    magnetic crystal; dividing them out loses nothing (a spin-flipping translation [C2||t] is
+    not one of them and survives as an operation), while it restores the point operations that
+    spglib cannot express in the basis of an oddly shaped supercell.
+    """
+    labels, means = _moment_classes(s, magtol)
+    n_classes = len(means)
+    mag_types = types * n_classes + labels
+    try:
+        std = spglib.standardize_cell(
+            (lattice, frac, mag_types), to_primitive=True, no_idealize=True, symprec=symprec
+        )
+    except spglib.error.SpglibError:
+        std = None
+    if std is None or len(std[2]) == len(types):
+        return lattice, frac, types, s
+    p_lattice, p_frac, p_types = std
+    p_types = np.asarray(p_types)
+    return p_lattice, p_frac, p_types // n_classes, means[p_types % n_classes]
 
 
 def _cartesian_rotations(lattice: np.ndarray, rotations: np.ndarray) -> np.ndarray:
@@ -278,9 +325,12 @@ def classify(
     if not np.any(magnetic):
         return SpinGroupResult(verdict="nonmagnetic", warnings=warnings, **base)
 
+    lattice, frac, types, s_cell = magnetic_primitive_cell(
+        lattice, structure.frac_coords, types, s, symprec, magtol
+    )
     try:
         sym = spglib.get_magnetic_symmetry(
-            (lattice, structure.frac_coords, types, s),
+            (lattice, frac, types, s_cell),
             symprec=symprec,
             angle_tolerance=angle_tolerance,
             mag_symprec=magtol,
@@ -296,7 +346,11 @@ def classify(
 
     # moments equal only within tolerance inside a spin-group orbit
     orbits = np.asarray(sym["equivalent_atoms"])
-    dev = max((float(np.ptp(np.abs(s[orbits == o]))) for o in np.unique(orbits)), default=0.0)
+    labels, _ = _moment_classes(s, magtol)
+    dev = max(
+        [float(np.ptp(s[labels == k])) for k in np.unique(labels)]
+        + [float(np.ptp(np.abs(s_cell[orbits == o]))) for o in np.unique(orbits)]
+    )
     if dev > 1e-3:
         warnings.append(
             f"symmetry-related moments differ by up to {dev:.3g} μB (equal within magtol = "
