@@ -343,6 +343,7 @@ def classify(
     translations = np.asarray(sym["translations"])
     flips = np.asarray(sym["time_reversals"]).astype(bool)
     base["n_spin_group_operations"] = len(rotations)
+    base["point_group"] = spglib.get_pointgroup(rotations)[0].strip()
 
     # moments equal only within tolerance inside a spin-group orbit
     orbits = np.asarray(sym["equivalent_atoms"])
@@ -496,7 +497,7 @@ def _msg_fields(
     if msg is None:  # pragma: no cover - spglib could not identify the group
         return {}
     number, symbol = _bns_symbol(int(msg.uni_number))
-    direction = "[" + ", ".join(f"{x:.3g}" for x in axis + 0.0) + "]"
+    direction = "[" + ", ".join(f"{round(float(x), 4) + 0.0:g}" for x in axis) + "]"
     return {
         "magnetic_space_group": symbol or None,
         "magnetic_space_group_number": number,
