@@ -22,8 +22,8 @@ import numpy as np
 import spglib
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from altermag import MagneticStructure, analyze  # noqa: E402
-from tests.literature import mnf2  # noqa: E402
+from altermag import MagneticStructure, analyze
+from tests.literature import mnf2
 
 
 def supercell(n: int) -> MagneticStructure:
