@@ -24,8 +24,8 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -x -m "not slow and not dft and not prefect and not browser"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check altermag flows api tests benchmarks
-	$(VENV)/bin/ruff format --check altermag flows api tests benchmarks
+	$(VENV)/bin/ruff check altermag flows api tests benchmarks scripts
+	$(VENV)/bin/ruff format --check altermag flows api tests benchmarks scripts
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_symmetry.py

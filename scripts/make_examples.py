@@ -15,7 +15,7 @@ from pymatgen.io.cif import CifWriter
 from pymatgen.io.vasp import Poscar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests import literature as lit  # noqa: E402
+from tests import literature as lit
 
 OUT = Path(__file__).resolve().parents[1] / "altermag" / "data" / "examples"
 
