@@ -17,4 +17,5 @@ app = typer.Typer(
 
 # Command modules register themselves on `app` when imported.
 from altermag.cli import analyze as _analyze  # noqa: E402,F401
+from altermag.cli import fetch as _fetch  # noqa: E402,F401
 from altermag.cli import run as _run  # noqa: E402,F401

@@ -1,0 +1,92 @@
+"""MAGNDATA magnetic CIF collections (a folder or a zip of ``*.mcif``).
+
+MAGNDATA (Bilbao Crystallographic Server) names its files by entry id, e.g. ``0.15.mcif`` for
+MnF2 (``0.x``: k = 0 structures, ``1.x``: other propagation vectors). The id is taken from the
+file name and the ``_citation_*`` items of each file are kept as its reference.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from altermag.io import StructureReadError, read_structure
+from altermag.sources import Page, Record
+
+__all__ = ["MagndataSource", "magndata_id", "mcif_citation"]
+
+_ID = re.compile(r"^(\d+\.\d+)")
+
+
+def magndata_id(path: Path) -> str:
+    """MAGNDATA id from a file name (``0.15.mcif`` → ``0.15``), else the file stem."""
+    m = _ID.match(path.name)
+    return m.group(1) if m else path.stem
+
+
+def mcif_citation(path: Path) -> dict[str, Any]:
+    """``_citation_*`` items (journal, volume, page, year, DOI) of an mCIF, without prefix."""
+    out: dict[str, Any] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        line = line.strip()
+        if line.startswith("_citation_"):
+            key, _, value = line.partition(" ")
+            value = value.strip().strip("'\"")
+            if value and value not in ("?", "."):
+                out[key[len("_citation_") :].replace(".", "_")] = value
+    return out
+
+
+@dataclass
+class MagndataSource:
+    """Every ``*.mcif`` in a folder (recursive) or a zip archive, in sorted order."""
+
+    path: Path
+    page_size: int = 100
+    name: str = "magndata"
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"{self.path}: no such folder or zip file")
+
+    def _files(self, workdir: Path) -> list[Path]:
+        if self.path.is_dir():
+            root = self.path
+        elif zipfile.is_zipfile(self.path):
+            with zipfile.ZipFile(self.path) as zf:
+                members = [n for n in zf.namelist() if n.lower().endswith(".mcif")]
+                for n in members:
+                    target = (workdir / n).resolve()
+                    if workdir.resolve() not in target.parents:
+                        continue  # never write outside the work folder
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(zf.read(n))
+            root = workdir
+        else:
+            raise ValueError(f"{self.path}: neither a folder nor a zip archive")
+        return sorted(root.rglob("*.mcif"), key=lambda p: (magndata_id(p), p.name))
+
+    def pages(self, cursor: str | None = None) -> Iterator[Page]:
+        with tempfile.TemporaryDirectory(prefix="magndata-") as tmp:
+            files = self._files(Path(tmp))
+            start = int(cursor or 0)
+            for lo in range(start, len(files), self.page_size):
+                chunk = files[lo : lo + self.page_size]
+                records = []
+                for p in chunk:
+                    meta: dict[str, Any] = {"source": self.name, "file": p.name}
+                    mid = magndata_id(p)
+                    try:
+                        meta["reference"] = mcif_citation(p)
+                        structure = read_structure(p, fmt="mcif")
+                        records.append(Record(f"magndata:{mid}", structure, meta))
+                    except StructureReadError as exc:
+                        records.append(Record(f"magndata:{mid}", None, meta, error=str(exc)))
+                hi = lo + len(chunk)
+                yield Page(records, str(hi) if hi < len(files) else None)
