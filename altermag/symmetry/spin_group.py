@@ -455,7 +455,7 @@ def classify(
         warnings.append(
             f"moments collinear only within tolerance (perpendicular residual {residual:.3g} μB)"
         )
-    moments = [round(float(x), 4) for x in s]
+    moments = [round(float(x), 4) + 0.0 for x in s]
     net = float(np.sum(s))
     base["moments"] = moments
     base["net_moment"] = round(net, 4)
