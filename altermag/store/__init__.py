@@ -1,0 +1,71 @@
+"""The screening store: SQLAlchemy 2 models, Alembic migrations and a repository API.
+
+SQLite file by default (``./altermag.db``), PostgreSQL by URL
+(``postgresql+psycopg://user@host/db``); the URL comes from the caller or
+``$ALTERMAG_DATABASE_URL``. Typical use by a flow::
+
+    store = Store()                                   # migrates to the newest schema
+    run_id = store.start_run("local:/data/cifs", {"symprec": 0.1})
+    store.add_analysis(structure, result, source="local", source_id=name,
+                       run_id=run_id, input_ref=path)
+    store.record_error(run_id, bad_path, "empty file")
+    store.finish_run(run_id)
+    page = store.candidates(verdict="altermagnet", elements=["Mn"], sort="score", limit=20)
+"""
+
+from __future__ import annotations
+
+from altermag.store.candidates import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORTS, CandidateQuery
+from altermag.store.engine import DEFAULT_URL, ENV_VAR, database_url, make_engine
+from altermag.store.migrate import current_revision, downgrade, head, upgrade
+from altermag.store.records import (
+    ApiKeyRecord,
+    Candidate,
+    CandidatePage,
+    DftJobRecord,
+    MaterialRecord,
+    OrderRecord,
+    RunItemRecord,
+    RunRecord,
+    ScoreRecord,
+    StoredAnalysis,
+)
+from altermag.store.repository import (
+    AnalysisItem,
+    Store,
+    hash_api_key,
+    moments_key,
+    result_settings,
+    settings_hash,
+)
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "MAX_PAGE_SIZE",
+    "SORTS",
+    "AnalysisItem",
+    "ApiKeyRecord",
+    "Candidate",
+    "CandidatePage",
+    "CandidateQuery",
+    "DftJobRecord",
+    "MaterialRecord",
+    "OrderRecord",
+    "RunItemRecord",
+    "RunRecord",
+    "ScoreRecord",
+    "Store",
+    "StoredAnalysis",
+    "current_revision",
+    "database_url",
+    "downgrade",
+    "hash_api_key",
+    "head",
+    "make_engine",
+    "moments_key",
+    "result_settings",
+    "settings_hash",
+    "upgrade",
+]

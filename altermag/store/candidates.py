@@ -1,0 +1,208 @@
+"""The candidate query: filters, sort keys and keyset (cursor) pagination.
+
+A candidate is one stored magnetic order joined with its material and, when the material has
+been scored, with the score of one model version. Pages are cut by *keyset* pagination: the
+cursor holds the sort value and the order id of the last row of a page, and the next page
+starts strictly after that pair, so rows inserted meanwhile never shift a page and no row is
+returned twice or skipped. Sort values are compared by the database itself (formulas with
+byte-wise collation on PostgreSQL, as on SQLite), so the page boundaries are exact.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy.orm import aliased, defer
+
+from altermag.store.models import MagneticOrder, Material, MaterialElement, ModelScore, RunItem
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "MISSING_SCORE",
+    "SORTS",
+    "CandidateQuery",
+    "decode_cursor",
+    "encode_cursor",
+]
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+MISSING_SCORE = -1.0e300
+"""Sort value of an unscored row: unscored rows come after every scored one."""
+
+SORTS: dict[str, str] = {
+    "score": "model score, highest first (unscored last)",
+    "adapted_score": "domain-adapted model score, highest first (unscored last)",
+    "heuristic_score": "order heuristic score, highest first",
+    "formula": "reduced formula, A to Z (byte order)",
+    "newest": "most recently stored first",
+}
+
+
+def normalise_element(symbol: str) -> str:
+    """``mn`` / ``MN`` → ``Mn``."""
+    s = symbol.strip()
+    return s[:1].upper() + s[1:].lower()
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def encode_cursor(sort: str, key: Any, order_id: int) -> str:
+    """Opaque URL-safe cursor holding the last row's sort value and id."""
+    raw = json.dumps({"s": sort, "k": key, "i": order_id}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    """Inverse of :func:`encode_cursor`; a cursor made for another sort is rejected."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        key, order_id = data["k"], int(data["i"])
+        cursor_sort = data["s"]
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"invalid cursor {cursor!r}") from exc
+    if cursor_sort != sort:
+        raise ValueError(f"the cursor was made for sort={cursor_sort!r}, not sort={sort!r}")
+    return key, order_id
+
+
+@dataclass(frozen=True)
+class CandidateQuery:
+    """Filters of the candidate table (all optional, combined with AND).
+
+    Parameters
+    ----------
+    verdict, wave
+        One value or several (``"altermagnet"``; ``["d", "g"]``).
+    elements
+        The material must contain every one of these elements.
+    source
+        Source of the material's first sighting.
+    run_id
+        Only materials seen by this screening run.
+    min_score, min_adapted_score
+        Lower bounds on the model score (unscored rows are then excluded).
+    max_rank
+        Keep enumerated orders ranked at most this by the heuristic (orders given with the
+        structure always pass): ``max_rank=1`` gives each material's most plausible order.
+    settings_hash
+        Only results computed with these analysis settings.
+    formula
+        Exact reduced formula.
+    model_version
+        Model whose scores are joined; default the most recently stored version.
+    """
+
+    verdict: str | Sequence[str] | None = None
+    wave: str | Sequence[str] | None = None
+    elements: Sequence[str] = ()
+    source: str | None = None
+    run_id: int | None = None
+    min_score: float | None = None
+    min_adapted_score: float | None = None
+    max_rank: int | None = None
+    settings_hash: str | None = None
+    formula: str | None = None
+    model_version: str | None = None
+
+    def select(self, model_version: str | None) -> tuple[Select[Any], Any]:
+        """The filtered ``SELECT (order, material, score)`` and the joined score alias.
+
+        ``model_version`` is the resolved version (None when nothing was ever scored: the
+        score columns are then NULL for every row).
+        """
+        score = aliased(ModelScore, name="score")
+        join_on = (
+            and_(score.material_id == Material.id, score.model_version == model_version)
+            if model_version is not None
+            else false()
+        )
+        stmt = (
+            select(MagneticOrder, Material, score)
+            .options(defer(MagneticOrder.result), defer(Material.structure))
+            .join(Material, Material.id == MagneticOrder.material_id)
+            .outerjoin(score, join_on)
+        )
+        conditions: list[ColumnElement[bool]] = []
+        if verdicts := _as_list(self.verdict):
+            conditions.append(MagneticOrder.verdict.in_(verdicts))
+        if waves := _as_list(self.wave):
+            conditions.append(MagneticOrder.wave.in_(waves))
+        for element in self.elements:
+            conditions.append(
+                exists().where(
+                    MaterialElement.material_id == Material.id,
+                    MaterialElement.element == normalise_element(element),
+                )
+            )
+        if self.source is not None:
+            conditions.append(Material.source == self.source)
+        if self.run_id is not None:
+            conditions.append(
+                exists().where(RunItem.run_id == self.run_id, RunItem.material_id == Material.id)
+            )
+        if self.min_score is not None:
+            conditions.append(score.score >= self.min_score)
+        if self.min_adapted_score is not None:
+            conditions.append(score.adapted_score >= self.min_adapted_score)
+        if self.max_rank is not None:
+            conditions.append(
+                or_(
+                    MagneticOrder.heuristic_rank.is_(None),
+                    MagneticOrder.heuristic_rank <= self.max_rank,
+                )
+            )
+        if self.settings_hash is not None:
+            conditions.append(MagneticOrder.settings_hash == self.settings_hash)
+        if self.formula is not None:
+            conditions.append(Material.formula == self.formula)
+        if conditions:
+            stmt = stmt.where(*conditions)
+        return stmt, score
+
+
+def sort_key(sort: str, score: Any, dialect: str) -> tuple[ColumnElement[Any], bool]:
+    """The sort expression for ``sort`` and whether it is descending."""
+    if sort == "score":
+        return func.coalesce(score.score, MISSING_SCORE), True
+    if sort == "adapted_score":
+        return func.coalesce(score.adapted_score, MISSING_SCORE), True
+    if sort == "heuristic_score":
+        return func.coalesce(MagneticOrder.heuristic_score, MISSING_SCORE), True
+    if sort == "formula":
+        expr: ColumnElement[Any] = Material.formula
+        if dialect == "postgresql":
+            expr = Material.formula.collate("C")  # byte order, as SQLite's BINARY
+        return expr, False
+    if sort == "newest":
+        return MagneticOrder.id, True
+    raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+
+
+def paginate(
+    stmt: Select[Any], key: ColumnElement[Any], descending: bool, after: tuple[Any, int] | None
+) -> Select[Any]:
+    """Order by (key, id) and start strictly after the cursor's (key, id)."""
+    oid = MagneticOrder.id
+    if after is not None:
+        k, i = after
+        if descending:
+            stmt = stmt.where(or_(key < k, and_(key == k, oid < i)))
+        else:
+            stmt = stmt.where(or_(key > k, and_(key == k, oid > i)))
+    order = (key.desc(), oid.desc()) if descending else (key.asc(), oid.asc())
+    return stmt.add_columns(key.label("sort_value")).order_by(*order)

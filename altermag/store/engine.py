@@ -1,0 +1,62 @@
+"""Database URL and engine: SQLite by default, PostgreSQL by URL.
+
+The URL comes from the caller, else ``ALTERMAG_DATABASE_URL``, else an SQLite file
+``./altermag.db``. SQLite connections get ``PRAGMA foreign_keys = ON`` (SQLite ignores
+foreign keys otherwise), write-ahead logging (readers do not block the writer) and a busy
+timeout, so that a flow writing and an API reading can share the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+__all__ = ["DEFAULT_URL", "ENV_VAR", "database_url", "make_engine"]
+
+ENV_VAR = "ALTERMAG_DATABASE_URL"
+DEFAULT_URL = "sqlite:///altermag.db"
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url(url: str | None = None) -> str:
+    """The database URL to use: ``url``, else ``$ALTERMAG_DATABASE_URL``, else ``./altermag.db``.
+
+    A bare ``postgresql://`` URL is given the psycopg 3 driver (the one installed).
+    """
+    chosen = url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    if chosen.startswith(("postgresql://", "postgres://")):
+        chosen = "postgresql+psycopg://" + chosen.split("://", 1)[1]
+    return chosen
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """A SQLAlchemy engine for ``database_url(url)`` with the SQLite pragmas switched on."""
+    resolved = make_url(database_url(url))
+    if resolved.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        engine = create_engine(resolved, **kwargs)
+        in_memory = resolved.database in (None, "", ":memory:")
+        event.listen(engine, "connect", _sqlite_pragmas(in_memory))
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(resolved, **kwargs)
+
+
+def _sqlite_pragmas(in_memory: bool) -> Callable[[Any, Any], None]:
+    """The connect-event listener that sets the pragmas on every new SQLite connection."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    return on_connect

@@ -1,0 +1,1 @@
+"""Alembic migration environment of the store (see :mod:`altermag.store.migrate`)."""

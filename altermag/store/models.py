@@ -1,0 +1,268 @@
+"""SQLAlchemy 2 models of the screening store.
+
+One row per concept:
+
+* :class:`Material` — a crystal (with or without moments) identified by
+  :meth:`MagneticStructure.content_hash`, its formula, elements and where it came from;
+* :class:`MagneticOrder` — one collinear magnetic order of a material as classified by the
+  spin-group engine under given settings (verdict, wave, spin Laue group, form factor, nodal
+  planes, the order heuristic and the full :class:`SpinGroupResult` JSON). A structure given
+  with moments has one order; a structure without moments has one per enumerated k = 0 order;
+* :class:`ModelScore` — a GNN score (raw and domain-adapted) of a material for a model version;
+* :class:`ScreeningRun` and :class:`RunItem` — a screening run and every input it saw, failed
+  inputs included with their error message;
+* :class:`DftJob` and :class:`DftResult` — first-principles checks of an order;
+* :class:`ApiKey` — hashed keys of the REST API.
+
+The schema itself is created by the Alembic migrations in ``altermag/store/migrations``;
+``tests/test_store.py`` checks that they match these models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "DftJob",
+    "DftResult",
+    "MagneticOrder",
+    "Material",
+    "MaterialElement",
+    "ModelScore",
+    "RunItem",
+    "ScreeningRun",
+]
+
+#: Deterministic constraint names, so that migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+HASH = String(64)
+"""Length of a hex SHA-256 digest (content and settings hashes)."""
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current time in UTC (stored as such on PostgreSQL)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy's declarative configuration
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+class Material(Base):
+    """A crystal structure, identified by the content hash of lattice, sites and moments."""
+
+    __tablename__ = "materials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(HASH, unique=True)
+    formula: Mapped[str] = mapped_column(String(128), index=True)
+    n_sites: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(String(128), index=True)
+    """Source of the first sighting (``local``, ``optimade:mp``, ``corpus``...)."""
+    source_id: Mapped[str | None] = mapped_column(String(256))
+    """Identifier of the entry in that source (file name, ``mp-1234``...)."""
+    structure: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """:meth:`MagneticStructure.to_dict` of the stored structure."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    elements: Mapped[list[MaterialElement]] = relationship(
+        back_populates="material", cascade="all, delete-orphan", lazy="selectin"
+    )
+    orders: Mapped[list[MagneticOrder]] = relationship(
+        back_populates="material", cascade="all, delete-orphan", order_by="MagneticOrder.id"
+    )
+    scores: Mapped[list[ModelScore]] = relationship(
+        back_populates="material", cascade="all, delete-orphan", order_by="ModelScore.id"
+    )
+    dft_jobs: Mapped[list[DftJob]] = relationship(
+        back_populates="material", cascade="all, delete-orphan", order_by="DftJob.id"
+    )
+
+
+class MaterialElement(Base):
+    """One chemical element of a material (an index for "contains Mn and F" filters)."""
+
+    __tablename__ = "material_elements"
+
+    material_id: Mapped[int] = mapped_column(
+        ForeignKey("materials.id", ondelete="CASCADE"), primary_key=True
+    )
+    element: Mapped[str] = mapped_column(String(3), primary_key=True, index=True)
+
+    material: Mapped[Material] = relationship(back_populates="elements")
+
+
+class MagneticOrder(Base):
+    """One collinear order of a material and its spin-group classification.
+
+    ``(material_id, settings_hash, moments_key)`` is unique: storing the same analysis of the
+    same structure twice adds nothing.
+    """
+
+    __tablename__ = "magnetic_orders"
+    __table_args__ = (UniqueConstraint("material_id", "settings_hash", "moments_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    material_id: Mapped[int] = mapped_column(
+        ForeignKey("materials.id", ondelete="CASCADE"), index=True
+    )
+    settings_hash: Mapped[str] = mapped_column(HASH)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    moments_key: Mapped[str] = mapped_column(HASH)
+    """SHA-256 of the signed collinear moments (μB, rounded) that define this order."""
+    moments: Mapped[list[Any] | None] = mapped_column(JSON)
+    """Signed collinear moment per site (μB; ±1 for enumerated orders), None if unordered."""
+    enumerated: Mapped[bool] = mapped_column(Boolean, default=False)
+    verdict: Mapped[str] = mapped_column(String(32), index=True)
+    wave: Mapped[str | None] = mapped_column(String(1), index=True)
+    spin_laue_group: Mapped[str | None] = mapped_column(String(64))
+    form_factor: Mapped[str | None] = mapped_column(Text)
+    nodal_planes: Mapped[list[Any]] = mapped_column(JSON)
+    heuristic_rank: Mapped[int | None] = mapped_column(Integer)
+    """1 = most plausible enumerated order; None for orders given with the structure."""
+    heuristic_score: Mapped[float | None] = mapped_column(Float)
+    heuristic_reason: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """:meth:`SpinGroupResult.to_dict` of this order."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    material: Mapped[Material] = relationship(back_populates="orders")
+
+
+class ModelScore(Base):
+    """A machine-learning prior for a material: raw GNN score and OT-adapted score."""
+
+    __tablename__ = "model_scores"
+    __table_args__ = (UniqueConstraint("material_id", "model_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    material_id: Mapped[int] = mapped_column(
+        ForeignKey("materials.id", ondelete="CASCADE"), index=True
+    )
+    model_version: Mapped[str] = mapped_column(String(128), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    adapted_score: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    material: Mapped[Material] = relationship(back_populates="scores")
+
+
+class ScreeningRun(Base):
+    """One screening of a source: its parameters, status, counts and run-level errors."""
+
+    __tablename__ = "screening_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    """Optional caller-chosen identity: starting a run with an existing key resumes it."""
+    source: Mapped[str] = mapped_column(String(256))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="running")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    errors: Mapped[list[Any]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    items: Mapped[list[RunItem]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", order_by="RunItem.id"
+    )
+
+
+class RunItem(Base):
+    """An input a run saw: the material it became, or the error that stopped it."""
+
+    __tablename__ = "run_items"
+    __table_args__ = (UniqueConstraint("run_id", "input_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("screening_runs.id", ondelete="CASCADE"))
+    input_ref: Mapped[str] = mapped_column(String(512))
+    """The input as the source names it (file path, ``mp-1234``, ``file.xyz#3``)."""
+    material_id: Mapped[int | None] = mapped_column(
+        ForeignKey("materials.id", ondelete="CASCADE"), index=True
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    run: Mapped[ScreeningRun] = relationship(back_populates="items")
+
+
+class DftJob(Base):
+    """A first-principles check of a material (and of one of its orders)."""
+
+    __tablename__ = "dft_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    material_id: Mapped[int] = mapped_column(
+        ForeignKey("materials.id", ondelete="CASCADE"), index=True
+    )
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("magnetic_orders.id", ondelete="SET NULL"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(16))
+    """``qe`` or ``vasp``."""
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    directory: Mapped[str | None] = mapped_column(String(1024))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    material: Mapped[Material] = relationship(back_populates="dft_jobs")
+    result: Mapped[DftResult | None] = relationship(
+        back_populates="job", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class DftResult(Base):
+    """The outcome of a DFT job: the verdict JSON and the largest spin splitting found."""
+
+    __tablename__ = "dft_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("dft_jobs.id", ondelete="CASCADE"), unique=True)
+    verdict: Mapped[dict[str, Any]] = mapped_column(JSON)
+    max_splitting_ev: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    job: Mapped[DftJob] = relationship(back_populates="result")
+
+
+class ApiKey(Base):
+    """A REST API key: only its SHA-256 is stored; revoked keys keep their row."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    key_hash: Mapped[str] = mapped_column(HASH, unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,776 @@
+"""The repository API of the store: what flows, the REST API and reports call.
+
+Every write is an idempotent upsert keyed by natural keys — the structure's content hash for
+materials, (material, settings hash, moments) for magnetic orders, (material, model version)
+for scores, (run, input) for run membership — implemented with the database's own
+``INSERT ... ON CONFLICT`` on both SQLite and PostgreSQL. Storing the same analysis twice, or
+resuming a killed screening that stores part of its work again, therefore adds no row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from altermag.result import SpinGroupResult
+from altermag.store.candidates import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    SORTS,
+    CandidateQuery,
+    decode_cursor,
+    encode_cursor,
+    normalise_element,
+    paginate,
+    sort_key,
+)
+from altermag.store.engine import database_url, make_engine
+from altermag.store.migrate import upgrade
+from altermag.store.models import (
+    ApiKey,
+    Base,
+    DftJob,
+    DftResult,
+    MagneticOrder,
+    Material,
+    MaterialElement,
+    ModelScore,
+    RunItem,
+    ScreeningRun,
+    utcnow,
+)
+from altermag.store.records import (
+    ApiKeyRecord,
+    Candidate,
+    CandidatePage,
+    DftJobRecord,
+    MaterialRecord,
+    OrderRecord,
+    RunItemRecord,
+    RunRecord,
+    ScoreRecord,
+    StoredAnalysis,
+    as_utc,
+)
+from altermag.structure import MagneticStructure
+
+__all__ = ["AnalysisItem", "Store", "hash_api_key", "moments_key", "settings_hash"]
+
+RUN_STATUSES = ("running", "completed", "failed", "cancelled")
+DFT_STATUSES = ("pending", "running", "completed", "failed")
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def settings_hash(settings: Mapping[str, Any]) -> str:
+    """SHA-256 of the analysis settings (canonical JSON: key order does not matter)."""
+    return hashlib.sha256(_canonical_json(dict(settings)).encode()).hexdigest()
+
+
+def result_settings(result: SpinGroupResult) -> dict[str, Any]:
+    """The settings a result records about itself (the two tolerances)."""
+    return {"symprec": result.symprec, "magtol": result.magtol}
+
+
+def moments_key(moments: Sequence[float] | None) -> str:
+    """SHA-256 of signed collinear moments rounded to 0.01 μB (None for no order)."""
+    rounded = None if moments is None else [round(float(m), 2) + 0.0 for m in moments]
+    return hashlib.sha256(_canonical_json(rounded).encode()).hexdigest()
+
+
+def hash_api_key(key: str) -> str:
+    """SHA-256 of an API key (keys are 256-bit random tokens, so a plain hash is enough)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AnalysisItem:
+    """One analysed input for :meth:`Store.add_analyses` (a chunk of a screening)."""
+
+    structure: MagneticStructure
+    result: SpinGroupResult
+    input_ref: str | None = None
+    source: str | None = None
+    source_id: str | None = None
+    settings: Mapping[str, Any] | None = None
+
+
+class Store:
+    """Repository over the screening database.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL; default ``$ALTERMAG_DATABASE_URL``, else ``sqlite:///altermag.db``.
+    migrate
+        Bring the schema to the newest Alembic revision first (creates it on an empty
+        database). Readers that must not run DDL pass ``False``.
+    """
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = database_url(url)
+        if migrate:
+            upgrade(self.url)
+        self.engine: Engine = make_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # ------------------------------------------------------------------ plumbing
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction (committed on success, rolled back on error)."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def _insert(self, model: type[Base]) -> Any:
+        if self.dialect == "postgresql":
+            return postgresql.insert(model)
+        if self.dialect == "sqlite":
+            return sqlite.insert(model)
+        raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {self.dialect}")
+
+    def row_counts(self) -> dict[str, int]:
+        """Number of rows in every table of the store."""
+        with self.session() as s:
+            return {
+                table.name: int(s.scalar(select(func.count()).select_from(table)) or 0)
+                for table in Base.metadata.sorted_tables
+            }
+
+    # ------------------------------------------------------------------ materials
+    def _upsert_material(
+        self,
+        s: Session,
+        structure: MagneticStructure,
+        source: str | None,
+        source_id: str | None,
+    ) -> int:
+        content_hash = structure.content_hash()
+        s.execute(
+            self._insert(Material)
+            .values(
+                content_hash=content_hash,
+                formula=structure.formula,
+                n_sites=len(structure),
+                source=source,
+                source_id=source_id,
+                structure=structure.to_dict(),
+            )
+            .on_conflict_do_nothing(index_elements=["content_hash"])
+        )
+        material_id = s.scalar(select(Material.id).where(Material.content_hash == content_hash))
+        assert material_id is not None
+        elements = sorted({normalise_element(e) for e in structure.species})
+        s.execute(
+            self._insert(MaterialElement)
+            .values([{"material_id": material_id, "element": e} for e in elements])
+            .on_conflict_do_nothing(index_elements=["material_id", "element"])
+        )
+        return int(material_id)
+
+    def add_material(
+        self,
+        structure: MagneticStructure,
+        source: str | None = None,
+        source_id: str | None = None,
+    ) -> int:
+        """Store a structure (once per content hash) and return its material id.
+
+        The source and source id of the first sighting are kept; a later sighting of the same
+        structure returns the same id and changes nothing.
+        """
+        with self.session() as s:
+            return self._upsert_material(s, structure, source, source_id)
+
+    def material_id(self, content_hash: str) -> int | None:
+        """The id of the material with this content hash, if stored."""
+        with self.session() as s:
+            return s.scalar(select(Material.id).where(Material.content_hash == content_hash))
+
+    def material(self, material_id: int) -> MaterialRecord | None:
+        """A material with every order, model score and DFT job (None if unknown)."""
+        with self.session() as s:
+            m = s.get(Material, material_id)
+            if m is None:
+                return None
+            return MaterialRecord(
+                id=m.id,
+                content_hash=m.content_hash,
+                formula=m.formula,
+                elements=sorted(e.element for e in m.elements),
+                n_sites=m.n_sites,
+                source=m.source,
+                source_id=m.source_id,
+                structure=m.structure,
+                created_at=as_utc(m.created_at),  # type: ignore[arg-type]
+                orders=[_order_record(o) for o in m.orders],
+                scores=[_score_record(sc) for sc in m.scores],
+                dft_jobs=[_dft_record(j) for j in m.dft_jobs],
+            )
+
+    # ------------------------------------------------------------------ results
+    def _upsert_result(
+        self,
+        s: Session,
+        material_id: int,
+        result: SpinGroupResult,
+        settings: Mapping[str, Any] | None,
+    ) -> list[int]:
+        settings = dict(settings) if settings is not None else result_settings(result)
+        shash = settings_hash(settings)
+        rows = []
+        if result.orders:  # a structure without moments: one row per enumerated order
+            for order in result.orders:
+                rows.append(
+                    _order_row(
+                        order.result,
+                        [float(x) for x in order.signs],
+                        enumerated=True,
+                        rank=order.rank,
+                        score=order.score,
+                        reason=order.reason,
+                    )
+                )
+        else:
+            rows.append(_order_row(result, result.moments, enumerated=result.enumerated))
+        ids = []
+        for row in rows:
+            key = moments_key(row["moments"])
+            s.execute(
+                self._insert(MagneticOrder)
+                .values(material_id=material_id, settings_hash=shash, settings=settings, **row)
+                .on_conflict_do_nothing(
+                    index_elements=["material_id", "settings_hash", "moments_key"]
+                )
+            )
+            order_id = s.scalar(
+                select(MagneticOrder.id).where(
+                    MagneticOrder.material_id == material_id,
+                    MagneticOrder.settings_hash == shash,
+                    MagneticOrder.moments_key == key,
+                )
+            )
+            assert order_id is not None
+            ids.append(int(order_id))
+        return ids
+
+    def add_result(
+        self,
+        material_id: int,
+        result: SpinGroupResult,
+        settings: Mapping[str, Any] | None = None,
+    ) -> list[int]:
+        """Store a spin-group result of a material; returns the ids of its order rows.
+
+        A result with enumerated orders (structure given without moments) gives one row per
+        order with its heuristic rank, score and reason; otherwise one row. ``settings``
+        (default: the result's ``symprec`` and ``magtol``) are hashed into the key, so the
+        same analysis stored twice adds nothing while other settings add new rows.
+        """
+        with self.session() as s:
+            return self._upsert_result(s, material_id, result, settings)
+
+    def add_analysis(
+        self,
+        structure: MagneticStructure,
+        result: SpinGroupResult,
+        *,
+        source: str | None = None,
+        source_id: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        run_id: int | None = None,
+        input_ref: str | None = None,
+    ) -> StoredAnalysis:
+        """Material + result (+ run membership) in one transaction."""
+        item = AnalysisItem(structure, result, input_ref, source, source_id, settings)
+        return self.add_analyses([item], run_id=run_id)[0]
+
+    def add_analyses(
+        self, items: Iterable[AnalysisItem], *, run_id: int | None = None
+    ) -> list[StoredAnalysis]:
+        """Store a chunk of analysed inputs in one transaction (all or nothing).
+
+        With ``run_id`` every item with an ``input_ref`` is recorded as seen by that run.
+        """
+        out = []
+        with self.session() as s:
+            for item in items:
+                mid = self._upsert_material(s, item.structure, item.source, item.source_id)
+                oids = self._upsert_result(s, mid, item.result, item.settings)
+                if run_id is not None and item.input_ref is not None:
+                    self._upsert_run_item(s, run_id, item.input_ref, mid, None)
+                out.append(StoredAnalysis(mid, oids))
+        return out
+
+    # ------------------------------------------------------------------ model scores
+    def add_score(
+        self,
+        material_id: int,
+        model_version: str,
+        score: float,
+        adapted_score: float | None = None,
+    ) -> int:
+        """Store (or replace) a model's score of a material; returns the score row id."""
+        values = {"score": float(score), "adapted_score": _opt_float(adapted_score)}
+        with self.session() as s:
+            s.execute(
+                self._insert(ModelScore)
+                .values(material_id=material_id, model_version=model_version, **values)
+                .on_conflict_do_update(
+                    index_elements=["material_id", "model_version"],
+                    set_={**values, "created_at": utcnow()},
+                )
+            )
+            score_id = s.scalar(
+                select(ModelScore.id).where(
+                    ModelScore.material_id == material_id,
+                    ModelScore.model_version == model_version,
+                )
+            )
+            assert score_id is not None
+            return int(score_id)
+
+    def latest_model_version(self) -> str | None:
+        """The model version scored most recently (the default for candidate queries)."""
+        with self.session() as s:
+            return self._latest_model_version(s)
+
+    @staticmethod
+    def _latest_model_version(s: Session) -> str | None:
+        return s.scalar(
+            select(ModelScore.model_version)
+            .order_by(ModelScore.created_at.desc(), ModelScore.id.desc())
+            .limit(1)
+        )
+
+    # ------------------------------------------------------------------ runs
+    def start_run(
+        self,
+        source: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        key: str | None = None,
+    ) -> int:
+        """Open a screening run and return its id.
+
+        With ``key`` the run is resumable: starting a run whose key exists sets it back to
+        ``running`` and returns the same id, so a restarted flow keeps adding to it.
+        """
+        params = dict(parameters or {})
+        with self.session() as s:
+            if key is not None:
+                s.execute(
+                    self._insert(ScreeningRun)
+                    .values(key=key, source=source, parameters=params, counts={}, errors=[])
+                    .on_conflict_do_update(
+                        index_elements=["key"], set_={"status": "running", "finished_at": None}
+                    )
+                )
+                run_id = s.scalar(select(ScreeningRun.id).where(ScreeningRun.key == key))
+                assert run_id is not None
+                return int(run_id)
+            run = ScreeningRun(source=source, parameters=params, counts={}, errors=[])
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def _upsert_run_item(
+        self, s: Session, run_id: int, input_ref: str, material_id: int | None, error: str | None
+    ) -> None:
+        s.execute(
+            self._insert(RunItem)
+            .values(run_id=run_id, input_ref=input_ref, material_id=material_id, error=error)
+            .on_conflict_do_update(
+                index_elements=["run_id", "input_ref"],
+                set_={"material_id": material_id, "error": error},
+            )
+        )
+
+    def record_input(self, run_id: int, input_ref: str, material_id: int) -> None:
+        """Record that run ``run_id`` saw ``input_ref`` and stored it as ``material_id``."""
+        with self.session() as s:
+            self._upsert_run_item(s, run_id, input_ref, material_id, None)
+
+    def record_error(self, run_id: int, input_ref: str, message: str) -> None:
+        """Record that input ``input_ref`` of a run failed (unreadable file, bad structure...).
+
+        Recording the same input again replaces the message; an input that later succeeds
+        (:meth:`record_input`) clears it.
+        """
+        with self.session() as s:
+            self._upsert_run_item(s, run_id, input_ref, None, str(message))
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str = "completed",
+        counts: Mapping[str, Any] | None = None,
+        errors: Sequence[Any] | None = None,
+    ) -> RunRecord:
+        """Close a run with its status; counts of inputs, materials and failures are added.
+
+        ``errors`` are run-level errors (a source that could not be reached); per-input
+        failures are the :meth:`record_error` rows.
+        """
+        if status not in RUN_STATUSES:
+            raise ValueError(f"status must be one of {RUN_STATUSES}, got {status!r}")
+        with self.session() as s:
+            run = s.get(ScreeningRun, run_id)
+            if run is None:
+                raise KeyError(f"no screening run {run_id}")
+            n_inputs, n_materials, n_failed = _item_counts(s, run_id)
+            run.status = status
+            run.finished_at = utcnow()
+            run.counts = {
+                **dict(counts or {}),
+                "inputs": n_inputs,
+                "materials": n_materials,
+                "failed": n_failed,
+            }
+            if errors is not None:
+                run.errors = [*run.errors, *errors]
+        record = self.run(run_id)
+        assert record is not None
+        return record
+
+    def run(self, run_id: int) -> RunRecord | None:
+        """A screening run with its counts and failed inputs (None if unknown)."""
+        with self.session() as s:
+            run = s.get(ScreeningRun, run_id)
+            if run is None:
+                return None
+            return _run_record(s, run)
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        """The most recent runs, newest first."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(ScreeningRun).order_by(ScreeningRun.id.desc()).limit(max(1, limit))
+            )
+            return [_run_record(s, run) for run in rows]
+
+    # ------------------------------------------------------------------ candidates
+    def candidates(
+        self,
+        query: CandidateQuery | None = None,
+        *,
+        sort: str = "score",
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        **filters: Any,
+    ) -> CandidatePage:
+        """One page of the candidate table.
+
+        Filters come as a :class:`CandidateQuery` or as its fields by keyword
+        (``verdict="altermagnet", elements=["Mn"], min_score=0.5``). ``sort`` is one of
+        :data:`altermag.store.candidates.SORTS`; ties are broken by order id. ``limit`` is
+        capped at :data:`MAX_PAGE_SIZE`. Pass the returned ``next_cursor`` to get the next
+        page with the same filters and sort.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        limit = min(limit, MAX_PAGE_SIZE)
+        q = query if query is not None else CandidateQuery(**filters)
+        if query is not None and filters:
+            raise TypeError("give either a CandidateQuery or keyword filters, not both")
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+        after = decode_cursor(cursor, sort) if cursor else None
+        with self.session() as s:
+            version = q.model_version or self._latest_model_version(s)
+            stmt, score = q.select(version)
+            key, descending = sort_key(sort, score, self.dialect)
+            rows = s.execute(paginate(stmt, key, descending, after).limit(limit + 1)).all()
+            items = [_candidate(o, m, sc, version) for o, m, sc, _ in rows[:limit]]
+            next_cursor = None
+            if len(rows) > limit:
+                last = rows[limit - 1]
+                next_cursor = encode_cursor(sort, last.sort_value, last[0].id)
+        return CandidatePage(items, next_cursor, sort, limit)
+
+    def iter_candidates(
+        self, query: CandidateQuery | None = None, *, sort: str = "score", **filters: Any
+    ) -> Iterator[Candidate]:
+        """Every candidate matching the filters, page by page (for CSV/JSON exports)."""
+        cursor = None
+        while True:
+            page = self.candidates(query, sort=sort, cursor=cursor, limit=MAX_PAGE_SIZE, **filters)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    # ------------------------------------------------------------------ DFT
+    def add_dft_job(
+        self,
+        material_id: int,
+        code: str,
+        *,
+        order_id: int | None = None,
+        directory: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        status: str = "pending",
+    ) -> int:
+        """Register a DFT job (``code`` is ``qe`` or ``vasp``) and return its id."""
+        if status not in DFT_STATUSES:
+            raise ValueError(f"status must be one of {DFT_STATUSES}, got {status!r}")
+        with self.session() as s:
+            job = DftJob(
+                material_id=material_id,
+                order_id=order_id,
+                code=code,
+                status=status,
+                directory=directory,
+                parameters=dict(parameters or {}),
+            )
+            s.add(job)
+            s.flush()
+            return job.id
+
+    def set_dft_status(self, job_id: int, status: str, directory: str | None = None) -> None:
+        """Move a DFT job to another status (and record where it runs)."""
+        if status not in DFT_STATUSES:
+            raise ValueError(f"status must be one of {DFT_STATUSES}, got {status!r}")
+        values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+        if directory is not None:
+            values["directory"] = directory
+        with self.session() as s:
+            s.execute(update(DftJob).where(DftJob.id == job_id).values(**values))
+
+    def set_dft_result(
+        self,
+        job_id: int,
+        verdict: Mapping[str, Any],
+        max_splitting_ev: float | None,
+        *,
+        status: str = "completed",
+    ) -> None:
+        """Store (or replace) the parsed outcome of a DFT job and set its status."""
+        values = {"verdict": dict(verdict), "max_splitting_ev": _opt_float(max_splitting_ev)}
+        with self.session() as s:
+            s.execute(
+                self._insert(DftResult)
+                .values(job_id=job_id, **values)
+                .on_conflict_do_update(index_elements=["job_id"], set_=values)
+            )
+            s.execute(
+                update(DftJob).where(DftJob.id == job_id).values(status=status, updated_at=utcnow())
+            )
+
+    # ------------------------------------------------------------------ API keys
+    def create_api_key(self, name: str) -> str:
+        """Create a key called ``name`` and return it; only its hash is stored."""
+        key = "am_" + secrets.token_urlsafe(32)
+        with self.session() as s:
+            s.add(ApiKey(name=name, key_hash=hash_api_key(key)))
+        return key
+
+    def verify_api_key(self, key: str) -> ApiKeyRecord | None:
+        """The record of an active key, or None for an unknown or revoked one."""
+        with self.session() as s:
+            row = s.scalar(
+                select(ApiKey).where(
+                    ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None)
+                )
+            )
+            return None if row is None else _api_key_record(row)
+
+    def revoke_api_key(self, name: str) -> bool:
+        """Revoke the key called ``name``; False if there is no such active key."""
+        with self.session() as s:
+            done = s.execute(
+                update(ApiKey)
+                .where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def api_keys(self) -> list[ApiKeyRecord]:
+        """Every key's name and dates (active and revoked)."""
+        with self.session() as s:
+            return [_api_key_record(k) for k in s.scalars(select(ApiKey).order_by(ApiKey.id))]
+
+
+# ---------------------------------------------------------------------- row helpers
+def _opt_float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _order_row(
+    result: SpinGroupResult,
+    moments: Sequence[float] | None,
+    *,
+    enumerated: bool,
+    rank: int | None = None,
+    score: float | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    data = result.to_dict()
+    return {
+        "moments_key": moments_key(moments),
+        "moments": None if moments is None else [float(m) for m in moments],
+        "enumerated": enumerated,
+        "verdict": result.verdict,
+        "wave": result.wave,
+        "spin_laue_group": result.spin_laue_group,
+        "form_factor": result.form_factor,
+        "nodal_planes": data["nodal_planes"],
+        "heuristic_rank": rank,
+        "heuristic_score": _opt_float(score),
+        "heuristic_reason": reason,
+        "result": data,
+    }
+
+
+def _order_record(o: MagneticOrder) -> OrderRecord:
+    return OrderRecord(
+        id=o.id,
+        material_id=o.material_id,
+        settings_hash=o.settings_hash,
+        settings=o.settings,
+        moments=o.moments,
+        enumerated=o.enumerated,
+        verdict=o.verdict,
+        wave=o.wave,
+        spin_laue_group=o.spin_laue_group,
+        form_factor=o.form_factor,
+        nodal_planes=o.nodal_planes,
+        heuristic_rank=o.heuristic_rank,
+        heuristic_score=o.heuristic_score,
+        heuristic_reason=o.heuristic_reason,
+        result=o.result,
+        created_at=as_utc(o.created_at),  # type: ignore[arg-type]
+    )
+
+
+def _score_record(sc: ModelScore) -> ScoreRecord:
+    return ScoreRecord(
+        id=sc.id,
+        material_id=sc.material_id,
+        model_version=sc.model_version,
+        score=sc.score,
+        adapted_score=sc.adapted_score,
+        created_at=as_utc(sc.created_at),  # type: ignore[arg-type]
+    )
+
+
+def _dft_record(j: DftJob) -> DftJobRecord:
+    return DftJobRecord(
+        id=j.id,
+        material_id=j.material_id,
+        order_id=j.order_id,
+        code=j.code,
+        status=j.status,
+        directory=j.directory,
+        parameters=j.parameters,
+        created_at=as_utc(j.created_at),  # type: ignore[arg-type]
+        updated_at=as_utc(j.updated_at),  # type: ignore[arg-type]
+        verdict=None if j.result is None else j.result.verdict,
+        max_splitting_ev=None if j.result is None else j.result.max_splitting_ev,
+    )
+
+
+def _api_key_record(k: ApiKey) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        id=k.id,
+        name=k.name,
+        created_at=as_utc(k.created_at),  # type: ignore[arg-type]
+        revoked_at=as_utc(k.revoked_at),
+    )
+
+
+def _item_counts(s: Session, run_id: int) -> tuple[int, int, int]:
+    n_inputs = s.scalar(select(func.count()).where(RunItem.run_id == run_id)) or 0
+    n_materials = (
+        s.scalar(
+            select(func.count(func.distinct(RunItem.material_id))).where(
+                RunItem.run_id == run_id, RunItem.material_id.is_not(None)
+            )
+        )
+        or 0
+    )
+    n_failed = (
+        s.scalar(select(func.count()).where(RunItem.run_id == run_id, RunItem.error.is_not(None)))
+        or 0
+    )
+    return int(n_inputs), int(n_materials), int(n_failed)
+
+
+def _run_record(s: Session, run: ScreeningRun) -> RunRecord:
+    n_inputs, n_materials, n_failed = _item_counts(s, run.id)
+    failed = s.scalars(
+        select(RunItem)
+        .where(RunItem.run_id == run.id, RunItem.error.is_not(None))
+        .order_by(RunItem.id)
+    )
+    return RunRecord(
+        id=run.id,
+        key=run.key,
+        source=run.source,
+        parameters=run.parameters,
+        status=run.status,
+        counts=run.counts,
+        errors=run.errors,
+        started_at=as_utc(run.started_at),  # type: ignore[arg-type]
+        finished_at=as_utc(run.finished_at),
+        n_inputs=n_inputs,
+        n_materials=n_materials,
+        n_failed=n_failed,
+        failed_inputs=[RunItemRecord(i.input_ref, i.material_id, i.error) for i in failed],
+    )
+
+
+def _candidate(
+    o: MagneticOrder, m: Material, sc: ModelScore | None, version: str | None
+) -> Candidate:
+    return Candidate(
+        order_id=o.id,
+        material_id=m.id,
+        formula=m.formula,
+        elements=sorted(e.element for e in m.elements),
+        content_hash=m.content_hash,
+        source=m.source,
+        source_id=m.source_id,
+        verdict=o.verdict,
+        wave=o.wave,
+        spin_laue_group=o.spin_laue_group,
+        form_factor=o.form_factor,
+        nodal_planes=o.nodal_planes,
+        moments=o.moments,
+        enumerated=o.enumerated,
+        heuristic_rank=o.heuristic_rank,
+        heuristic_score=o.heuristic_score,
+        heuristic_reason=o.heuristic_reason,
+        settings_hash=o.settings_hash,
+        model_version=version if sc is not None else None,
+        score=None if sc is None else sc.score,
+        adapted_score=None if sc is None else sc.adapted_score,
+    )
