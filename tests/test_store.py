@@ -409,6 +409,37 @@ def test_a_keyed_run_resumes(store: Store, analysed: dict) -> None:
         store.finish_run(b, status="exploded")
 
 
+def test_a_screened_chunk_with_a_corrupt_file(store: Store, tmp_path: Path) -> None:
+    import shutil
+
+    from altermag.screening import ScreenSettings, screen_records
+    from altermag.sources.local import LocalSource
+
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    for name in ("MnF2", "MnTe", "CrSb"):
+        shutil.copy(EXAMPLE_FILES[name], folder)
+    shutil.copy(BAD / "junk.cif", folder / "broken.cif")
+    settings = ScreenSettings()
+    run_id = store.start_run("local", settings.to_dict(), key="chunk-test")
+    for page in LocalSource(folder, page_size=2).pages():
+        entries = screen_records(page.records, settings)
+        store.add_screened(entries, settings, run_id=run_id)
+        store.set_run_cursor(run_id, page.next_cursor)
+    record = store.finish_run(run_id)
+    assert (record.n_inputs, record.n_materials, record.n_failed) == (4, 3, 1)
+    (failed,) = record.failed_inputs
+    assert failed.input_ref == "broken.cif" and failed.error
+    assert record.source_cursor is None  # the source was read to its end
+    alter = list(store.iter_candidates(verdict="altermagnet", run_id=run_id))
+    assert {(c.formula, c.wave) for c in alter} == {("MnF2", "d"), ("MnTe", "g"), ("CrSb", "g")}
+    assert {c.source_id for c in alter} == {"MnF2.mcif", "MnTe.json", "CrSb.extxyz"}
+    before = store.row_counts()
+    for page in LocalSource(folder).pages():  # the whole screening again: nothing new
+        store.add_screened(screen_records(page.records, settings), settings, run_id=run_id)
+    assert store.row_counts() == before
+
+
 # ---------------------------------------------------------------------- integrity
 def test_foreign_keys_are_enforced(store: Store, analysed: dict) -> None:
     with pytest.raises(IntegrityError):

@@ -189,6 +189,8 @@ class ScreeningRun(Base):
     status: Mapped[str] = mapped_column(String(16), index=True, default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(JSON)
     errors: Mapped[list[Any]] = mapped_column(JSON)
+    source_cursor: Mapped[str | None] = mapped_column(Text)
+    """The source's page cursor reached so far: a resumed run continues from there."""
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
 

@@ -150,6 +150,7 @@ class RunRecord(_Record):
     errors: list[Any]
     started_at: datetime
     finished_at: datetime | None
+    source_cursor: str | None
     n_inputs: int
     n_materials: int
     n_failed: int

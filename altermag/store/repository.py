@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -63,7 +63,18 @@ from altermag.store.records import (
 )
 from altermag.structure import MagneticStructure
 
-__all__ = ["AnalysisItem", "Store", "hash_api_key", "moments_key", "settings_hash"]
+if TYPE_CHECKING:
+    from altermag.screening import ScreenedEntry
+
+__all__ = [
+    "AnalysisItem",
+    "Store",
+    "hash_api_key",
+    "moments_key",
+    "result_settings",
+    "settings_dict",
+    "settings_hash",
+]
 
 RUN_STATUSES = ("running", "completed", "failed", "cancelled")
 DFT_STATUSES = ("pending", "running", "completed", "failed")
@@ -73,9 +84,18 @@ def _canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def settings_hash(settings: Mapping[str, Any]) -> str:
+def settings_hash(settings: Mapping[str, Any] | Any) -> str:
     """SHA-256 of the analysis settings (canonical JSON: key order does not matter)."""
-    return hashlib.sha256(_canonical_json(dict(settings)).encode()).hexdigest()
+    return hashlib.sha256(_canonical_json(settings_dict(settings)).encode()).hexdigest()
+
+
+def settings_dict(settings: Mapping[str, Any] | Any) -> dict[str, Any]:
+    """Settings as a plain dict: a mapping, or an object with ``to_dict()`` (ScreenSettings)."""
+    if isinstance(settings, Mapping):
+        return dict(settings)
+    if hasattr(settings, "to_dict"):
+        return dict(settings.to_dict())
+    raise TypeError(f"settings must be a mapping or have to_dict(), got {type(settings)}")
 
 
 def result_settings(result: SpinGroupResult) -> dict[str, Any]:
@@ -241,9 +261,9 @@ class Store:
         s: Session,
         material_id: int,
         result: SpinGroupResult,
-        settings: Mapping[str, Any] | None,
+        settings: Mapping[str, Any] | Any | None,
     ) -> list[int]:
-        settings = dict(settings) if settings is not None else result_settings(result)
+        settings = settings_dict(settings) if settings is not None else result_settings(result)
         shash = settings_hash(settings)
         rows = []
         if result.orders:  # a structure without moments: one row per enumerated order
@@ -329,6 +349,38 @@ class Store:
                 out.append(StoredAnalysis(mid, oids))
         return out
 
+    def add_screened(
+        self,
+        entries: Iterable[ScreenedEntry],
+        settings: Mapping[str, Any] | Any | None = None,
+        *,
+        run_id: int | None = None,
+    ) -> list[StoredAnalysis | None]:
+        """Store a screened chunk (:func:`altermag.screening.screen_records`) in one transaction.
+
+        An entry with a result becomes material + orders (+ its model score when it has one);
+        an entry that failed (unreadable input, analysis error) becomes an error row of the
+        run and ``None`` in the returned list. ``settings`` (a mapping or a ``ScreenSettings``)
+        key the orders; default: each result's tolerances.
+        """
+        out: list[StoredAnalysis | None] = []
+        with self.session() as s:
+            for e in entries:
+                if e.result is None or e.structure is None:
+                    if run_id is not None:
+                        message = e.error or f"{e.id}: no structure or result"
+                        self._upsert_run_item(s, run_id, e.id, None, message)
+                    out.append(None)
+                    continue
+                mid = self._upsert_material(s, e.structure, e.source or None, e.id)
+                oids = self._upsert_result(s, mid, e.result, settings)
+                if e.model_score is not None and e.model_version:
+                    self._upsert_score(s, mid, e.model_version, e.model_score, e.adapted_score)
+                if run_id is not None:
+                    self._upsert_run_item(s, run_id, e.id, mid, None)
+                out.append(StoredAnalysis(mid, oids))
+        return out
+
     # ------------------------------------------------------------------ model scores
     def add_score(
         self,
@@ -338,24 +390,34 @@ class Store:
         adapted_score: float | None = None,
     ) -> int:
         """Store (or replace) a model's score of a material; returns the score row id."""
-        values = {"score": float(score), "adapted_score": _opt_float(adapted_score)}
         with self.session() as s:
-            s.execute(
-                self._insert(ModelScore)
-                .values(material_id=material_id, model_version=model_version, **values)
-                .on_conflict_do_update(
-                    index_elements=["material_id", "model_version"],
-                    set_={**values, "created_at": utcnow()},
-                )
+            return self._upsert_score(s, material_id, model_version, score, adapted_score)
+
+    def _upsert_score(
+        self,
+        s: Session,
+        material_id: int,
+        model_version: str,
+        score: float,
+        adapted_score: float | None,
+    ) -> int:
+        values = {"score": float(score), "adapted_score": _opt_float(adapted_score)}
+        s.execute(
+            self._insert(ModelScore)
+            .values(material_id=material_id, model_version=model_version, **values)
+            .on_conflict_do_update(
+                index_elements=["material_id", "model_version"],
+                set_={**values, "created_at": utcnow()},
             )
-            score_id = s.scalar(
-                select(ModelScore.id).where(
-                    ModelScore.material_id == material_id,
-                    ModelScore.model_version == model_version,
-                )
+        )
+        score_id = s.scalar(
+            select(ModelScore.id).where(
+                ModelScore.material_id == material_id,
+                ModelScore.model_version == model_version,
             )
-            assert score_id is not None
-            return int(score_id)
+        )
+        assert score_id is not None
+        return int(score_id)
 
     def latest_model_version(self) -> str | None:
         """The model version scored most recently (the default for candidate queries)."""
@@ -412,6 +474,13 @@ class Store:
                 set_={"material_id": material_id, "error": error},
             )
         )
+
+    def set_run_cursor(self, run_id: int, cursor: str | None) -> None:
+        """Remember where in its source a run got to (a source page cursor), for resuming."""
+        with self.session() as s:
+            s.execute(
+                update(ScreeningRun).where(ScreeningRun.id == run_id).values(source_cursor=cursor)
+            )
 
     def record_input(self, run_id: int, input_ref: str, material_id: int) -> None:
         """Record that run ``run_id`` saw ``input_ref`` and stored it as ``material_id``."""
@@ -741,6 +810,7 @@ def _run_record(s: Session, run: ScreeningRun) -> RunRecord:
         errors=run.errors,
         started_at=as_utc(run.started_at),  # type: ignore[arg-type]
         finished_at=as_utc(run.finished_at),
+        source_cursor=run.source_cursor,
         n_inputs=n_inputs,
         n_materials=n_materials,
         n_failed=n_failed,
