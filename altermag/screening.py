@@ -32,7 +32,9 @@ __all__ = [
     "CANDIDATE_COLUMNS",
     "ScreenSettings",
     "ScreenedEntry",
+    "candidate_rows",
     "rank_entries",
+    "rank_rows",
     "screen_records",
     "write_candidates",
 ]
@@ -197,23 +199,41 @@ def _row(rank: int, e: ScreenedEntry, ranking: str) -> dict[str, Any]:
     }
 
 
+def candidate_rows(entries: Iterable[ScreenedEntry], ranking: str) -> list[dict[str, Any]]:
+    """Unranked table rows (``rank`` 0) of the entries that have a result."""
+    return [_row(0, e, ranking) for e in entries if e.result is not None]
+
+
+def rank_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows ranked as :func:`rank_entries` ranks entries, ``rank`` filled in (1 = best)."""
+
+    def key(r: dict[str, Any]) -> tuple:
+        model = r["adapted_score"] if r["adapted_score"] is not None else r["model_score"]
+        return (
+            not r["can_host_altermagnet"],
+            -(model or 0.0),
+            -r["order_score"],
+            _WAVE_ORDER.get(r["wave"], 9),
+            r["id"],
+        )
+
+    ranked = sorted(rows, key=key)
+    return [{**r, "rank": i} for i, r in enumerate(ranked, start=1)]
+
+
 def write_candidates(
-    entries: list[ScreenedEntry],
-    out_dir: Path,
-    summary: dict[str, Any],
-    ranking: str = "symmetry+order-heuristic",
+    rows: list[dict[str, Any]], out_dir: Path, summary: dict[str, Any]
 ) -> dict[str, Path]:
-    """Write ``candidates.csv``, ``candidates.json`` (ranked) and ``summary.json`` to out_dir."""
+    """Write ranked ``candidates.csv``, ``candidates.json`` and ``summary.json`` to out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    ranked = rank_entries(entries)
-    rows = [_row(i, e, ranking) for i, e in enumerate(ranked, start=1)]
+    ranked = rank_rows(rows)
     csv_path, json_path, sum_path = (
         out_dir / n for n in ("candidates.csv", "candidates.json", "summary.json")
     )
     with csv_path.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=CANDIDATE_COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
-    json_path.write_text(json.dumps(rows, indent=1))
+        writer.writerows(ranked)
+    json_path.write_text(json.dumps(ranked, indent=1))
     sum_path.write_text(json.dumps(summary, indent=1, default=str))
     return {"csv": csv_path, "json": json_path, "summary": sum_path}

@@ -22,3 +22,4 @@ from altermag.cli import db as _db  # noqa: E402,F401
 from altermag.cli import fetch as _fetch  # noqa: E402,F401
 from altermag.cli import report as _report  # noqa: E402,F401
 from altermag.cli import run as _run  # noqa: E402,F401
+from altermag.cli import screen as _screen  # noqa: E402,F401

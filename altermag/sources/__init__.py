@@ -75,6 +75,11 @@ def get_source(name: str, **options: Any) -> Source:
         from altermag.sources.magndata import MagndataSource
 
         return MagndataSource(**options)
+    if name in ("embedded", "known", "corpus"):
+        from altermag.sources.embedded import EmbeddedSource
+
+        which = {"embedded": options.pop("which", "all"), "known": "known", "corpus": "corpus"}
+        return EmbeddedSource(which=which[name], **options)
     if name == "optimade":
         from altermag.sources.optimade import OptimadeSource
 

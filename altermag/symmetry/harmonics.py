@@ -132,8 +132,9 @@ def _integerise(row: np.ndarray) -> np.ndarray:
     return row * den / g
 
 
-def _rref(m: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+def _rref(m: np.ndarray, tol: float = 1e-6) -> np.ndarray:
     m = m.copy()
+    tol = tol * max(1.0, float(np.max(np.abs(m))) if m.size else 1.0)
     rows, cols = m.shape
     r = 0
     for c in range(cols):

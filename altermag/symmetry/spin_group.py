@@ -183,6 +183,21 @@ def _cartesian_rotations(lattice: np.ndarray, rotations: np.ndarray) -> np.ndarr
     return np.einsum("ij,gjk,kl->gil", at, rotations, np.linalg.inv(at))
 
 
+_SNAP = np.array([0.0, 0.5, 1.0, np.sqrt(3) / 2, -0.5, -1.0, -np.sqrt(3) / 2])
+
+
+def _snap_rotations(rots: np.ndarray, tol: float = 2e-2) -> np.ndarray:
+    """Snap Cartesian rotation entries (standard frame) to 0, ±1/2, ±√3/2, ±1.
+
+    In the standardized conventional frame every crystallographic rotation has such entries;
+    symprec-sized lattice noise otherwise leaks into the form-factor projection.
+    """
+    diff = np.abs(rots[..., None] - _SNAP)
+    idx = np.argmin(diff, axis=-1)
+    snapped = np.where(np.min(diff, axis=-1) < tol, _SNAP[idx], rots)
+    return snapped
+
+
 def _unique_with_chi(rots: np.ndarray, chi: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """Distinct rotations with their χ; ``consistent`` is False when one R carries both signs."""
     keys: dict[tuple, int] = {}
@@ -493,7 +508,9 @@ def classify(
             f"{magtol} μB)"
         )
 
-    cart = np.einsum("ij,gjk,lk->gil", q, _cartesian_rotations(lattice, rotations), q)
+    cart = _snap_rotations(
+        np.einsum("ij,gjk,lk->gil", q, _cartesian_rotations(lattice, rotations), q)
+    )
     base.update(_msg_fields(lattice, rotations, translations, flips, cart, q @ axis, symprec))
     chi = np.where(flips, -1, 1)
     afm_ops = [

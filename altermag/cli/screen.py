@@ -1,0 +1,184 @@
+"""``altermag screen``: the main job — screen a source, store everything, rank candidates."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from altermag.cli import app
+
+
+def _source_options(source: str, path: Path | None, url: str | None, flt: str | None) -> dict:
+    if source in ("local", "magndata"):
+        if path is None:
+            raise typer.BadParameter("--path is needed for this source", param_hint="--path")
+        return {"path": str(path)}
+    if source == "optimade":
+        if url is None:
+            raise typer.BadParameter("--url is needed for OPTIMADE", param_hint="--url")
+        return {"base_url": url, "filter": flt}
+    if source in ("materials_project", "mp"):
+        return {"filter": flt, **({"base_url": url} if url else {})}
+    return {}
+
+
+def _expected_total(source: str, limit: int | None) -> int | None:
+    if source in ("embedded", "corpus", "known"):
+        from altermag.data import corpus_size
+
+        n = corpus_size() if source != "known" else 0
+        if source != "corpus":
+            try:
+                from altermag.data import known_materials
+
+                n += len(known_materials())
+            except ImportError:
+                pass
+        return min(n, limit) if limit else n
+    return limit
+
+
+def top_table(rows: list[dict[str, Any]], n: int = 15) -> Table:
+    table = Table(title=f"Top {min(n, len(rows))} altermagnet candidates")
+    for col in (
+        "rank",
+        "id",
+        "formula",
+        "wave",
+        "spin Laue group",
+        "form factor",
+        "space group",
+        "order score",
+    ):
+        table.add_column(col, overflow="fold")
+    for r in rows[:n]:
+        table.add_row(
+            str(r["rank"]),
+            r["id"],
+            r["formula"],
+            r["wave"],
+            r["spin_laue_group"],
+            r["form_factor"],
+            r["space_group"],
+            f"{r['order_score']:.2f}",
+        )
+    return table
+
+
+@app.command(
+    help="Screen a source (embedded data by default) for altermagnets: analyze or enumerate "
+    "every structure, store all results, write candidates/<run-id>/candidates.csv|json."
+)
+def screen(
+    source: Annotated[
+        str,
+        typer.Option(
+            help="embedded | known | corpus | local | magndata | optimade | materials_project"
+        ),
+    ] = "embedded",
+    path: Annotated[Path | None, typer.Option(help="Folder or zip (local, magndata).")] = None,
+    url: Annotated[str | None, typer.Option(help="OPTIMADE base URL.")] = None,
+    filter: Annotated[str | None, typer.Option(help="OPTIMADE filter.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Screen at most N records.")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Database URL (default $ALTERMAG_DATABASE_URL or ./altermag.db)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for ranked outputs.")] = Path("candidates"),
+    chunk_size: Annotated[int, typer.Option(help="Records per task.")] = 200,
+    dask_address: Annotated[str | None, typer.Option(help="tcp://scheduler:8786")] = None,
+    dask_workers: Annotated[int | None, typer.Option(help="Local Dask cluster size.")] = None,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            help="Run as a Prefect flow (tracked, retries); --no-prefect runs in-process."
+        ),
+    ] = True,
+    fresh: Annotated[bool, typer.Option(help="Start a new run instead of resuming.")] = False,
+) -> None:
+    import uuid
+
+    console = Console()
+    options = _source_options(source, path, url, filter)
+    key = uuid.uuid4().hex[:24] if fresh else None
+    total = _expected_total(source, limit)
+    with Progress(
+        TextColumn("screening {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[errors]} errors"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task(source, total=total, errors=0)
+
+        def progress(done: int, errors: int) -> None:
+            bar.update(task, completed=done, errors=errors)
+
+        if prefect:
+            os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+            from flows.screen import PROGRESS_HOOKS, task_runner_for
+            from flows.screen import screen as screen_flow
+
+            runner = task_runner_for(dask_address, dask_workers)
+            flow_fn = screen_flow.with_options(task_runner=runner) if runner else screen_flow
+            window = max(2, int(dask_workers or 0)) if (dask_address or dask_workers) else 1
+            PROGRESS_HOOKS.append(progress)
+            try:
+                result = flow_fn(
+                    source=source,
+                    source_options=options,
+                    limit=limit,
+                    db_url=db,
+                    out_dir=str(out),
+                    chunk_size=chunk_size,
+                    window=window,
+                    key=key,
+                )
+            finally:
+                PROGRESS_HOOKS.remove(progress)
+            run_id, paths, counts = result["run_id"], result["paths"], result["counts"]
+        else:
+            from altermag.screening import ScreenSettings
+            from altermag.screening_run import run_screening
+            from altermag.sources import get_source
+            from altermag.store import Store
+
+            size_key = (
+                "page_size"
+                if source not in ("optimade", "materials_project", "mp")
+                else "page_limit"
+            )
+            src = get_source(source, **options, **{size_key: chunk_size})
+            with Store(db) as store:
+                outcome = run_screening(
+                    src,
+                    store,
+                    ScreenSettings(),
+                    out,
+                    source_name=source,
+                    source_options=options,
+                    limit=limit,
+                    key=key,
+                    progress=progress,
+                )
+            run_id, paths, counts = outcome.run_id, outcome.paths, outcome.counts
+    import json
+
+    rows = [r for r in json.loads(Path(paths["json"]).read_text()) if r["can_host_altermagnet"]]
+    console.print(top_table(rows))
+    console.print(
+        f"run {run_id}: {counts.get('screened', 0)} screened, "
+        f"{counts.get('candidates', 0)} candidates "
+        f"(d: {counts.get('by_wave', {}).get('d', 0)}, "
+        f"g: {counts.get('by_wave', {}).get('g', 0)}, "
+        f"i: {counts.get('by_wave', {}).get('i', 0)}), {counts.get('errors', 0)} errors"
+    )
+    for name, p in paths.items():
+        console.print(f"  {name}: {p}")

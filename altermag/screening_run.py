@@ -1,0 +1,239 @@
+"""A resumable, idempotent screening run: source → chunks → analysis → store → ranked tables.
+
+The orchestration is plain Python with a pluggable chunk executor, so the Prefect flow
+(``flows/screen.py``) runs chunks as Prefect tasks (optionally on Dask) while tests and
+``altermag screen --no-prefect`` run them in-process.
+
+Crash safety. For every window of source pages the run (1) analyzes the chunks, (2) stores
+them in one transaction each (idempotent upserts keyed by content hash and settings hash),
+(3) writes each chunk's candidate rows to ``<out>/chunks/<page-hash>.json`` atomically and
+(4) only then advances the run's source cursor in the store. A run killed at any point and
+started again with the same key resumes at the last cursor; a page processed twice stores
+nothing twice and rewrites the same chunk file, so the final tables equal those of an
+uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from altermag.screening import (
+    ScreenedEntry,
+    ScreenSettings,
+    candidate_rows,
+    rank_rows,
+    screen_records,
+    write_candidates,
+)
+from altermag.sources import Record, Source, SourceError
+
+__all__ = ["ChunkExecutor", "ScreeningOutcome", "run_key", "run_screening", "screen_chunk"]
+
+RANKING = "symmetry+order-heuristic"
+#: A function mapping a list of chunks (lists of records) to their screened entries.
+ChunkExecutor = Callable[[Sequence[list[Record]], ScreenSettings], list[list[ScreenedEntry]]]
+
+
+def screen_chunk(records: list[Record], settings: ScreenSettings) -> list[ScreenedEntry]:
+    """One chunk's analysis (pure: the unit of work a task or a Dask worker runs)."""
+    return screen_records(records, settings)
+
+
+def sequential(
+    chunks: Sequence[list[Record]], settings: ScreenSettings
+) -> list[list[ScreenedEntry]]:
+    return [screen_chunk(c, settings) for c in chunks]
+
+
+def run_key(
+    source_name: str, source_options: dict[str, Any], settings: ScreenSettings, limit: int | None
+) -> str:
+    """Identity of a screening: same source, options, settings and limit → same run."""
+    blob = json.dumps(
+        {
+            "source": source_name,
+            "options": source_options,
+            "settings": settings.hash(),
+            "limit": limit,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+@dataclass
+class ScreeningOutcome:
+    run_id: int
+    out_dir: Path
+    paths: dict[str, Path]
+    counts: dict[str, Any]
+    top: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _page_name(cursor: str | None) -> str:
+    return hashlib.sha256(str(cursor).encode()).hexdigest()[:20] + ".json"
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def run_screening(
+    source: Source,
+    store: Any,
+    settings: ScreenSettings | None = None,
+    out_root: Path = Path("candidates"),
+    *,
+    source_name: str = "source",
+    source_options: dict[str, Any] | None = None,
+    limit: int | None = None,
+    window: int = 1,
+    executor: ChunkExecutor | None = None,
+    scorer: Callable[[list[ScreenedEntry]], str | None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    key: str | None = None,
+) -> ScreeningOutcome:
+    """Screen ``source`` into ``store`` and write ``<out_root>/<run-id>/candidates.*``.
+
+    Parameters
+    ----------
+    window
+        Source pages analyzed together (one chunk per page) before the cursor advances;
+        set it to the number of parallel workers.
+    executor
+        How a window's chunks are analyzed (default: in this process, one after another).
+    scorer
+        Optional model: fills ``model_score``/``adapted_score`` of the entries of a chunk and
+        returns the model version (the ranking then uses it).
+    progress
+        Called with (records done, errors so far) after every window.
+    key
+        Run identity for resuming (default :func:`run_key` of source, options, settings and
+        limit); pass a fresh key to force a new run.
+    """
+    settings = settings or ScreenSettings()
+    options = dict(source_options or {})
+    executor = executor or sequential
+    key = key or run_key(source_name, options, settings, limit)
+    run_id = store.start_run(
+        source_name,
+        {"options": options, "settings": settings.to_dict(), "limit": limit, "key": key},
+        key=key,
+    )
+    run = store.run(run_id)
+    out_dir = Path(out_root) / str(run_id)
+    chunk_dir = out_dir / "chunks"
+    chunk_dir.mkdir(parents=True, exist_ok=True)
+    ranking = RANKING
+    started = time.perf_counter()
+    done = sum(len(json.loads(p.read_text())["ids"]) for p in chunk_dir.glob("*.json"))
+    n_errors = 0
+    run_errors: list[str] = []
+    status = "completed"
+    if run.status != "completed":
+        cursor = run.source_cursor
+        pages = source.pages(cursor)
+        try:
+            while limit is None or done < limit:
+                window_pages = []
+                for page in pages:
+                    window_pages.append((cursor, page))
+                    cursor = page.next_cursor
+                    if len(window_pages) >= window:
+                        break
+                if not window_pages:
+                    break
+                chunks = []
+                for _, page in window_pages:
+                    recs = page.records
+                    if limit is not None:
+                        recs = recs[: max(0, limit - done - sum(len(c) for c in chunks))]
+                    chunks.append(recs)
+                results = executor(chunks, settings)
+                for (start_cursor, page), entries in zip(window_pages, results, strict=True):
+                    if scorer is not None and entries:
+                        ranking = f"symmetry+model:{scorer(entries)}"
+                    store.add_screened(entries, settings.to_dict(), run_id=run_id)
+                    rows = candidate_rows(entries, ranking)
+                    _atomic_write(
+                        chunk_dir / _page_name(start_cursor),
+                        json.dumps(
+                            {
+                                "ids": [e.id for e in entries],
+                                "rows": rows,
+                                "errors": [e.error for e in entries if e.error],
+                                "skipped": page.skipped,
+                            }
+                        ),
+                    )
+                    done += len(entries)
+                    n_errors += sum(1 for e in entries if e.error)
+                store.set_run_cursor(run_id, cursor)
+                if progress is not None:
+                    progress(done, n_errors)
+                if cursor is None:
+                    break
+        except SourceError as exc:
+            status = "failed"
+            run_errors.append(str(exc))
+    rows, errors, skipped = [], [], {}
+    for p in sorted(chunk_dir.glob("*.json")):
+        data = json.loads(p.read_text())
+        rows += data["rows"]
+        errors += data["errors"]
+        for reason, n in data["skipped"].items():
+            skipped[reason] = skipped.get(reason, 0) + n
+    rows = _dedupe(rows)
+    counts = _counts(rows, errors, skipped)
+    record = store.finish_run(run_id, status=status, counts=counts, errors=run_errors or None)
+    summary = {
+        "run_id": run_id,
+        "key": key,
+        "source": source_name,
+        "options": options,
+        "settings": settings.to_dict(),
+        "status": record.status,
+        "counts": counts,
+        "ranking": ranking,
+        "errors": errors,
+        "run_errors": run_errors,
+        "seconds_this_invocation": round(time.perf_counter() - started, 2),
+    }
+    paths = write_candidates(rows, out_dir, summary)
+    top = [r for r in rank_rows(rows) if r["can_host_altermagnet"]][:20]
+    return ScreeningOutcome(run_id, out_dir, paths, counts, top, errors + run_errors)
+
+
+def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        seen[r["id"]] = r
+    return list(seen.values())
+
+
+def _counts(rows: list[dict[str, Any]], errors: list[str], skipped: dict[str, int]) -> dict:
+    by_verdict: dict[str, int] = {}
+    by_wave: dict[str, int] = {}
+    for r in rows:
+        by_verdict[r["verdict"]] = by_verdict.get(r["verdict"], 0) + 1
+        if r["can_host_altermagnet"]:
+            by_wave[r["wave"]] = by_wave.get(r["wave"], 0) + 1
+    return {
+        "screened": len(rows),
+        "errors": len(errors),
+        "skipped": skipped,
+        "candidates": sum(by_wave.values()),
+        "by_verdict": by_verdict,
+        "by_wave": by_wave,
+    }
