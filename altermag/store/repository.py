@@ -170,10 +170,16 @@ class Store:
             yield session
 
     def _insert(self, model: type[Base]) -> Any:
+        """The dialect's ``INSERT`` (with ``on_conflict_do_*``) on the model's table.
+
+        Statements are built without values and executed with a list of parameter dicts
+        (DB-API ``executemany``), so a chunk of thousands of rows costs one statement.
+        """
+        table = model.__table__
         if self.dialect == "postgresql":
-            return postgresql.insert(model)
+            return postgresql.insert(table)
         if self.dialect == "sqlite":
-            return sqlite.insert(model)
+            return sqlite.insert(table)
         raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {self.dialect}")
 
     def row_counts(self) -> dict[str, int]:
@@ -185,35 +191,48 @@ class Store:
             }
 
     # ------------------------------------------------------------------ materials
-    def _upsert_material(
+    def _upsert_materials(
         self,
         s: Session,
-        structure: MagneticStructure,
-        source: str | None,
-        source_id: str | None,
-    ) -> int:
-        content_hash = structure.content_hash()
+        entries: Sequence[tuple[MagneticStructure, str | None, str | None]],
+    ) -> list[int]:
+        """Insert (structure, source, source_id) once per content hash; ids in input order."""
+        hashes = [structure.content_hash() for structure, _, _ in entries]
+        rows: dict[str, dict[str, Any]] = {}
+        elements: dict[str, list[str]] = {}
+        now = utcnow()
+        for h, (structure, source, source_id) in zip(hashes, entries, strict=True):
+            if h in rows:
+                continue  # the first sighting in a chunk wins, as across chunks
+            rows[h] = {
+                "content_hash": h,
+                "formula": structure.formula,
+                "n_sites": len(structure),
+                "source": source,
+                "source_id": source_id,
+                "structure": structure.to_dict(),
+                "created_at": now,
+            }
+            elements[h] = sorted({normalise_element(e) for e in structure.species})
+        if not rows:
+            return []
         s.execute(
-            self._insert(Material)
-            .values(
-                content_hash=content_hash,
-                formula=structure.formula,
-                n_sites=len(structure),
-                source=source,
-                source_id=source_id,
-                structure=structure.to_dict(),
+            self._insert(Material).on_conflict_do_nothing(index_elements=["content_hash"]),
+            list(rows.values()),
+        )
+        ids: dict[str, int] = {}
+        for batch in _batches(list(rows)):
+            query = select(Material.content_hash, Material.id).where(
+                Material.content_hash.in_(batch)
             )
-            .on_conflict_do_nothing(index_elements=["content_hash"])
-        )
-        material_id = s.scalar(select(Material.id).where(Material.content_hash == content_hash))
-        assert material_id is not None
-        elements = sorted({normalise_element(e) for e in structure.species})
+            ids.update({h: int(mid) for h, mid in s.execute(query)})
         s.execute(
-            self._insert(MaterialElement)
-            .values([{"material_id": material_id, "element": e} for e in elements])
-            .on_conflict_do_nothing(index_elements=["material_id", "element"])
+            self._insert(MaterialElement).on_conflict_do_nothing(
+                index_elements=["material_id", "element"]
+            ),
+            [{"material_id": ids[h], "element": e} for h in rows for e in elements[h]],
         )
-        return int(material_id)
+        return [ids[h] for h in hashes]
 
     def add_material(
         self,
@@ -227,7 +246,7 @@ class Store:
         structure returns the same id and changes nothing.
         """
         with self.session() as s:
-            return self._upsert_material(s, structure, source, source_id)
+            return self._upsert_materials(s, [(structure, source, source_id)])[0]
 
     def material_id(self, content_hash: str) -> int | None:
         """The id of the material with this content hash, if stored."""
@@ -256,50 +275,53 @@ class Store:
             )
 
     # ------------------------------------------------------------------ results
-    def _upsert_result(
+    def _upsert_results(
         self,
         s: Session,
-        material_id: int,
-        result: SpinGroupResult,
-        settings: Mapping[str, Any] | Any | None,
-    ) -> list[int]:
-        settings = settings_dict(settings) if settings is not None else result_settings(result)
-        shash = settings_hash(settings)
-        rows = []
-        if result.orders:  # a structure without moments: one row per enumerated order
-            for order in result.orders:
-                rows.append(
-                    _order_row(
-                        order.result,
-                        [float(x) for x in order.signs],
-                        enumerated=True,
-                        rank=order.rank,
-                        score=order.score,
-                        reason=order.reason,
-                    )
+        entries: Sequence[tuple[int, SpinGroupResult, Mapping[str, Any] | Any | None]],
+    ) -> list[list[int]]:
+        """Insert the order rows of (material id, result, settings); order ids per entry."""
+        rows: dict[tuple[int, str, str], dict[str, Any]] = {}
+        keys: list[list[tuple[int, str, str]]] = []
+        now = utcnow()
+        for material_id, result, settings in entries:
+            sdict = settings_dict(settings) if settings is not None else result_settings(result)
+            shash = settings_hash(sdict)
+            entry_keys = []
+            for row in _order_rows(result):
+                key = (material_id, shash, row["moments_key"])
+                entry_keys.append(key)
+                rows.setdefault(
+                    key,
+                    {
+                        **row,
+                        "material_id": material_id,
+                        "settings_hash": shash,
+                        "settings": sdict,
+                        "created_at": now,
+                    },
                 )
-        else:
-            rows.append(_order_row(result, result.moments, enumerated=result.enumerated))
-        ids = []
-        for row in rows:
-            key = moments_key(row["moments"])
-            s.execute(
-                self._insert(MagneticOrder)
-                .values(material_id=material_id, settings_hash=shash, settings=settings, **row)
-                .on_conflict_do_nothing(
-                    index_elements=["material_id", "settings_hash", "moments_key"]
-                )
-            )
-            order_id = s.scalar(
-                select(MagneticOrder.id).where(
-                    MagneticOrder.material_id == material_id,
-                    MagneticOrder.settings_hash == shash,
-                    MagneticOrder.moments_key == key,
-                )
-            )
-            assert order_id is not None
-            ids.append(int(order_id))
-        return ids
+            keys.append(entry_keys)
+        if not rows:
+            return [[] for _ in entries]
+        s.execute(
+            self._insert(MagneticOrder).on_conflict_do_nothing(
+                index_elements=["material_id", "settings_hash", "moments_key"]
+            ),
+            list(rows.values()),
+        )
+        ids: dict[tuple[int, str, str], int] = {}
+        for batch in _batches(sorted({k[0] for k in rows})):
+            query = select(
+                MagneticOrder.material_id,
+                MagneticOrder.settings_hash,
+                MagneticOrder.moments_key,
+                MagneticOrder.id,
+            ).where(MagneticOrder.material_id.in_(batch))
+            for mid, shash, mkey, oid in s.execute(query):
+                if (mid, shash, mkey) in rows:
+                    ids[(mid, shash, mkey)] = int(oid)
+        return [[ids[k] for k in entry_keys] for entry_keys in keys]
 
     def add_result(
         self,
@@ -315,7 +337,7 @@ class Store:
         same analysis stored twice adds nothing while other settings add new rows.
         """
         with self.session() as s:
-            return self._upsert_result(s, material_id, result, settings)
+            return self._upsert_results(s, [(material_id, result, settings)])[0]
 
     def add_analysis(
         self,
@@ -339,15 +361,23 @@ class Store:
 
         With ``run_id`` every item with an ``input_ref`` is recorded as seen by that run.
         """
-        out = []
+        items = list(items)
         with self.session() as s:
-            for item in items:
-                mid = self._upsert_material(s, item.structure, item.source, item.source_id)
-                oids = self._upsert_result(s, mid, item.result, item.settings)
-                if run_id is not None and item.input_ref is not None:
-                    self._upsert_run_item(s, run_id, item.input_ref, mid, None)
-                out.append(StoredAnalysis(mid, oids))
-        return out
+            mids = self._upsert_materials(s, [(i.structure, i.source, i.source_id) for i in items])
+            oids = self._upsert_results(
+                s, [(mid, i.result, i.settings) for mid, i in zip(mids, items, strict=True)]
+            )
+            if run_id is not None:
+                self._upsert_run_items(
+                    s,
+                    run_id,
+                    [
+                        (i.input_ref, mid, None)
+                        for mid, i in zip(mids, items, strict=True)
+                        if i.input_ref is not None
+                    ],
+                )
+        return [StoredAnalysis(m, o) for m, o in zip(mids, oids, strict=True)]
 
     def add_screened(
         self,
@@ -363,23 +393,34 @@ class Store:
         run and ``None`` in the returned list. ``settings`` (a mapping or a ``ScreenSettings``)
         key the orders; default: each result's tolerances.
         """
-        out: list[StoredAnalysis | None] = []
+        entries = list(entries)
+        ok = [e for e in entries if e.result is not None and e.structure is not None]
         with self.session() as s:
-            for e in entries:
-                if e.result is None or e.structure is None:
-                    if run_id is not None:
-                        message = e.error or f"{e.id}: no structure or result"
-                        self._upsert_run_item(s, run_id, e.id, None, message)
-                    out.append(None)
-                    continue
-                mid = self._upsert_material(s, e.structure, e.source or None, e.id)
-                oids = self._upsert_result(s, mid, e.result, settings)
-                if e.model_score is not None and e.model_version:
-                    self._upsert_score(s, mid, e.model_version, e.model_score, e.adapted_score)
-                if run_id is not None:
-                    self._upsert_run_item(s, run_id, e.id, mid, None)
-                out.append(StoredAnalysis(mid, oids))
-        return out
+            mids = self._upsert_materials(s, [(e.structure, e.source or None, e.id) for e in ok])
+            oids = self._upsert_results(
+                s, [(mid, e.result, settings) for mid, e in zip(mids, ok, strict=True)]
+            )
+            scores = [
+                (mid, e.model_version, e.model_score, e.adapted_score)
+                for mid, e in zip(mids, ok, strict=True)
+                if e.model_score is not None and e.model_version
+            ]
+            self._upsert_scores(s, scores)
+            if run_id is not None:
+                stored_refs = {id(e): mid for e, mid in zip(ok, mids, strict=True)}
+                self._upsert_run_items(
+                    s,
+                    run_id,
+                    [
+                        (e.id, stored_refs[id(e)], None)
+                        if id(e) in stored_refs
+                        else (e.id, None, e.error or f"{e.id}: no structure or result")
+                        for e in entries
+                    ],
+                )
+        stored = iter(StoredAnalysis(m, o) for m, o in zip(mids, oids, strict=True))
+        stored_ids = {id(e) for e in ok}
+        return [next(stored) if id(e) in stored_ids else None for e in entries]
 
     # ------------------------------------------------------------------ model scores
     def add_score(
@@ -391,33 +432,52 @@ class Store:
     ) -> int:
         """Store (or replace) a model's score of a material; returns the score row id."""
         with self.session() as s:
-            return self._upsert_score(s, material_id, model_version, score, adapted_score)
+            self._upsert_scores(s, [(material_id, model_version, score, adapted_score)])
+            score_id = s.scalar(
+                select(ModelScore.id).where(
+                    ModelScore.material_id == material_id,
+                    ModelScore.model_version == model_version,
+                )
+            )
+            assert score_id is not None
+            return int(score_id)
 
-    def _upsert_score(
-        self,
-        s: Session,
-        material_id: int,
-        model_version: str,
-        score: float,
-        adapted_score: float | None,
-    ) -> int:
-        values = {"score": float(score), "adapted_score": _opt_float(adapted_score)}
+    def add_scores(self, rows: Iterable[tuple[int, str, float, float | None]]) -> None:
+        """Store (or replace) many scores in one transaction.
+
+        ``rows`` are ``(material_id, model_version, score, adapted_score)``; this is how a
+        model stage writes the scores of a whole screened database.
+        """
+        with self.session() as s:
+            self._upsert_scores(s, list(rows))
+
+    def _upsert_scores(
+        self, s: Session, rows: Sequence[tuple[int, str, float, float | None]]
+    ) -> None:
+        """Insert or replace (material id, model version, score, adapted score) rows."""
+        if not rows:
+            return
+        stmt = self._insert(ModelScore)
         s.execute(
-            self._insert(ModelScore)
-            .values(material_id=material_id, model_version=model_version, **values)
-            .on_conflict_do_update(
+            stmt.on_conflict_do_update(
                 index_elements=["material_id", "model_version"],
-                set_={**values, "created_at": utcnow()},
-            )
+                set_={
+                    "score": stmt.excluded.score,
+                    "adapted_score": stmt.excluded.adapted_score,
+                    "created_at": stmt.excluded.created_at,
+                },
+            ),
+            [
+                {
+                    "material_id": mid,
+                    "model_version": version,
+                    "score": float(score),
+                    "adapted_score": _opt_float(adapted),
+                    "created_at": utcnow(),
+                }
+                for mid, version, score, adapted in rows
+            ],
         )
-        score_id = s.scalar(
-            select(ModelScore.id).where(
-                ModelScore.material_id == material_id,
-                ModelScore.model_version == model_version,
-            )
-        )
-        assert score_id is not None
-        return int(score_id)
 
     def latest_model_version(self) -> str | None:
         """The model version scored most recently (the default for candidate queries)."""
@@ -463,16 +523,28 @@ class Store:
             s.flush()
             return run.id
 
-    def _upsert_run_item(
-        self, s: Session, run_id: int, input_ref: str, material_id: int | None, error: str | None
+    def _upsert_run_items(
+        self, s: Session, run_id: int, rows: Sequence[tuple[str, int | None, str | None]]
     ) -> None:
+        """Insert or replace (input_ref, material id, error) rows of a run."""
+        if not rows:
+            return
+        stmt = self._insert(RunItem)
         s.execute(
-            self._insert(RunItem)
-            .values(run_id=run_id, input_ref=input_ref, material_id=material_id, error=error)
-            .on_conflict_do_update(
+            stmt.on_conflict_do_update(
                 index_elements=["run_id", "input_ref"],
-                set_={"material_id": material_id, "error": error},
-            )
+                set_={"material_id": stmt.excluded.material_id, "error": stmt.excluded.error},
+            ),
+            [
+                {
+                    "run_id": run_id,
+                    "input_ref": ref,
+                    "material_id": mid,
+                    "error": err,
+                    "created_at": utcnow(),
+                }
+                for ref, mid, err in rows
+            ],
         )
 
     def set_run_cursor(self, run_id: int, cursor: str | None) -> None:
@@ -485,7 +557,7 @@ class Store:
     def record_input(self, run_id: int, input_ref: str, material_id: int) -> None:
         """Record that run ``run_id`` saw ``input_ref`` and stored it as ``material_id``."""
         with self.session() as s:
-            self._upsert_run_item(s, run_id, input_ref, material_id, None)
+            self._upsert_run_items(s, run_id, [(input_ref, material_id, None)])
 
     def record_error(self, run_id: int, input_ref: str, message: str) -> None:
         """Record that input ``input_ref`` of a run failed (unreadable file, bad structure...).
@@ -494,7 +566,7 @@ class Store:
         (:meth:`record_input`) clears it.
         """
         with self.session() as s:
-            self._upsert_run_item(s, run_id, input_ref, None, str(message))
+            self._upsert_run_items(s, run_id, [(input_ref, None, str(message))])
 
     def finish_run(
         self,
@@ -691,6 +763,29 @@ class Store:
 # ---------------------------------------------------------------------- row helpers
 def _opt_float(value: float | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _batches(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    """Slices of ``values`` short enough for an ``IN (...)`` list on every database."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _order_rows(result: SpinGroupResult) -> list[dict[str, Any]]:
+    """Order rows of a result: one per enumerated order, else one for the result itself."""
+    if result.orders:  # a structure without moments
+        return [
+            _order_row(
+                o.result,
+                [float(x) for x in o.signs],
+                enumerated=True,
+                rank=o.rank,
+                score=o.score,
+                reason=o.reason,
+            )
+            for o in result.orders
+        ]
+    return [_order_row(result, result.moments, enumerated=result.enumerated)]
 
 
 def _order_row(
