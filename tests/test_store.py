@@ -440,6 +440,58 @@ def test_a_screened_chunk_with_a_corrupt_file(store: Store, tmp_path: Path) -> N
     assert store.row_counts() == before
 
 
+WRITER = """
+import sys
+import altermag
+from altermag.io import read_structure
+from altermag.store import AnalysisItem, Store
+from altermag.structure import MagneticStructure
+
+url, reverse = sys.argv[1], sys.argv[2] == "1"
+items = []
+for name in ("MnF2.mcif", "MnTe.json", "CrSb.extxyz", "Cr2O3.cif"):
+    s = read_structure(f"{sys.argv[3]}/{name}")
+    r = altermag.analyze(s)
+    for i in range(12):
+        f = 1 + 0.002 * i
+        x = MagneticStructure(s.lattice * f, s.species, s.frac_coords, s.magmoms, s.label)
+        items.append(AnalysisItem(x, r, f"{name}#{i}", "concurrent"))
+if reverse:
+    items.reverse()
+store = Store(url, migrate=False)
+run_id = store.start_run("concurrent", key="shared")
+for k in range(0, len(items), 8):
+    store.add_analyses(items[k : k + 8], run_id=run_id)
+print(store.row_counts()["magnetic_orders"])
+"""
+
+
+def test_concurrent_writers_store_each_row_once(db_url: str) -> None:
+    """Two processes store the same 48 structures at once, in opposite orders."""
+    import subprocess
+    import sys
+
+    upgrade(db_url)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, db_url, rev, str(EXAMPLES)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for rev in ("0", "1")
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-2000:]
+    with Store(db_url, migrate=False) as store:
+        counts = store.row_counts()
+        (run,) = store.runs()
+    assert counts["materials"] == 48
+    assert counts["magnetic_orders"] == 3 * 12 + 4 * 12  # Cr2O3 has 4 enumerated orders
+    assert counts["screening_runs"] == 1 and run.n_inputs == 48 and run.n_failed == 0
+
+
 # ---------------------------------------------------------------------- integrity
 def test_foreign_keys_are_enforced(store: Store, analysed: dict) -> None:
     with pytest.raises(IntegrityError):

@@ -216,9 +216,9 @@ class Store:
             elements[h] = sorted({normalise_element(e) for e in structure.species})
         if not rows:
             return []
-        s.execute(
+        s.execute(  # sorted keys: concurrent writers lock rows in one order, no deadlock
             self._insert(Material).on_conflict_do_nothing(index_elements=["content_hash"]),
-            list(rows.values()),
+            [rows[h] for h in sorted(rows)],
         )
         ids: dict[str, int] = {}
         for batch in _batches(list(rows)):
@@ -230,7 +230,7 @@ class Store:
             self._insert(MaterialElement).on_conflict_do_nothing(
                 index_elements=["material_id", "element"]
             ),
-            [{"material_id": ids[h], "element": e} for h in rows for e in elements[h]],
+            [{"material_id": ids[h], "element": e} for h in sorted(rows) for e in elements[h]],
         )
         return [ids[h] for h in hashes]
 
@@ -308,7 +308,7 @@ class Store:
             self._insert(MagneticOrder).on_conflict_do_nothing(
                 index_elements=["material_id", "settings_hash", "moments_key"]
             ),
-            list(rows.values()),
+            [rows[k] for k in sorted(rows)],
         )
         ids: dict[tuple[int, str, str], int] = {}
         for batch in _batches(sorted({k[0] for k in rows})):
@@ -457,6 +457,7 @@ class Store:
         """Insert or replace (material id, model version, score, adapted score) rows."""
         if not rows:
             return
+        latest = {(mid, version): (score, adapted) for mid, version, score, adapted in rows}
         stmt = self._insert(ModelScore)
         s.execute(
             stmt.on_conflict_do_update(
@@ -475,7 +476,7 @@ class Store:
                     "adapted_score": _opt_float(adapted),
                     "created_at": utcnow(),
                 }
-                for mid, version, score, adapted in rows
+                for (mid, version), (score, adapted) in sorted(latest.items())
             ],
         )
 
@@ -529,6 +530,7 @@ class Store:
         """Insert or replace (input_ref, material id, error) rows of a run."""
         if not rows:
             return
+        latest = {ref: (mid, err) for ref, mid, err in rows}  # one row per input, last wins
         stmt = self._insert(RunItem)
         s.execute(
             stmt.on_conflict_do_update(
@@ -543,7 +545,7 @@ class Store:
                     "error": err,
                     "created_at": utcnow(),
                 }
-                for ref, mid, err in rows
+                for ref, (mid, err) in sorted(latest.items())
             ],
         )
 
