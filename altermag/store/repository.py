@@ -308,7 +308,8 @@ class Store:
             self._insert(MagneticOrder).on_conflict_do_nothing(
                 index_elements=["material_id", "settings_hash", "moments_key"]
             ),
-            [rows[k] for k in sorted(rows)],
+            # key order (ranks first, so ids follow the heuristic within a material)
+            [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1], _rank(rows[k]), k[2]))],
         )
         ids: dict[tuple[int, str, str], int] = {}
         for batch in _batches(sorted({k[0] for k in rows})):
@@ -765,6 +766,11 @@ class Store:
 # ---------------------------------------------------------------------- row helpers
 def _opt_float(value: float | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _rank(row: Mapping[str, Any]) -> int:
+    rank = row.get("heuristic_rank")
+    return 0 if rank is None else int(rank)
 
 
 def _batches(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
