@@ -458,7 +458,7 @@ for name in ("MnF2.mcif", "MnTe.json", "CrSb.extxyz", "Cr2O3.cif"):
         items.append(AnalysisItem(x, r, f"{name}#{i}", "concurrent"))
 if reverse:
     items.reverse()
-store = Store(url, migrate=False)
+store = Store(url, migrate=sys.argv[4] == "1")
 run_id = store.start_run("concurrent", key="shared")
 for k in range(0, len(items), 8):
     store.add_analyses(items[k : k + 8], run_id=run_id)
@@ -467,14 +467,28 @@ print(store.row_counts()["magnetic_orders"])
 
 
 def test_concurrent_writers_store_each_row_once(db_url: str) -> None:
-    """Two processes store the same 48 structures at once, in opposite orders."""
+    """Two processes store the same 48 structures at once, in opposite orders.
+
+    On PostgreSQL both also create the schema of the empty database at the same time (the
+    migration holds an advisory lock); on SQLite the schema is created first.
+    """
     import subprocess
     import sys
 
-    upgrade(db_url)
+    concurrent_migration = db_url.startswith("postgresql")
+    if not concurrent_migration:
+        upgrade(db_url)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, db_url, rev, str(EXAMPLES)],
+            [
+                sys.executable,
+                "-c",
+                WRITER,
+                db_url,
+                rev,
+                str(EXAMPLES),
+                str(int(concurrent_migration)),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

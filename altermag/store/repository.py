@@ -34,7 +34,7 @@ from altermag.store.candidates import (
     sort_key,
 )
 from altermag.store.engine import database_url, make_engine
-from altermag.store.migrate import upgrade
+from altermag.store.migrate import current_revision, head, upgrade
 from altermag.store.models import (
     ApiKey,
     Base,
@@ -140,7 +140,7 @@ class Store:
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
         self.url = database_url(url)
-        if migrate:
+        if migrate and current_revision(self.url) != head():
             upgrade(self.url)
         self.engine: Engine = make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

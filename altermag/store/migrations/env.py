@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from altermag.store.engine import database_url, make_engine
@@ -10,6 +11,7 @@ from altermag.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+LOCK_KEY = 0x616C746D  # "altm": PostgreSQL advisory lock held while migrating
 
 
 def _run(connection: Connection) -> None:
@@ -20,6 +22,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Serialise concurrent upgrades (several workers opening a Store on a new
+            # database): the second waits here, then finds the schema at head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
         context.run_migrations()
 
 
