@@ -529,6 +529,18 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
     engine.dispose()
 
 
+@pytest.mark.postgres
+def test_ensure_postgres_script_reports_a_running_server() -> None:
+    import subprocess
+
+    if not _postgres_reachable():
+        pytest.skip("PostgreSQL not reachable")
+    script = ROOT / "scripts" / "ensure-postgres.sh"
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert _postgres_reachable()
+
+
 def test_database_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ALTERMAG_DATABASE_URL", raising=False)
     assert database_url() == "sqlite:///altermag.db"
