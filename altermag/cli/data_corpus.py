@@ -1,0 +1,92 @@
+"""``altermag data corpus`` and ``altermag data build-corpus``: the screening corpus."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from altermag.cli.data import data_app
+
+
+@data_app.command("corpus")
+def corpus_command(
+    count: Annotated[
+        bool, typer.Option("--count", help="Print only the number of entries.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="Show at most this many.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    path: Annotated[
+        Path | None, typer.Option("--path", help="Another corpus file (default: the shipped one).")
+    ] = None,
+) -> None:
+    """The screening corpus of hypothetical magnetic compounds (AFLOW prototypes + data-mined
+    ionic substitution)."""
+    from altermag.data.screening_corpus import corpus, corpus_size
+
+    if count:
+        typer.echo(corpus_size(path))
+        return
+    entries = []
+    for entry in corpus(path):
+        if len(entries) >= limit:
+            break
+        entries.append(entry)
+    if as_json:
+        for e in entries:
+            record = {
+                "id": e.id,
+                "formula": e.formula,
+                "structure": e.structure.to_dict(),
+                "oxidation_states": list(e.oxidation_states),
+                "provenance": e.provenance,
+            }
+            typer.echo(json.dumps(record))
+        return
+    table = Table(title="altermag screening corpus")
+    for col in ("id", "formula", "sites", "prototype", "substitution", "probability"):
+        table.add_column(col)
+    for e in entries:
+        subs = ", ".join(f"{k}→{v}" for k, v in e.provenance.get("substitution", {}).items())
+        table.add_row(
+            e.id,
+            e.formula,
+            str(len(e.structure)),
+            f"{e.provenance['prototype_formula']} ({e.provenance['prototype']})",
+            subs,
+            f"{e.provenance['probability']:.3g}",
+        )
+    Console().print(table)
+
+
+@data_app.command("build-corpus")
+def build_corpus_command(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write (default: the shipped file in the package)."),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help="Use only the first N prototypes (a quick slice)."),
+    ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option("--processes", min=1, help="Worker processes (default: all cores)."),
+    ] = None,
+) -> None:
+    """Rebuild the screening corpus from pymatgen's AFLOW prototypes and substitution
+    probabilities (deterministic: the same pymatgen gives the same bytes)."""
+    from altermag.data.corpus_build import CORPUS_FILE, build_corpus, write_corpus
+
+    start = time.perf_counter()
+    records = build_corpus(limit=limit, processes=processes)
+    path = write_corpus(out or CORPUS_FILE, records)
+    elapsed = time.perf_counter() - start
+    typer.echo(
+        f"{len(records)} entries written to {path} ({path.stat().st_size} bytes, {elapsed:.0f} s)"
+    )
