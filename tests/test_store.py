@@ -240,6 +240,14 @@ def test_rescoring_replaces_the_score(store: Store, analysed: dict) -> None:
         ("gnn-v2", 0.4, None),
     }
     assert store.latest_model_version() == "gnn-v2"
+    other = store.add_material(analysed["CrSb"][0])
+    store.add_scores([(mid, "gnn-v3", 0.1, 0.2), (other, "gnn-v3", 0.3, None)])
+    store.add_scores([(mid, "gnn-v3", 0.5, 0.6)])  # batch re-score: replaced
+    assert store.row_counts()["model_scores"] == 4
+    page = store.candidates(sort="score", model_version="gnn-v3")  # CrSb: no order stored
+    assert [(c.formula, c.score, c.adapted_score) for c in page.items] == [("MnTe", 0.5, 0.6)]
+    page = store.candidates(sort="score", model_version="gnn-v1")
+    assert [(c.score, c.model_version) for c in page.items] == [(0.7, "gnn-v1")]
 
 
 # ---------------------------------------------------------------------- candidates
