@@ -1,0 +1,165 @@
+"""``altermag dft``: prepare, run and parse first-principles checks of a prediction."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from altermag.cli import app
+
+dft_app = typer.Typer(
+    help="First-principles verification: QE/VASP inputs, local runs, parsing and verdicts.",
+    no_args_is_help=True,
+)
+app.add_typer(dft_app, name="dft")
+
+DEFAULT_MOMENT = 3.0  # μB given to each site of an enumerated order
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "structure"
+
+
+def _parse_set(values: list[str] | None) -> dict[str, object]:
+    import yaml
+
+    out: dict[str, object] = {}
+    for item in values or []:
+        if "=" not in item:
+            raise typer.BadParameter(f"{item!r}: use KEY=VALUE", param_hint="--set")
+        key, value = item.split("=", 1)
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+@dft_app.command(help="Write SCF + bands inputs and job scripts for a structure file.")
+def prepare(
+    target: Annotated[str, typer.Argument(help="Structure file (mCIF, CIF, POSCAR, JSON…).")],
+    code: Annotated[str, typer.Option(help="qe or vasp.")] = "qe",
+    preset: Annotated[str, typer.Option(help="Preset name in dft_inputs/presets.")] = "default",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder (default dft_inputs/<id>/<code>).")
+    ] = None,
+    magmom: Annotated[str | None, typer.Option(help="Moments in VASP syntax.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a preset key: KEY=VALUE.")
+    ] = None,
+    order: Annotated[int, typer.Option(help="Rank of the enumerated order (no moments).")] = 1,
+) -> None:
+    from altermag.dft.presets import PRESET_DIR, PresetError, load_preset
+    from altermag.dft.pseudo import PseudoError
+    from altermag.io import StructureReadError, read_structure
+    from altermag.symmetry import analyze
+
+    if code == "vasp":
+        typer.echo("error: VASP inputs are not implemented yet (use --code qe)", err=True)
+        raise typer.Exit(code=2)
+    if code != "qe":
+        raise typer.BadParameter("code must be qe or vasp", param_hint="--code")
+    try:
+        structure = read_structure(Path(target), magmom=magmom)
+        settings = load_preset(preset, _parse_set(set_))
+    except (StructureReadError, PresetError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    result = analyze(structure)
+    if result.enumerated:
+        if not result.orders:
+            typer.echo("error: no compensated collinear order to compute", err=True)
+            raise typer.Exit(code=2)
+        chosen = next((o for o in result.orders if o.rank == order), None)
+        if chosen is None:
+            raise typer.BadParameter(f"no order of rank {order}", param_hint="--order")
+        structure = structure.with_moments([DEFAULT_MOMENT * s for s in chosen.signs])
+        result = chosen.result
+        typer.echo(f"order {order}: {chosen.reason}", err=True)
+    name = _slug(structure.label or Path(target).stem) + "-" + structure.content_hash()[:8]
+    folder = out or PRESET_DIR.parent / name / code
+    from altermag.dft.qe_inputs import write_qe_inputs
+
+    try:
+        written = write_qe_inputs(structure, result, settings, folder)
+    except (PseudoError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(
+        f"wrote {folder} ({result.verdict}"
+        + (f", {result.wave}-wave {result.form_factor}" if result.wave else "")
+        + f"; {written.n_band_kpoints} band k-points; segments "
+        + ", ".join(f"{s.name}:{s.kind}" for s in written.kpath.segments)
+        + ")"
+    )
+
+
+@dft_app.command(help="Run a prepared QE folder here: pw.x SCF, then bands (one MPI rank).")
+def run(
+    directory: Annotated[Path, typer.Argument(help="Folder written by `altermag dft prepare`.")],
+    pw: Annotated[str, typer.Option(help="pw.x executable.")] = "pw.x",
+    timeout_scf: Annotated[float | None, typer.Option(help="SCF limit (s).")] = None,
+    timeout_bands: Annotated[float | None, typer.Option(help="Bands limit (s).")] = None,
+) -> None:
+    from altermag.dft.qe_run import run_qe
+
+    if not (directory / "scf.in").is_file():
+        typer.echo(f"error: no scf.in in {directory}", err=True)
+        raise typer.Exit(code=2)
+    rec = run_qe(directory, pw, timeout_scf, timeout_bands)
+    for step in rec.steps:
+        typer.echo(
+            f"{step.name}: {step.wall_s:.1f} s, rc={step.returncode}, converged={step.converged}"
+        )
+    typer.echo(f"{rec.status}: {rec.message}")
+    if not rec.ok:
+        raise typer.Exit(code=1)
+
+
+@dft_app.command(help="Parse QE outputs under DIR: splitting per segment, gaps, moments, verdict.")
+def parse(
+    directory: Annotated[Path, typer.Argument(help="Run folder (QE outdir and *.out files).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    figure: Annotated[Path | None, typer.Option(help="Write the band figure (.png/.svg).")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a threshold: KEY=VALUE.")
+    ] = None,
+) -> None:
+    from altermag.dft.analysis import analyze_qe
+    from altermag.dft.qe_parse import QEOutputError
+
+    try:
+        res = analyze_qe(directory, _parse_set(set_))
+    except QEOutputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    v = res.verdict
+    if figure is not None:
+        from altermag.dft.plot import band_figure
+
+        fmt = figure.suffix.lstrip(".") or "png"
+        figure.write_bytes(band_figure(res, fmt=fmt))
+    if as_json:
+        typer.echo(json.dumps(v.to_dict(), indent=1, ensure_ascii=False))
+        return
+    console = Console()
+    console.print(
+        f"[bold]{v.formula}[/]: predicted {v.predicted_verdict}"
+        + (f" ({v.predicted_wave}-wave, f = {v.form_factor})" if v.predicted_wave else "")
+    )
+    table = Table("segment", "expected", "max |f|", "max splitting (eV)")
+    for s in v.segments:
+        table.add_row(s.name, s.expected, f"{s.form_factor_max:.3f}", f"{s.max_splitting_ev:.4f}")
+    console.print(table)
+    console.print(
+        f"E_F = {v.fermi_energy_ev:.3f} eV, gap {v.gap_ev:.3f} eV (up {v.gap_up_ev:.3f}, "
+        f"down {v.gap_down_ev:.3f}): {v.electronic}; moments "
+        + ", ".join(f"{m:+.2f}" for m in v.site_moments)
+        + f" μB, total {v.total_moment} μB"
+    )
+    console.print(f"[bold]{v.status}[/] ({v.observed}): {v.reason}")
+    for w in v.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
