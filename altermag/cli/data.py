@@ -16,3 +16,4 @@ data_app = typer.Typer(
 app.add_typer(data_app, name="data")
 
 from altermag.cli import data_corpus as _data_corpus  # noqa: E402,F401
+from altermag.cli import data_known as _data_known  # noqa: E402,F401
