@@ -17,7 +17,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased, defer
 
 from altermag.store.models import MagneticOrder, Material, MaterialElement, ModelScore, RunItem
@@ -119,7 +129,7 @@ class CandidateQuery:
     formula: str | None = None
     model_version: str | None = None
 
-    def select(self, model_version: str | None) -> tuple[Select[Any], Any]:
+    def select(self, model_version: str | None) -> tuple[Select[*tuple[Any, ...]], Any]:
         """The filtered ``SELECT (order, material, score)`` and the joined score alias.
 
         ``model_version`` is the resolved version (None when nothing was ever scored: the
@@ -175,7 +185,7 @@ class CandidateQuery:
         return stmt, score
 
 
-def sort_key(sort: str, score: Any, dialect: str) -> tuple[ColumnElement[Any], bool]:
+def sort_key(sort: str, score: Any, dialect: str) -> tuple[SQLColumnExpression[Any], bool]:
     """The sort expression for ``sort`` and whether it is descending."""
     if sort == "score":
         return func.coalesce(score.score, MISSING_SCORE), True
@@ -184,7 +194,7 @@ def sort_key(sort: str, score: Any, dialect: str) -> tuple[ColumnElement[Any], b
     if sort == "heuristic_score":
         return func.coalesce(MagneticOrder.heuristic_score, MISSING_SCORE), True
     if sort == "formula":
-        expr: ColumnElement[Any] = Material.formula
+        expr: SQLColumnExpression[Any] = Material.formula
         if dialect == "postgresql":
             expr = Material.formula.collate("C")  # byte order, as SQLite's BINARY
         return expr, False
@@ -194,8 +204,11 @@ def sort_key(sort: str, score: Any, dialect: str) -> tuple[ColumnElement[Any], b
 
 
 def paginate(
-    stmt: Select[Any], key: ColumnElement[Any], descending: bool, after: tuple[Any, int] | None
-) -> Select[Any]:
+    stmt: Select[*tuple[Any, ...]],
+    key: SQLColumnExpression[Any],
+    descending: bool,
+    after: tuple[Any, int] | None,
+) -> Select[*tuple[Any, ...]]:
     """Order by (key, id) and start strictly after the cursor's (key, id)."""
     oid = MagneticOrder.id
     if after is not None:

@@ -15,9 +15,9 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -175,7 +175,7 @@ class Store:
         Statements are built without values and executed with a list of parameter dicts
         (DB-API ``executemany``), so a chunk of thousands of rows costs one statement.
         """
-        table = model.__table__
+        table = cast(Table, model.__table__)
         if self.dialect == "postgresql":
             return postgresql.insert(table)
         if self.dialect == "sqlite":
@@ -396,10 +396,14 @@ class Store:
         """
         entries = list(entries)
         ok = [e for e in entries if e.result is not None and e.structure is not None]
+        structures = [cast(MagneticStructure, e.structure) for e in ok]
+        results = [cast(SpinGroupResult, e.result) for e in ok]
         with self.session() as s:
-            mids = self._upsert_materials(s, [(e.structure, e.source or None, e.id) for e in ok])
+            mids = self._upsert_materials(
+                s, [(st, e.source or None, e.id) for st, e in zip(structures, ok, strict=True)]
+            )
             oids = self._upsert_results(
-                s, [(mid, e.result, settings) for mid, e in zip(mids, ok, strict=True)]
+                s, [(mid, r, settings) for mid, r in zip(mids, results, strict=True)]
             )
             scores = [
                 (mid, e.model_version, e.model_score, e.adapted_score)
