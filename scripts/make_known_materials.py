@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import spglib
 import yaml
-from pymatgen.core import Lattice, Structure
+from pymatgen.core import Composition, Lattice, Structure
+from pymatgen.symmetry.groups import SpaceGroup
 
 OUT = Path(__file__).resolve().parents[1] / "altermag" / "data" / "known"
 
@@ -970,9 +971,12 @@ def sg_number(cell: Structure) -> int:
 def record(spec: Spec) -> dict[str, Any]:
     """The YAML record of one material."""
     cell, moments = build(spec)
-    from pymatgen.core import Composition
 
     formula = Composition(cell.composition.reduced_formula).reduced_formula
+    published = spec.sg if isinstance(spec.sg, int) else SpaceGroup(spec.sg).int_number
+    found = sg_number(cell)
+    if found != published:
+        raise ValueError(f"{spec.id}: spglib finds {found}, published space group {published}")
     lat = cell.lattice
     return {
         "id": spec.id,
@@ -984,7 +988,7 @@ def record(spec: Spec) -> dict[str, Any]:
         "reference": {"doi": spec.reference[0], "citation": spec.reference[1]},
         "structure_reference": spec.structure_reference,
         "note": spec.note,
-        "space_group_number": sg_number(cell),
+        "space_group_number": published,
         "lattice": {
             "a": round(lat.a, 6),
             "b": round(lat.b, 6),
