@@ -18,16 +18,12 @@ from altermag.screening_run import run_screening, screen_chunk
 from altermag.sources import Record, get_source
 from altermag.symmetry import DEFAULT_MAGTOL, DEFAULT_SYMPREC
 
-__all__ = ["PROGRESS_HOOKS", "screen", "screen_chunk_task", "task_runner_for"]
-
-#: Callbacks (records done, errors) of an in-process caller such as ``altermag screen``.
-PROGRESS_HOOKS: list[Any] = []
+__all__ = ["screen", "screen_chunk_task", "task_runner_for"]
 
 
-@task(name="screen-chunk", retries=1, retry_delay_seconds=2)
-def screen_chunk_task(records: list[Record], settings: ScreenSettings) -> list[ScreenedEntry]:
-    """Analyze one chunk (idempotent: a pure function of its records and settings)."""
-    return screen_chunk(records, settings)
+# The task wraps the library function itself, so Dask pickles it by reference
+# (altermag.screening_run.screen_chunk) and a worker imports it instead of receiving a copy.
+screen_chunk_task = task(screen_chunk, name="screen-chunk", retries=1, retry_delay_seconds=2)
 
 
 def task_runner_for(dask_address: str | None, dask_workers: int | None) -> Any:
@@ -47,7 +43,7 @@ def task_runner_for(dask_address: str | None, dask_workers: int | None) -> Any:
     )
 
 
-@flow(name="screen", log_prints=True)
+@flow(name="screen")
 def screen(
     source: str = "embedded",
     source_options: dict[str, Any] | None = None,
@@ -82,8 +78,6 @@ def screen(
 
     def progress(done: int, errors: int) -> None:
         logger.info("screened %d records (%d errors)", done, errors)
-        for hook in PROGRESS_HOOKS:
-            hook(done, errors)
 
     store = Store(db_url)
     try:

@@ -44,6 +44,43 @@ def _expected_total(source: str, limit: int | None) -> int | None:
     return limit
 
 
+class _ChunkWatcher:
+    """Follows a flow's progress from the chunk files it writes (the flow may run elsewhere:
+    Dask workers, a thread pool), without sharing any object with it."""
+
+    def __init__(self, out: Path, callback: Any, interval: float = 0.5) -> None:
+        import threading
+
+        self.out, self.callback, self.interval = out, callback, interval
+        self.started = __import__("time").time()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        import json
+
+        while not self._stop.wait(self.interval):
+            runs = [p for p in self.out.glob("*/chunks") if p.stat().st_mtime >= self.started]
+            if not runs:
+                continue
+            done = errors = 0
+            for f in max(runs, key=lambda p: p.stat().st_mtime).glob("*.json"):
+                try:
+                    data = json.loads(f.read_text())
+                except (OSError, ValueError):
+                    continue
+                done += len(data["ids"])
+                errors += len(data["errors"])
+            self.callback(done, errors)
+
+
 def top_table(rows: list[dict[str, Any]], n: int = 15) -> Table:
     table = Table(title=f"Top {min(n, len(rows))} altermagnet candidates")
     for col in (
@@ -123,13 +160,14 @@ def screen(
 
         if prefect:
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-            from flows.screen import PROGRESS_HOOKS, task_runner_for
             from flows.screen import screen as screen_flow
+            from flows.screen import task_runner_for
 
             runner = task_runner_for(dask_address, dask_workers)
             flow_fn = screen_flow.with_options(task_runner=runner) if runner else screen_flow
             window = max(2, int(dask_workers or 0)) if (dask_address or dask_workers) else 1
-            PROGRESS_HOOKS.append(progress)
+            watcher = _ChunkWatcher(out, progress)
+            watcher.start()
             try:
                 result = flow_fn(
                     source=source,
@@ -142,7 +180,7 @@ def screen(
                     key=key,
                 )
             finally:
-                PROGRESS_HOOKS.remove(progress)
+                watcher.stop()
             run_id, paths, counts = result["run_id"], result["paths"], result["counts"]
         else:
             from altermag.screening import ScreenSettings
