@@ -18,10 +18,11 @@ run: $(STAMP)
 	$(VENV)/bin/altermag run
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	bash scripts/ensure-postgres.sh
+	ALTERMAG_REQUIRE_POSTGRES=1 $(PY) -m pytest -q
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -x -m "not slow and not dft and not prefect and not browser"
+	$(PY) -m pytest -q -x -m "not slow and not dft and not prefect and not browser and not slurm"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check altermag flows api tests benchmarks scripts

@@ -124,8 +124,8 @@ def _from_cif(path: Path, magnetic: bool) -> MagneticStructure:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parser = CifParser(path, occupancy_tolerance=1.0, site_tolerance=1e-3)
         try:
+            parser = CifParser(path, occupancy_tolerance=1.0, site_tolerance=1e-3)
             structures = parser.parse_structures(primitive=False)
         except Exception as exc:  # pymatgen raises ValueError, RuntimeError, KeyError...
             msg = str(exc).splitlines()[0] if str(exc) else "no structure found"

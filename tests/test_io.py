@@ -81,6 +81,7 @@ BAD_CASES = {
     "frac_coords, magmoms) nor a pymatgen Structure (AttributeError: 'list' object has no "
     "attribute 'get')",
     "does_not_exist.cif": "no such file",
+    "truncated_loop.cif": "not a readable CIF (integer modulo by zero)",
 }
 
 
