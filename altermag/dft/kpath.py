@@ -349,10 +349,12 @@ def build_kpath(
                 cands.append(make("G", name, gamma, p, False))
         for a, b in itertools.combinations(labels, 2):
             cands.append(make(a, b, points[a], points[b], False))
-        best_std = max((s.form_factor_max for s in segments), default=0.0)
-        best = max(cands, key=lambda s: s.form_factor_max)
-        if best.form_factor_max > best_std * (1 + 1e-6) + NODAL_TOL:
-            segments.append(best)
+        best_std = max((s.form_factor_max for s in segments if s.kind == "split"), default=0.0)
+        split_cands = [s for s in cands if s.kind == "split"]
+        if split_cands:
+            best = max(split_cands, key=lambda s: s.form_factor_max)
+            if best.form_factor_max > best_std * (1 + 1e-6) + NODAL_TOL:
+                segments.append(best)
         if not any(s.kind == "nodal" for s in segments):
             nodal = [s for s in cands if s.kind == "nodal"]
             if nodal:

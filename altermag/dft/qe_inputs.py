@@ -47,7 +47,7 @@ MOMENT_TOL = 0.05  # μB: smaller moments are treated as zero when assigning spe
 
 
 def collinear_moments(structure: MagneticStructure) -> np.ndarray:
-    """Signed moments (μB) along the common spin axis; zeros when none are given."""
+    """Signed moments (μB) along the common spin axis (oriented towards +z), zeros if none."""
     if structure.magmoms is None:
         return np.zeros(len(structure))
     m = np.asarray(structure.magmoms, float)
@@ -55,7 +55,9 @@ def collinear_moments(structure: MagneticStructure) -> np.ndarray:
     norm = np.linalg.norm(m[i])
     if norm < 1e-12:
         return np.zeros(len(structure))
-    return m @ (m[i] / norm)
+    axis = m[i] / norm
+    lead = axis[np.argmax(np.abs(axis) > 1e-6)] if axis[2] == 0 else axis[2]
+    return m @ (axis if lead > 0 else -axis)  # keep the sign of moments given along +z
 
 
 @dataclass
