@@ -276,9 +276,11 @@ def specs() -> list[Spec]:
             mn5si3,
             ("10.1038/s41467-024-48493-w", "Reichlová et al., Nat. Commun. 15, 4961 (2024)"),
             "hexagonal parent P6_3/mcm (Brown et al., J. Phys.: Condens. Matter 4, 10007 (1992))",
-            "Model of Reichlová et al.: Mn1 non-magnetic, four of the six Mn2 ordered, (x,0,¼) and "
-            "(−x,0,¾) up, (−x,−x,¼) and (x,x,¾) down, the (0,x,¼)/(0,−x,¾) pair without moment; "
-            "orthorhombic d-wave (spin Laue group ²m²m¹m).",
+            "Simplified collinear AFM phase in the hexagonal cell, following the description of "
+            "Reichlová et al. (Mn1 non-magnetic, two thirds of Mn2 ordered, orthorhombic d-wave "
+            "²m²m¹m): (x,0,¼) and (−x,0,¾) up, (−x,−x,¼) and (x,x,¾) down, the (0,x,¼)/(0,−x,¾) "
+            "pair without moment. Not the refined neutron structure of the AFM2 phase (whose "
+            "cell is orthorhombic and larger); its spin group is the one they report.",
             "²m²m¹m",
         )
     )
@@ -618,7 +620,9 @@ def specs() -> list[Spec]:
                 "Metal (001) layers ferromagnetic, alternating along c; the two metal sites of the "
                 "primitive cell are related by the 2-fold axes, not by inversion: Laue −3m, "
                 "g-wave, like hematite (Dzyaloshinsky's weak ferromagnet is, without SOC, an "
-                "altermagnet).",
+                "altermagnet). The label follows from the spin-group classification of the "
+                "reference (Laue −3m hosts a g-wave altermagnet); the reference does not list "
+                "this compound by name.",
                 "¹-3²m",
             )
         )
