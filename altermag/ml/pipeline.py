@@ -89,8 +89,16 @@ def train_model(
     )
     emb, prob = embed_and_score(model, data.graphs, graph_config)
     adapt_cfg = AdaptConfig()
+    rng = np.random.default_rng(recipe.seed)
+    keep_src = train_idx[stratified_subsample(y[train_idx], recipe.max_saved_source, rng)]
+    corpus_idx = np.flatnonzero(np.asarray(data.origin) == "corpus")
+    keep_ref = rng.choice(
+        corpus_idx, size=min(recipe.max_saved_reference, corpus_idx.size), replace=False
+    )
+    # adapted = the held-out embeddings mapped onto the stored labeled embeddings, exactly
+    # what a loaded checkpoint does (evaluate_checkpoint)
     adapted = head_probability(
-        model, adapt_embeddings(emb[train_idx], y[train_idx], emb[test_idx], adapt_cfg)
+        model, adapt_embeddings(emb[keep_src], y[keep_src], emb[test_idx], adapt_cfg)
     )
     metrics = {
         "test_roc_auc_raw": roc_auc(y[test_idx], prob[test_idx]),
@@ -100,12 +108,6 @@ def train_model(
         "train_roc_auc_raw": roc_auc(y[train_idx], prob[train_idx]),
         "test_positive_rate": float(y[test_idx].mean()),
     }
-    rng = np.random.default_rng(recipe.seed)
-    keep_src = train_idx[stratified_subsample(y[train_idx], recipe.max_saved_source, rng)]
-    corpus_idx = np.flatnonzero(np.asarray(data.origin) == "corpus")
-    keep_ref = rng.choice(
-        corpus_idx, size=min(recipe.max_saved_reference, corpus_idx.size), replace=False
-    )
     card = {
         "name": "altermag-gnn",
         "task": "P(crystal can host a k=0 altermagnetic collinear order); a ranking prior",
@@ -135,3 +137,32 @@ def train_model(
     return save_checkpoint(
         out, model, graph_config, emb[keep_src], y[keep_src], emb[keep_ref], card, adapt_cfg
     )
+
+
+def evaluate_checkpoint(
+    path: Path | str = DEFAULT_CHECKPOINT, data: LabeledSet | None = None
+) -> dict[str, float]:
+    """Re-score a checkpoint's held-out crystals (ids in its model card) from scratch.
+
+    Raw probabilities come from the network alone; adapted ones from minibatch OT of the
+    held-out embeddings onto the labeled embeddings stored in the checkpoint.
+    """
+    from altermag.ml.checkpoint import Scorer
+
+    scorer = Scorer(path)
+    test_ids = scorer.card["test_ids"]
+    data = data if data is not None else labeled_set(scorer.graph_config)
+    where = {ident: i for i, ident in enumerate(data.ids)}
+    idx = np.array([where[t] for t in test_ids if t in where], dtype=int)
+    y = data.y[idx]
+    emb, prob = embed_and_score(scorer.model, [data.graphs[i] for i in idx], scorer.graph_config)
+    mapped = adapt_embeddings(scorer.source, scorer.source_labels, emb, scorer.adapt_config)
+    adapted = head_probability(scorer.model, mapped)
+    return {
+        "test_roc_auc_raw": roc_auc(y, prob),
+        "test_pr_auc_raw": average_precision(y, prob),
+        "test_roc_auc_adapted": roc_auc(y, adapted),
+        "test_pr_auc_adapted": average_precision(y, adapted),
+        "test_found_fraction": idx.size / max(len(test_ids), 1),
+        "test_positive_rate": float(y.mean()),
+    }
