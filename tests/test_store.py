@@ -10,14 +10,12 @@ clean. The PostgreSQL cases are marked ``postgres`` and skip when the server at
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, delete, inspect, text
+from sqlalchemy import delete, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 import altermag
@@ -37,13 +35,11 @@ from altermag.store import (
 )
 from altermag.store.models import Base, Material
 from altermag.structure import MagneticStructure
+from tests.conftest import _postgres_reachable
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "altermag" / "data" / "examples"
 BAD = Path(__file__).resolve().parent / "data" / "bad_inputs"
-PG_ADMIN_URL = os.environ.get(
-    "ALTERMAG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 EXAMPLE_FILES = {
     "Cr2O3": EXAMPLES / "Cr2O3.cif",
@@ -56,48 +52,6 @@ EXAMPLE_FILES = {
 
 
 # ---------------------------------------------------------------------- databases
-def _postgres_reachable() -> bool:
-    try:
-        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
-    if not _postgres_reachable():
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} (run scripts/ensure-postgres.sh)")
-    name = f"altermag_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: an SQLite file, or a fresh PostgreSQL schema on the search path."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'altermag.db'}"
-    base = request.getfixturevalue("postgres_database")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(base)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return f"{base}?options=-csearch_path%3D{schema}"
-
-
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     with Store(db_url) as s:
