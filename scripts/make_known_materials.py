@@ -910,6 +910,30 @@ def specs() -> list[Spec]:
     )
     s.append(
         Spec(
+            "Y3Fe5O12",
+            "yttrium iron garnet Y3Fe5O12 (YIG)",
+            "ferrimagnet",
+            None,
+            230,
+            (12.376,) * 3 + (90, 90, 90),
+            [
+                ("Y", (0.125, 0, 0.25)),
+                ("Fe", (0, 0, 0)),
+                ("Fe", (0.375, 0, 0.25)),
+                ("O", (-0.0270, 0.0570, 0.1504)),
+            ],
+            lambda el, f: 0.0 if el != "Fe" else (-5.0 if _garnet_tet(f) else 5.0),
+            (
+                "10.1016/0370-1573(93)90107-O",
+                "Cherepanov, Kolokolov & L'vov, Phys. Rep. 229, 81 (1993)",
+            ),
+            "Geller & Gilleo, J. Phys. Chem. Solids 3, 30 (1957), Ia-3d",
+            "Néel ferrimagnet: 16 octahedral Fe (16a) antiparallel to 24 tetrahedral Fe (24d), "
+            "nominal Fe3+ moments of 5 μB, 5 μB per formula unit net.",
+        )
+    )
+    s.append(
+        Spec(
             "Mn4N",
             "antiperovskite Mn4N",
             "ferrimagnet",
@@ -929,6 +953,11 @@ def specs() -> list[Spec]:
 def _tet(f: np.ndarray) -> bool:
     """Tetrahedral 8a site of Fd-3m (origin choice 2): all coordinates ≡ 1/8 mod 1/4."""
     return all(close((v - 0.125) * 4 % 1, 0) for v in f)
+
+
+def _garnet_tet(f: np.ndarray) -> bool:
+    """Tetrahedral 24d site of Ia-3d: one coordinate ≡ 1/8 mod 1/4 (16a has none)."""
+    return any(close((v - 0.125) * 4 % 1, 0) for v in f)
 
 
 def build(spec: Spec) -> tuple[Structure, list[float]]:
