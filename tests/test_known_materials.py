@@ -99,6 +99,16 @@ def test_label_survives_experimental_noise(material: KnownMaterial) -> None:
         assert result.wave == material.wave
 
 
+@pytest.mark.parametrize(
+    "material", [m for m in MATERIALS if m.label == "altermagnet"], ids=lambda m: m.id
+)
+def test_enumeration_finds_the_altermagnetic_wave(material: KnownMaterial) -> None:
+    """With the moments removed, the k = 0 orders of the magnetic cell include the wave type."""
+    result = analyze(material.structure.with_moments(None), cell="as_given")
+    assert result.can_host_altermagnet
+    assert material.wave in result.host_waves
+
+
 @pytest.mark.parametrize("material", MATERIALS, ids=IDS)
 def test_reference_and_published_space_group(material: KnownMaterial) -> None:
     assert DOI.match(material.reference["doi"]), material.reference
