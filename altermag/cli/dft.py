@@ -44,7 +44,7 @@ def prepare(
     code: Annotated[str, typer.Option(help="qe or vasp.")] = "qe",
     preset: Annotated[str, typer.Option(help="Preset name in dft_inputs/presets.")] = "default",
     out: Annotated[
-        Path | None, typer.Option(help="Folder (default dft_inputs/<id>/<code>).")
+        Path | None, typer.Option(help="Folder (default dft_inputs/generated/<id>/<code>).")
     ] = None,
     magmom: Annotated[str | None, typer.Option(help="Moments in VASP syntax.")] = None,
     set_: Annotated[
@@ -80,7 +80,7 @@ def prepare(
         result = chosen.result
         typer.echo(f"order {order}: {chosen.reason}", err=True)
     name = _slug(structure.label or Path(target).stem) + "-" + structure.content_hash()[:8]
-    folder = out or PRESET_DIR.parent / name / code
+    folder = out or PRESET_DIR.parent / "generated" / name / code
     from altermag.dft.qe_inputs import write_qe_inputs
 
     try:

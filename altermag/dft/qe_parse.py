@@ -10,6 +10,7 @@ can be read, not only the ones altermag wrote.
 
 from __future__ import annotations
 
+import gzip
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -83,13 +84,17 @@ def _element(label: str, species_pseudo: dict[str, str]) -> str:
 
 
 def read_qe_xml(path: Path) -> QEBands:
-    """Parse a pw.x ``data-file-schema.xml``.
+    """Parse a pw.x ``data-file-schema.xml`` (or a gzip-compressed ``.xml.gz`` copy).
 
     Energies are converted from Hartree to eV, positions from bohr to Å, and the k-points
     (Cartesian, units 2π/alat) to fractional coordinates of the cell's reciprocal basis.
     """
     try:
-        root = ET.parse(path).getroot()
+        if path.suffix == ".gz":
+            with gzip.open(path) as fh:
+                root = ET.parse(fh).getroot()
+        else:
+            root = ET.parse(path).getroot()
     except (ET.ParseError, OSError) as exc:
         raise QEOutputError(f"{path}: {exc}") from exc
     out = root.find("output")
@@ -240,13 +245,17 @@ class QEFiles:
 def find_qe_files(directory: Path) -> QEFiles:
     """Locate ``data-file-schema.xml`` and the text outputs under ``directory``.
 
-    The XML is the newest ``*.save/data-file-schema.xml`` (the bands step when it ran);
+    The XML is the newest ``*.save/data-file-schema.xml`` (the bands step when it ran; a
+    gzip-compressed ``data-file-schema.xml.gz`` is read too);
     ``scf.out``/``bands.out`` are looked for in ``directory``, beside the ``.save`` folder and
     one level above it, and recognised by content when named differently (``*.out``).
     """
     if not directory.is_dir():
         raise QEOutputError(f"{directory} is not a folder")
-    xmls = sorted(directory.rglob("data-file-schema.xml"), key=lambda p: p.stat().st_mtime)
+    xmls = sorted(
+        [*directory.rglob("data-file-schema.xml"), *directory.rglob("data-file-schema.xml.gz")],
+        key=lambda p: p.stat().st_mtime,
+    )
     if not xmls:
         raise QEOutputError(f"no data-file-schema.xml under {directory}")
     xml = xmls[-1]

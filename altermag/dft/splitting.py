@@ -7,7 +7,8 @@ coupling this is zero, up to numerical noise, wherever the spin group enforces d
 
 Electronic character from the gaps (eV), along the computed k-points:
 
-- ``metal``: the overall gap is below ``METAL_GAP_EV`` = 0.1 eV (a band crosses E_F);
+- ``metal``: a band crosses E_F along the path, or an eigenvalue lies within 0.05 eV of it,
+  or the overall gap is below ``METAL_GAP_EV`` = 0.1 eV;
 - ``half_metal``: one spin channel gapped (≥ 0.1 eV), the other not;
 - ``semiconductor``: 0.1 eV ≤ gap < ``INSULATOR_GAP_EV`` = 3 eV;
 - ``insulator``: gap ≥ 3 eV.
@@ -60,17 +61,22 @@ class Gaps:
 
 
 def _gap(e: np.ndarray, fermi: float) -> float:
+    """Gap of one set of bands (n_k × n_bands): 0 when a band crosses or touches E_F."""
+    e = np.atleast_2d(e)
+    crosses = np.any((e.min(axis=0) <= fermi) & (e.max(axis=0) > fermi))
+    if crosses or np.any(np.abs(e - fermi) < METAL_GAP_EV / 2):
+        return 0.0
     below = e[e <= fermi]
     above = e[e > fermi]
     if below.size == 0 or above.size == 0:
         return 0.0
-    return float(max(0.0, above.min() - below.max()))
+    return float(above.min() - below.max())
 
 
 def band_gaps(up: np.ndarray, down: np.ndarray, fermi: float) -> Gaps:
     """Gaps per spin and overall around ``fermi`` (eV) and the character they imply."""
     g_up, g_dn = _gap(up, fermi), _gap(down, fermi)
-    g_all = _gap(np.concatenate([up.ravel(), down.ravel()]), fermi)
+    g_all = _gap(np.concatenate([up, down], axis=1), fermi)
     if g_all < METAL_GAP_EV:
         character = "half_metal" if max(g_up, g_dn) >= METAL_GAP_EV else "metal"
     elif g_all < INSULATOR_GAP_EV:

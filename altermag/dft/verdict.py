@@ -187,8 +187,11 @@ def judge(
             "confirmed",
             "no splitting",
             (
-                f"no spin splitting on any segment (largest {worst:.4f} eV ≤ {noise} eV), as a "
-                f"{predicted_verdict} requires"
+                f"no spin splitting on any segment (largest {worst:.4f} eV ≤ {noise} eV), as "
+                + {"antiferromagnet": "a conventional antiferromagnet"}.get(
+                    predicted_verdict, f"a {predicted_verdict}"
+                )
+                + " requires"
             ),
         )
     top = max(s.form_factor_max for s in split)
