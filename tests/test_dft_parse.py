@@ -233,3 +233,14 @@ def test_cli_prepare_writes_a_qe_folder(tmp_path):
     assert norm((tmp_path / "run" / "scf.in").read_text()) == norm((CRO2 / "scf.in").read_text())
     bad = CliRunner().invoke(app, ["dft", "prepare", str(path), "--set", "ecutwfc"])
     assert bad.exit_code != 0
+
+
+def test_an_scf_only_outdir_is_refused(tmp_path):
+    save = tmp_path / "x.save"
+    save.mkdir()
+    xml = gzip.decompress((CRO2 / "out" / "altermag.save" / "data-file-schema.xml.gz").read_bytes())
+    xml = xml.replace(b"<calculation>bands</calculation>", b"<calculation>scf</calculation>")
+    (save / "data-file-schema.xml").write_bytes(xml)
+    shutil.copy(CRO2 / "scf.out", tmp_path / "scf.out")
+    with pytest.raises(QEOutputError, match="bands step"):
+        analyze_qe(tmp_path)

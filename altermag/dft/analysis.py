@@ -87,6 +87,11 @@ def analyze_qe(directory: Path, overrides: dict[str, Any] | None = None) -> QEAn
     settings = _settings(directory, overrides)
     files = find_qe_files(directory)
     bands = read_qe_xml(files.xml)
+    if bands.calculation not in ("bands", "nscf", ""):
+        raise QEOutputError(
+            f"{files.xml} holds a '{bands.calculation}' run: splittings need the bands step "
+            "(calculation = 'bands' along a k-path)"
+        )
     scf = parse_pw_output(files.scf_out) if files.scf_out else None
     structure = structure_from_qe(bands, float(settings["moment_saturation"]))
     pred_path = directory / "spin_group.json"
