@@ -66,21 +66,9 @@ def test_analysis_gives_the_literature_label(material: KnownMaterial) -> None:
         assert result.spin_laue_group == material.spin_laue_group
 
 
-# spglib 2.8 raises "too close distance between atoms" for magnetite (56 sites) with 0.01 Å
-# noise at the default symprec 0.1 Å (fine at 0.05 and 0.08 Å): an engine bug, reported to the
-# spin-group engine (a retry at a smaller symprec would fix it); strict, so the fix shows.
-NOISE_CASES = [
-    pytest.param(
-        m,
-        marks=pytest.mark.xfail(
-            strict=True, reason="spglib fails at symprec 0.1 on noisy Fe3O4; engine to retry"
-        ),
-        id=m.id,
-    )
-    if m.id == "Fe3O4"
-    else pytest.param(m, id=m.id)
-    for m in MATERIALS
-]
+# magnetite (56 sites) with 0.01 Å noise makes spglib 2.8 raise "too close distance between
+# atoms" at symprec 0.1 Å: the engine then retries at a smaller symprec (with a warning).
+NOISE_CASES = [pytest.param(m, id=m.id) for m in MATERIALS]
 
 
 @pytest.mark.parametrize("material", NOISE_CASES)

@@ -432,17 +432,25 @@ def classify(
     }
     types = _types(structure)
     lattice = structure.lattice
-    try:
-        crystal = spglib.get_symmetry_dataset(
-            (lattice, structure.frac_coords, types),
-            symprec=symprec,
-            angle_tolerance=angle_tolerance,
-        )
-    except spglib.error.SpglibError as exc:
-        crystal = None
-        detail = str(exc)
-    else:
-        detail = ""
+    crystal, detail = None, ""
+    for attempt in (symprec, symprec / 2, symprec / 4):
+        try:
+            crystal = spglib.get_symmetry_dataset(
+                (lattice, structure.frac_coords, types),
+                symprec=attempt,
+                angle_tolerance=angle_tolerance,
+            )
+        except spglib.error.SpglibError as exc:
+            detail = str(exc)
+            continue
+        if crystal is not None:
+            if attempt != symprec:
+                warnings.append(
+                    f"spglib failed at symprec = {symprec} Å ({detail}); used {attempt:g} Å"
+                )
+                symprec = attempt
+                base["symprec"] = attempt
+            break
     if crystal is None:
         raise ValueError(
             f"spglib could not find the symmetry of the crystal (symprec={symprec} Å) {detail}"
