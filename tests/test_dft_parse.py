@@ -151,6 +151,10 @@ def test_judge_rules():
     # a boundary segment is reported but never decides
     with_face = [*ok, _seg("X-M", "boundary", 0.0)]
     assert judge("altermagnet", with_face, True, moments, 0.0, True, THRESHOLDS)[0] == ("confirmed")
+    only_nodal = [_seg("G-X", "nodal", 0.001)]
+    assert judge("altermagnet", only_nodal, True, moments, 0.0, True, THRESHOLDS)[0] == (
+        "inconclusive"
+    )
     afm = [_seg("G-X", "nodal", 0.2)]
     assert judge("antiferromagnet", afm, True, moments, 0.0, True, THRESHOLDS)[0] == (
         "contradicted"

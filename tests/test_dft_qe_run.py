@@ -60,3 +60,12 @@ def test_cscl_afm_cr_control_has_no_splitting(tmp_path):
         assert "collapsed" in v.reason
     else:
         assert v.status == "confirmed", v.reason
+
+
+def test_runner_enforces_the_time_limit_and_keeps_the_log(tmp_path):
+    s = cr_bcc_afm()
+    write_qe_inputs(s, altermag.analyze(s), load_preset("fast"), tmp_path)
+    record = run_qe(tmp_path, timeout_scf_s=0.5)
+    assert record.status == "timeout" and len(record.steps) == 1
+    assert record.steps[0].timed_out and (tmp_path / "scf.out").is_file()
+    assert not (tmp_path / "bands.out").exists()

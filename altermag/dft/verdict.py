@@ -172,6 +172,12 @@ def judge(
             "splitting everywhere",
             (f"every segment splits by at least {split_min} eV, as an s-wave magnet requires"),
         )
+    if not split and predicted_verdict == "altermagnet":
+        return (
+            "inconclusive",
+            observed,
+            ("no computed segment crosses a region where splitting is predicted"),
+        )
     if not split:
         if loud_nodal:
             return (
