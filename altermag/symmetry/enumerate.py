@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from itertools import combinations, product
 from math import comb
+from typing import Any
 
 import numpy as np
 import spglib
@@ -84,12 +85,9 @@ def _choose_cell(structure: MagneticStructure, symprec: float, cell: str) -> Mag
     )
 
 
-def _site_permutations(structure: MagneticStructure, symprec: float) -> np.ndarray:
+def _site_permutations(structure: MagneticStructure, dataset: Any) -> np.ndarray:
     """(n_ops, n_sites) permutation: op g sends site i to site perm[g, i]."""
-    sym = spglib.get_symmetry(
-        (structure.lattice, structure.frac_coords, _types(structure)), symprec=symprec
-    )
-    rots, trans = np.asarray(sym["rotations"]), np.asarray(sym["translations"])
+    rots, trans = np.asarray(dataset.rotations), np.asarray(dataset.translations)
     f = structure.frac_coords
     moved = np.einsum("gij,nj->gni", rots, f) + trans[:, None, :]
     diff = moved[:, :, None, :] - f[None, None, :, :]
@@ -275,7 +273,10 @@ def enumerate_orders(
         res.warnings = [*warnings, "no magnetic element: nothing to order"]
         return res
 
-    perms = _site_permutations(work, symprec)
+    dataset = spglib.get_symmetry_dataset(
+        (work.lattice, work.frac_coords, _types(work)), symprec=symprec
+    )
+    perms = _site_permutations(work, dataset)
     mag_pos = {int(s): k for k, s in enumerate(mag)}
     mag_perms = np.array([[mag_pos[int(p[s])] for s in mag] for p in perms])
     orbits: list[np.ndarray] = []
@@ -325,7 +326,12 @@ def enumerate_orders(
     for sc, why, pat in scored:
         signs = np.zeros(len(work), int)
         signs[mag] = pat
-        res = classify(work.with_moments(UNIT_MOMENT * signs), symprec=symprec, magtol=magtol)
+        res = classify(
+            work.with_moments(UNIT_MOMENT * signs),
+            symprec=symprec,
+            magtol=magtol,
+            crystal_dataset=dataset,
+        )
         orders.append(
             EnumeratedOrder(signs=signs.tolist(), rank=0, score=sc, reason=why, result=res)
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from functools import cache
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import spglib
@@ -406,6 +407,7 @@ def classify(
     symprec: float = DEFAULT_SYMPREC,
     magtol: float = DEFAULT_MAGTOL,
     angle_tolerance: float = -1.0,
+    crystal_dataset: Any = None,
 ) -> SpinGroupResult:
     """Spin-group verdict, spin Laue group, wave type and form factor of a structure with moments.
 
@@ -419,6 +421,9 @@ def classify(
     magtol
         Moment tolerance in μB: moments within ``magtol`` count as equal, |m| < ``magtol``
         as non-magnetic, and a perpendicular component above it makes the order non-collinear.
+    crystal_dataset
+        spglib dataset of the crystal with moments ignored, when the caller already has it
+        (the order enumeration classifies many orders of one crystal).
     """
     if structure.magmoms is None:
         raise ValueError("classify needs moments; use analyze() to enumerate orders")
@@ -432,8 +437,8 @@ def classify(
     }
     types = _types(structure)
     lattice = structure.lattice
-    crystal, detail = None, ""
-    for attempt in (symprec, symprec / 2, symprec / 4):
+    crystal, detail = crystal_dataset, ""
+    for attempt in () if crystal is not None else (symprec, symprec / 2, symprec / 4):
         try:
             crystal = spglib.get_symmetry_dataset(
                 (lattice, structure.frac_coords, types),
