@@ -81,6 +81,7 @@ def band_figure(analysis: QEAnalysis, fmt: str = "png", window: float | None = N
         title += f" ({v.predicted_wave}-wave, f = {v.form_factor})"
     ax.set_title(f"{title} — DFT {v.status}", fontsize=10)
     ax2.set_ylabel("|ΔE| (meV)")
+    ax2.set_ylim(bottom=0.0)
     ax2.set_xticks(ticks, labels)
     ax2.set_xlim(x[0], x[-1])
     fig.tight_layout()
