@@ -8,7 +8,7 @@ import pytest
 import altermag
 from altermag.dft.kpath import FormFactor, build_kpath, interior_mask
 from altermag.structure import MagneticStructure
-from tests.literature import cr_bcc_afm, iwave_cubic, mnf2, mnte, rutile
+from tests.literature import cr_bcc_afm, iwave_cubic, kru4o8, mnf2, mnte, rutile
 
 
 def cro2() -> MagneticStructure:
@@ -106,3 +106,26 @@ def test_interior_mask_marks_zone_faces():
     lat = np.diag([4.0, 4.0, 3.0])
     k = np.array([[0, 0, 0], [0.25, 0.1, 0], [0.5, 0.2, 0.0], [0.1, 0.1, 0.5], [0.6, 0, 0]])
     assert interior_mask(k, lat).tolist() == [True, True, False, False, False]
+
+
+def test_form_factor_with_free_coefficients_uses_every_harmonic():
+    """²4/¹m (KRu4O8) allows a1 (kx² − ky²) + a2 kx ky: split unless both vanish."""
+    s = kru4o8()
+    result = altermag.analyze(s)
+    assert len(result.form_factor_basis) == 2
+    path = build_kpath(s, result)
+    assert path.primary is not None
+    ff = FormFactor(result.form_factor, s.lattice, np.eye(3), 1.0, basis=result.form_factor_basis)
+    # zero only on the kz axis (in the standard frame), non-zero on both harmonics' zeros
+    assert ff.value(np.zeros(3))[0] == 0.0
+    q = np.array(result.frame_rotation)
+    recip = 2 * np.pi * np.linalg.inv(s.lattice).T
+    to_frac = np.linalg.inv(recip)
+
+    def frac(k_std: list[float]) -> np.ndarray:
+        return (q.T @ np.array(k_std)) @ to_frac
+
+    ff = FormFactor(result.form_factor, s.lattice, q, 1.0, basis=result.form_factor_basis)
+    assert ff.value(frac([0.0, 0.0, 0.3]))[0] < 1e-9
+    assert ff.value(frac([0.3, 0.3, 0.0]))[0] > 1e-3  # kx² − ky² = 0 there, kx ky ≠ 0
+    assert ff.value(frac([0.3, 0.0, 0.0]))[0] > 1e-3  # kx ky = 0 there, kx² − ky² ≠ 0

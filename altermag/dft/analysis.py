@@ -130,6 +130,7 @@ def analyze_qe(directory: Path, overrides: dict[str, Any] | None = None) -> QEAn
         structure.lattice,
         np.array(prediction.frame_rotation),
         kpath.k_ref,
+        prediction.form_factor_basis,
     )
     fvals = ff.value(bands.kpoints)
     inside = interior_mask(bands.kpoints, structure.lattice)

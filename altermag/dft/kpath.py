@@ -72,28 +72,42 @@ class FormFactor:
         lattice: np.ndarray,
         frame_rotation: np.ndarray | None = None,
         k_ref: float = 1.0,
+        basis: list[str] | None = None,
     ) -> None:
         self.expression = expression
         self._recip = Lattice(lattice).reciprocal_lattice.matrix  # rows b_i, 2π included
         self._q = np.eye(3) if frame_rotation is None else np.asarray(frame_rotation, float)
-        self._f: Callable[..., Any] | None = None
+        self._parts: list[Callable[..., Any]] = []
         self._degree = 0
         self._norm = 1.0
         self.k_ref = k_ref
         if expression:
             kx, ky, kz = sympy.symbols("kx ky kz")
-            expr = sympy.sympify(expression, locals={"kx": kx, "ky": ky, "kz": kz})
-            self._degree = int(sympy.Poly(expr, kx, ky, kz).total_degree())
-            self._f = sympy.lambdify((kx, ky, kz), expr, "numpy")
+            names = {"kx": kx, "ky": ky, "kz": kz}
+            expr = sympy.sympify(expression, locals=names)
+            exprs = [expr]
+            if expr.free_symbols - {kx, ky, kz}:
+                # several symmetry-allowed harmonics with free coefficients (²4/¹m:
+                # a1 (kx² − ky²) + a2 kx ky): split wherever any of them is non-zero
+                if not basis:
+                    raise ValueError(f"form factor {expression!r} has free coefficients")
+                exprs = [sympy.sympify(b, locals=names) for b in basis]
+            self._degree = int(sympy.Poly(exprs[0], kx, ky, kz).total_degree())
+            self._parts = [sympy.lambdify((kx, ky, kz), e, "numpy") for e in exprs]
             rng = np.random.default_rng(0)
             u = rng.normal(size=(4000, 3))
             u /= np.linalg.norm(u, axis=1)[:, None]
-            self._norm = float(np.max(np.abs(self._raw(u)))) or 1.0
+            self._norm = float(np.max(self._raw(u))) or 1.0
 
     def _raw(self, k_std: np.ndarray) -> np.ndarray:
-        assert self._f is not None
-        v = self._f(k_std[:, 0], k_std[:, 1], k_std[:, 2])
-        return np.broadcast_to(np.asarray(v, float), (len(k_std),))
+        """√(Σ f_b(k)²) over the parts (|f| for a single form factor)."""
+        total = np.zeros(len(k_std))
+        for f in self._parts:
+            v = np.broadcast_to(
+                np.asarray(f(k_std[:, 0], k_std[:, 1], k_std[:, 2]), float), (len(k_std),)
+            )
+            total += v * v
+        return np.sqrt(total)
 
     def cartesian(self, k_frac: np.ndarray) -> np.ndarray:
         """Cartesian k (1/Å, 2π included) in the standard frame of the form factor."""
@@ -103,9 +117,9 @@ class FormFactor:
     def value(self, k_frac: np.ndarray) -> np.ndarray:
         """Normalised |f| at each fractional k (rows)."""
         k = np.atleast_2d(np.asarray(k_frac, float))
-        if self._f is None:
+        if not self._parts:
             return np.zeros(len(k))
-        raw = np.abs(self._raw(self.cartesian(k)))
+        raw = self._raw(self.cartesian(k))
         return raw / (self._norm * self.k_ref**self._degree)
 
 
@@ -316,8 +330,14 @@ def build_kpath(
         float(np.linalg.norm(np.asarray(p) @ Lattice(structure.lattice).reciprocal_lattice.matrix))
         for p in points.values()
     )
-    ff = FormFactor(result.form_factor, structure.lattice, np.array(result.frame_rotation), k_ref)
-    has_ff = bool(result.form_factor)
+    ff = FormFactor(
+        result.form_factor,
+        structure.lattice,
+        np.array(result.frame_rotation),
+        k_ref,
+        result.form_factor_basis,
+    )
+    has_ff = bool(result.form_factor) and result.wave != "s"
 
     def make(a: str, b: str, pa: list[float], pb: list[float], standard: bool) -> KSegment:
         f_all, f_in = _segment_max(ff, structure.lattice, np.array(pa), np.array(pb))
