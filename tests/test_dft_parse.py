@@ -248,3 +248,8 @@ def test_an_scf_only_outdir_is_refused(tmp_path):
     shutil.copy(CRO2 / "scf.out", tmp_path / "scf.out")
     with pytest.raises(QEOutputError, match="bands step"):
         analyze_qe(tmp_path)
+
+
+def test_cli_run_refuses_a_folder_without_inputs(tmp_path):
+    out = CliRunner().invoke(app, ["dft", "run", str(tmp_path)])
+    assert out.exit_code == 2 and "no scf.in" in out.output
