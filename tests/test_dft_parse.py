@@ -253,3 +253,23 @@ def test_an_scf_only_outdir_is_refused(tmp_path):
 def test_cli_run_refuses_a_folder_without_inputs(tmp_path):
     out = CliRunner().invoke(app, ["dft", "run", str(tmp_path)])
     assert out.exit_code == 2 and "no scf.in" in out.output
+
+
+@pytest.mark.skipif(
+    not Path("/usr/share/espresso/pseudo/Cr.pbe-spn-kjpaw_psl.1.0.0.UPF").is_file(),
+    reason="quantum-espresso-data not installed",
+)
+def test_cli_prepare_picks_the_rank_1_order_for_a_file_without_moments(tmp_path):
+    from tests.literature import rutile
+
+    s = rutile("CrO2", "Cr", "O", 4.421, 2.917, 0.3053, 2.0).to_pymatgen()
+    s.remove_site_property("magmom")
+    s.to(filename=str(tmp_path / "CrO2.cif"))
+    out = CliRunner().invoke(
+        app, ["dft", "prepare", str(tmp_path / "CrO2.cif"), "--out", str(tmp_path / "r")]
+    )
+    assert out.exit_code == 0, out.output
+    assert "order 1" in out.output and "altermagnet, d-wave kx*ky" in out.output
+    text = (tmp_path / "r" / "scf.in").read_text()
+    assert "starting_magnetization(1) = 0.6000" in text
+    assert "starting_magnetization(2) = -0.6000" in text
