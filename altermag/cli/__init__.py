@@ -26,3 +26,4 @@ from altermag.cli import run as _run  # noqa: E402,F401
 from altermag.cli import screen as _screen  # noqa: E402,F401
 from altermag.cli import serve_flows as _serve_flows  # noqa: E402,F401
 from altermag.cli import train as _train  # noqa: E402,F401
+from altermag.cli import api as _api  # noqa: E402,F401

@@ -1,0 +1,66 @@
+"""``altermag api`` (serve the REST API with uvicorn) and ``altermag apikey`` (manage keys)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from altermag.cli import app
+from altermag.cli.db import DbOption, create_key, revoke_key
+
+apikey_app = typer.Typer(
+    help="API keys for the REST API (stored hashed; needed for requests that change state).",
+    no_args_is_help=True,
+)
+app.add_typer(apikey_app, name="apikey")
+apikey_app.command("create", help="Create an API key called NAME and print it (shown once).")(
+    create_key
+)
+apikey_app.command("revoke", help="Revoke the API key called NAME.")(revoke_key)
+
+
+@apikey_app.command("list", help="Names and dates of every API key (never the keys).")
+def list_keys(db: DbOption = None) -> None:
+    from altermag.store import Store
+
+    with Store(db) as store:
+        for k in store.api_keys():
+            state = "active" if k.active else f"revoked {k.revoked_at:%Y-%m-%d %H:%M}"
+            typer.echo(f"{k.name}\t{k.created_at:%Y-%m-%d %H:%M}\t{state}")
+
+
+@app.command(
+    "api",
+    help="Serve the REST API (FastAPI + uvicorn) over the store at --db or "
+    "$ALTERMAG_DATABASE_URL. Screenings go to the Prefect deployment when PREFECT_API_URL "
+    "is set, else to a background thread. OpenAPI docs at /docs.",
+)
+def api(
+    host: Annotated[
+        str, typer.Option(envvar="ALTERMAG_API_HOST", help="Interface to bind.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(envvar="ALTERMAG_API_PORT", min=1, max=65535, help="TCP port.")
+    ] = 8000,
+    db: DbOption = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (each with its own pool).")
+    ] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    import os
+
+    import uvicorn
+
+    if db:
+        os.environ["ALTERMAG_DATABASE_URL"] = db  # the factory reads it in every worker
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+    )

@@ -1,0 +1,100 @@
+"""Screening-run report: counts by verdict and wave, a ranked table, and the failed inputs.
+
+The JSON and the HTML carry the same content. Rows link to each material's report through a
+caller-supplied URL pattern (``/reports/materials/{material_id}`` in the API, a relative file
+name for reports written to disk).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from altermag import __version__
+from altermag.store.records import Candidate, RunRecord
+
+__all__ = ["render_run_html", "run_report"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def run_report(
+    run: RunRecord,
+    candidates: Iterable[Candidate],
+    *,
+    top: int = 100,
+    material_link: str = "/reports/materials/{material_id}",
+) -> dict[str, Any]:
+    """The report of screening run ``run`` as a JSON-ready dict.
+
+    Parameters
+    ----------
+    candidates
+        The run's candidates, best first (e.g. ``store.iter_candidates(run_id=..., max_rank=1)``):
+        every row is counted, the first ``top`` are listed.
+    material_link
+        Format string of a material report's address (``{material_id}`` is filled in).
+    """
+    by_verdict: Counter[str] = Counter()
+    by_wave: Counter[str] = Counter()
+    rows: list[dict[str, Any]] = []
+    for c in candidates:
+        by_verdict[c.verdict] += 1
+        if c.verdict == "altermagnet" and c.wave:
+            by_wave[c.wave] += 1
+        if len(rows) < top:
+            rows.append(
+                {
+                    "rank": len(rows) + 1,
+                    "material_id": c.material_id,
+                    "order_id": c.order_id,
+                    "formula": c.formula,
+                    "source_id": c.source_id,
+                    "verdict": c.verdict,
+                    "wave": c.wave,
+                    "spin_laue_group": c.spin_laue_group,
+                    "form_factor": c.form_factor,
+                    "score": c.score,
+                    "adapted_score": c.adapted_score,
+                    "heuristic_score": c.heuristic_score,
+                    "link": material_link.format(material_id=c.material_id),
+                }
+            )
+    errors = [*(str(e) for e in run.errors)] + [
+        f"{item.input_ref}: {item.error}" for item in run.failed_inputs if item.error
+    ]
+    return {
+        "kind": "screening-run",
+        "run": {
+            "id": run.id,
+            "source": run.source,
+            "status": run.status,
+            "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "n_inputs": run.n_inputs,
+            "n_materials": run.n_materials,
+            "n_failed": run.n_failed,
+            "parameters": run.parameters,
+        },
+        "counts_by_verdict": dict(by_verdict.most_common()),
+        "counts_by_wave": dict(sorted(by_wave.items())),
+        "candidates": rows,
+        "errors": errors,
+        "provenance": {
+            "altermag_version": __version__,
+            "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        },
+    }
+
+
+def render_run_html(report: dict[str, Any]) -> str:
+    """Self-contained HTML of :func:`run_report`."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape()
+    )
+    return env.get_template("run.html.j2").render(**report)

@@ -1,0 +1,128 @@
+"""``GET /candidates`` (JSON pages) and ``GET /candidates.csv`` (every matching row).
+
+Filters map one to one onto :class:`altermag.store.CandidateQuery`; pages use the store's
+keyset cursor, so concurrent inserts never shift or repeat rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import fields
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import StreamingResponse
+
+from altermag.result import VERDICTS
+from altermag.store import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Candidate, CandidateQuery
+from api.deps import ReadAccess, StoreDep
+from api.schemas import CandidateList
+
+router = APIRouter(tags=["candidates"])
+
+Verdict = Literal[tuple(VERDICTS)]  # type: ignore[valid-type]
+Sort = Literal["score", "adapted_score", "heuristic_score", "formula", "newest"]
+MAX_INT = 2**31 - 1
+
+
+def candidate_query(
+    verdict: Annotated[list[Verdict] | None, Query(description="Verdict(s) to keep.")] = None,
+    wave: Annotated[
+        list[Literal["d", "g", "i"]] | None, Query(description="Altermagnetic wave(s) to keep.")
+    ] = None,
+    element: Annotated[
+        list[Annotated[str, Query(min_length=1, max_length=3, pattern=r"^[A-Za-z]{1,3}$")]] | None,
+        Query(description="The material must contain every one of these elements."),
+    ] = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    run_id: Annotated[int | None, Query(ge=1, le=MAX_INT, description="Screening run.")] = None,
+    min_score: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
+    min_adapted_score: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
+    max_rank: Annotated[
+        int | None,
+        Query(ge=1, le=1000, description="Keep enumerated orders ranked at most this."),
+    ] = None,
+    formula: Annotated[str | None, Query(max_length=200)] = None,
+) -> CandidateQuery:
+    """The query parameters as the store's query object."""
+    return CandidateQuery(
+        verdict=verdict,
+        wave=wave,
+        elements=tuple(element or ()),
+        source=source,
+        run_id=run_id,
+        min_score=min_score,
+        min_adapted_score=min_adapted_score,
+        max_rank=max_rank,
+        formula=formula,
+    )
+
+
+QueryDep = Annotated[CandidateQuery, Depends(candidate_query)]
+
+
+@router.get("/candidates", response_model=CandidateList)
+def list_candidates(
+    store: StoreDep,
+    _: ReadAccess,
+    query: QueryDep,
+    sort: Annotated[Sort, Query(description="Sort key; ties broken by order id.")] = "score",
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+) -> Any:
+    """A page of candidates (a magnetic order with its material and model score)."""
+    try:
+        page = store.candidates(query, sort=sort, cursor=cursor, limit=limit)
+    except ValueError as exc:  # a malformed cursor, or one made for another sort
+        raise HTTPException(400, detail=str(exc)) from None
+    return {
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "sort": page.sort,
+        "limit": page.limit,
+    }
+
+
+CSV_COLUMNS = [f.name for f in fields(Candidate)]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):  # nodal planes
+            return "; ".join(str(v.get("equation", v)) for v in value)
+        return " ".join(str(v) for v in value)
+    return "" if value is None else value
+
+
+def _csv_rows(rows: Iterator[Candidate]) -> Iterator[str]:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_COLUMNS)
+    for i, row in enumerate(rows):
+        writer.writerow([_cell(getattr(row, c)) for c in CSV_COLUMNS])
+        if i % 500 == 499:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+@router.get(
+    "/candidates.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "Every matching candidate."}},
+)
+def candidates_csv(
+    store: StoreDep,
+    _: ReadAccess,
+    query: QueryDep,
+    sort: Annotated[Sort, Query()] = "score",
+) -> StreamingResponse:
+    """Every candidate matching the filters as CSV (streamed, page by page)."""
+    return StreamingResponse(
+        _csv_rows(store.iter_candidates(query, sort=sort)),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="candidates.csv"'},
+    )

@@ -1,0 +1,103 @@
+"""Response models of the API, generated from the library's own types (one schema).
+
+The store's records and :class:`~altermag.result.SpinGroupResult` are dataclasses; pydantic
+builds their JSON schema (and FastAPI the OpenAPI document) from the dataclass fields, so the
+API cannot drift from the library. Only envelopes that exist nowhere else are defined here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from altermag.result import SpinGroupResult
+from altermag.store import Candidate, DftJobRecord, OrderRecord, RunRecord, ScoreRecord
+
+__all__ = [
+    "AnalysisResult",
+    "ApiKeyCreated",
+    "CandidateList",
+    "Health",
+    "MaterialOut",
+    "ScreeningRequest",
+    "ScreeningStarted",
+    "ScreeningStatus",
+]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    database: str
+    screening_backend: Literal["prefect", "thread"]
+
+
+class CandidateList(BaseModel):
+    """One page of candidates; pass ``next_cursor`` as ``cursor`` for the next page."""
+
+    items: list[Candidate]
+    next_cursor: str | None
+    sort: str
+    limit: int
+
+
+class MaterialLinks(BaseModel):
+    report_html: str
+    report_json: str
+
+
+class MaterialOut(BaseModel):
+    """A stored material: structure, every stored order with its verdict, scores, DFT jobs."""
+
+    id: int
+    content_hash: str
+    formula: str
+    elements: list[str]
+    n_sites: int
+    source: str | None
+    source_id: str | None
+    structure: dict[str, Any]
+    created_at: str
+    orders: list[OrderRecord]
+    scores: list[ScoreRecord]
+    dft_jobs: list[DftJobRecord]
+    links: MaterialLinks
+
+
+@dataclass
+class AnalysisResult(SpinGroupResult):
+    """``altermag analyze --json`` output for one input: the result plus source and formula."""
+
+    source: str = ""
+    formula: str = ""
+
+
+class ScreeningRequest(BaseModel):
+    """A screening to start (the arguments of ``altermag screen``)."""
+
+    source: Literal["embedded", "known", "corpus", "local", "magndata", "optimade"] = "embedded"
+    source_options: dict[str, Any] = Field(default_factory=dict)
+    limit: int | None = Field(default=None, ge=1, le=1_000_000)
+    symprec: float = Field(default=0.1, gt=0, le=1.0)
+    magtol: float = Field(default=0.15, gt=0, le=10.0)
+
+
+class ScreeningStarted(BaseModel):
+    run_id: int
+    status: str
+    backend: Literal["prefect", "thread"]
+    flow_run_id: str | None = None
+    links: dict[str, str]
+
+
+class ScreeningStatus(BaseModel):
+    run: RunRecord
+    flow_run_id: str | None = None
+    links: dict[str, str]
+
+
+class ApiKeyCreated(BaseModel):
+    name: str
+    key: str = Field(description="Shown once; only its hash is stored.")

@@ -1,0 +1,56 @@
+"""Runtime configuration of the REST API (constructor arguments, else environment variables)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["MAX_UPLOAD_BYTES", "ApiSettings"]
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+"""Largest structure file ``POST /analyze`` accepts (5 MB)."""
+
+
+def _env_list(name: str) -> list[str]:
+    return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """How one API instance behaves.
+
+    Parameters
+    ----------
+    db_url
+        Store URL (None: ``$ALTERMAG_DATABASE_URL``, else ``./altermag.db``).
+    require_key_for_reads
+        Also demand an API key for reads and ``POST /analyze`` (``$ALTERMAG_API_PRIVATE``).
+    cors_origins
+        Origins allowed by CORS (``$ALTERMAG_CORS_ORIGINS``, comma separated; none by default).
+    prefect_api_url
+        Prefect server; when set, ``POST /screenings`` starts the deployment
+        ``deployment`` there instead of a background thread (``$PREFECT_API_URL``).
+    deployment
+        ``flow-name/deployment-name`` of the screen deployment (``$ALTERMAG_DEPLOYMENT``).
+    out_root
+        Where background screenings write their candidate tables (``$ALTERMAG_OUT_DIR``).
+    max_upload_bytes
+        Upload limit of ``POST /analyze``.
+    """
+
+    db_url: str | None = None
+    require_key_for_reads: bool = field(default_factory=lambda: _env_flag("ALTERMAG_API_PRIVATE"))
+    cors_origins: list[str] = field(default_factory=lambda: _env_list("ALTERMAG_CORS_ORIGINS"))
+    prefect_api_url: str | None = field(default_factory=lambda: os.environ.get("PREFECT_API_URL"))
+    deployment: str = field(
+        default_factory=lambda: os.environ.get("ALTERMAG_DEPLOYMENT", "screen/nightly-screen")
+    )
+    out_root: Path = field(
+        default_factory=lambda: Path(os.environ.get("ALTERMAG_OUT_DIR", "candidates"))
+    )
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
