@@ -1,31 +1,39 @@
-"""``altermag run``: the main job on the embedded default data."""
+"""``altermag run``: the main job — screen the embedded data (known materials + corpus)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from rich.console import Console
+import typer
 
 from altermag.cli import app
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
 
+@app.command(
+    help="The main job: screen the embedded default data (curated known materials and "
+    "the hypothetical-compound corpus) as a Prefect flow, store every result in the "
+    "default database and write the ranked candidates."
+)
+def run(
+    db: Annotated[str | None, typer.Option(help="Database URL (default ./altermag.db).")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("candidates"),
+    limit: Annotated[int | None, typer.Option(help="Screen at most N records.")] = None,
+    prefect: Annotated[bool, typer.Option(help="Run as a Prefect flow.")] = True,
+) -> None:
+    from altermag.cli.screen import screen
 
-def example_paths() -> list[Path]:
-    """The bundled example structures (one file per material; POSCAR folders by their POSCAR)."""
-    out = []
-    for p in sorted(EXAMPLES.iterdir()):
-        if p.is_dir() and (p / "POSCAR").is_file():
-            out.append(p / "POSCAR")
-        elif p.is_file():
-            out.append(p)
-    return out
-
-
-@app.command(help="Run the main job on the embedded default data (the bundled examples).")
-def run() -> None:
-    from altermag.cli.analyze import _table, analyze_paths
-    from altermag.symmetry import DEFAULT_MAGTOL, DEFAULT_SYMPREC
-
-    records = analyze_paths(example_paths(), None, DEFAULT_SYMPREC, DEFAULT_MAGTOL, "primitive")
-    Console().print(_table(records))
+    screen(
+        source="embedded",
+        path=None,
+        url=None,
+        filter=None,
+        limit=limit,
+        db=db,
+        out=out,
+        chunk_size=250,
+        dask_address=None,
+        dask_workers=None,
+        prefect=prefect,
+        fresh=False,
+    )

@@ -36,7 +36,10 @@ def _corpus() -> Iterator[Record]:
     from altermag.data import corpus
 
     for e in corpus():
-        yield Record(f"corpus:{e.id}", e.structure, {"source": "corpus", **dict(e.provenance)})
+        structure = e.structure
+        if e.oxidation_states:
+            structure.properties["oxidation_states"] = list(e.oxidation_states)
+        yield Record(f"corpus:{e.id}", structure, {"source": "corpus", **dict(e.provenance)})
 
 
 @dataclass

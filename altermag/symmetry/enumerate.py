@@ -46,12 +46,26 @@ UNIT_MOMENT = 1.0
 def magnetic_site_indices(
     structure: MagneticStructure, magnetic_elements: frozenset[str] | None = None
 ) -> np.ndarray:
-    """Indices of sites whose element can carry a local moment."""
-    if magnetic_elements is None:
-        from altermag.elements import MAGNETIC_ELEMENTS
+    """Indices of sites that can carry a local moment.
 
-        magnetic_elements = MAGNETIC_ELEMENTS
-    return np.array([i for i, s in enumerate(structure.species) if s in magnetic_elements], int)
+    A site qualifies when its element is magnetic and, if the structure carries formal
+    oxidation states (``properties["oxidation_states"]``, e.g. corpus entries), its ion has an
+    open d or f shell (no moment on Ti⁴⁺, Cu⁺, Ce⁴⁺, Yb²⁺...).
+    """
+    from altermag.elements import MAGNETIC_ELEMENTS, can_carry_moment
+
+    elements = MAGNETIC_ELEMENTS if magnetic_elements is None else magnetic_elements
+    ox = structure.properties.get("oxidation_states")
+    if ox is None or len(ox) != len(structure):
+        ox = [None] * len(structure)
+    return np.array(
+        [
+            i
+            for i, (s, o) in enumerate(zip(structure.species, ox, strict=True))
+            if s in elements and (o is None or can_carry_moment(s, o))
+        ],
+        int,
+    )
 
 
 def _choose_cell(structure: MagneticStructure, symprec: float, cell: str) -> MagneticStructure:
@@ -75,14 +89,16 @@ def _choose_cell(structure: MagneticStructure, symprec: float, cell: str) -> Mag
     if len(new_types) == len(structure) and cell == "primitive":
         return structure  # already primitive: keep the user's site order
     names = {i + 1: s for i, s in enumerate(sorted(set(structure.species)))}
-    return MagneticStructure(
-        lattice,
-        tuple(names[int(t)] for t in new_types),
-        positions,
-        None,
-        structure.label,
-        dict(structure.properties),
-    )
+    species = tuple(names[int(t)] for t in new_types)
+    props = dict(structure.properties)
+    ox = props.pop("oxidation_states", None)
+    if ox is not None and len(ox) == len(structure):
+        per_element: dict[str, set[float]] = {}
+        for el, o in zip(structure.species, ox, strict=True):
+            per_element.setdefault(el, set()).add(float(o))
+        if all(len(v) == 1 for v in per_element.values()):  # one valence per element: keep it
+            props["oxidation_states"] = [next(iter(per_element[el])) for el in species]
+    return MagneticStructure(lattice, species, positions, None, structure.label, props)
 
 
 def _site_permutations(structure: MagneticStructure, dataset: Any) -> np.ndarray:
@@ -270,7 +286,11 @@ def enumerate_orders(
         res.enumerated = True
         res.can_host_altermagnet = False
         res.moments = None
-        res.warnings = [*warnings, "no magnetic element: nothing to order"]
+        res.warnings = [
+            *warnings,
+            "no site can carry a moment (no magnetic element, or only closed-shell ions such "
+            "as Ti⁴⁺, Cu⁺, Ce⁴⁺): nothing to order",
+        ]
         return res
 
     dataset = spglib.get_symmetry_dataset(
