@@ -17,6 +17,7 @@ app = typer.Typer(
 
 # Command modules register themselves on `app` when imported.
 from altermag.cli import analyze as _analyze  # noqa: E402,F401
+from altermag.cli import api as _api  # noqa: E402,F401
 from altermag.cli import data as _data  # noqa: E402,F401
 from altermag.cli import db as _db  # noqa: E402,F401
 from altermag.cli import dft as _dft  # noqa: E402,F401
@@ -26,4 +27,3 @@ from altermag.cli import run as _run  # noqa: E402,F401
 from altermag.cli import screen as _screen  # noqa: E402,F401
 from altermag.cli import serve_flows as _serve_flows  # noqa: E402,F401
 from altermag.cli import train as _train  # noqa: E402,F401
-from altermag.cli import api as _api  # noqa: E402,F401
