@@ -101,3 +101,24 @@ class ScreeningStatus(BaseModel):
 class ApiKeyCreated(BaseModel):
     name: str
     key: str = Field(description="Shown once; only its hash is stored.")
+
+
+class Problem(BaseModel):
+    """Error body: ``detail`` says what was wrong (a message, or FastAPI's list of invalid
+    fields for a request that does not match the schema)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the error statuses an operation can answer."""
+    meaning = {
+        400: "Malformed request (e.g. an invalid cursor)",
+        401: "Missing, unknown or revoked API key",
+        404: "Not found",
+        413: "Upload larger than the limit (5 MB)",
+        415: "Unsupported file type",
+        422: "Invalid parameters, or a file that could not be read or analysed",
+        503: "Database or Prefect server unavailable",
+    }
+    return {c: {"model": Problem, "description": meaning[c]} for c in codes}

@@ -17,9 +17,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 
 from api.deps import ReadAccess, get_settings
-from api.schemas import AnalysisResult
+from api.schemas import AnalysisResult, problems
 
-router = APIRouter(tags=["analysis"])
+router = APIRouter(tags=["analysis"], responses=problems(401, 413, 415, 422))
 
 SUFFIXES = (".cif", ".mcif", ".vasp", ".poscar", ".json", ".xyz", ".extxyz")
 STEMS = ("POSCAR", "CONTCAR")
@@ -41,11 +41,6 @@ def _safe_name(filename: str | None) -> str:
 @router.post(
     "/analyze",
     response_model=AnalysisResult,
-    responses={
-        413: {"description": "File larger than the limit (5 MB)"},
-        415: {"description": "Unsupported file type"},
-        422: {"description": "The file could not be read or analysed"},
-    },
 )
 def analyze_upload(
     request: Request,

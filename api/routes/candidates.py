@@ -18,9 +18,9 @@ from fastapi.responses import StreamingResponse
 from altermag.result import VERDICTS
 from altermag.store import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Candidate, CandidateQuery
 from api.deps import ReadAccess, StoreDep
-from api.schemas import CandidateList
+from api.schemas import CandidateList, problems
 
-router = APIRouter(tags=["candidates"])
+router = APIRouter(tags=["candidates"], responses=problems(400, 401, 503))
 
 Verdict = Literal[tuple(VERDICTS)]  # type: ignore[valid-type]
 Sort = Literal["score", "adapted_score", "heuristic_score", "formula", "newest"]

@@ -8,9 +8,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from altermag import __version__
 from api.deps import StoreDep, get_settings
-from api.schemas import Health
+from api.schemas import Health, problems
 
-router = APIRouter(tags=["service"])
+router = APIRouter(tags=["service"], responses=problems(503))
 
 
 @router.get("/health", response_model=Health)

@@ -12,11 +12,9 @@ from pydantic import BaseModel, Field
 
 from altermag.store import ApiKeyRecord
 from api.deps import StoreDep, WriteAccess
-from api.schemas import ApiKeyCreated
+from api.schemas import ApiKeyCreated, problems
 
-router = APIRouter(
-    tags=["api keys"], responses={401: {"description": "Missing, unknown or revoked API key"}}
-)
+router = APIRouter(tags=["api keys"], responses=problems(401, 404, 503))
 
 KeyName = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Request
 
 from api.deps import ReadAccess, StoreDep
-from api.schemas import MaterialOut
+from api.schemas import MaterialOut, problems
 
-router = APIRouter(tags=["materials"])
+router = APIRouter(tags=["materials"], responses=problems(401, 404, 503))
 
 MaterialId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 

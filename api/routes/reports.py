@@ -8,18 +8,21 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import ReadAccess, StoreDep
+from api.schemas import problems
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], responses=problems(401, 404, 503))
 
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Format = Annotated[Literal["html", "json"], Query(alias="format")]
 _RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/html": {}, "application/json": {}}},
-    404: {"description": "Not found"},
+    200: {
+        "description": "The report: HTML (default) or JSON (`?format=json`).",
+        "content": {"text/html": {"schema": {"type": "string"}}},
+    },
 }
 
 
-@router.get("/reports/materials/{material_id}", response_class=HTMLResponse, responses=_RESPONSES)
+@router.get("/reports/materials/{material_id}", response_model=None, responses=_RESPONSES)
 def material_report(
     material_id: Id,
     store: StoreDep,
@@ -43,7 +46,7 @@ def material_report(
     return HTMLResponse(render_html(report))
 
 
-@router.get("/reports/runs/{run_id}", response_class=HTMLResponse, responses=_RESPONSES)
+@router.get("/reports/runs/{run_id}", response_model=None, responses=_RESPONSES)
 def run_report(
     run_id: Id,
     request: Request,

@@ -10,9 +10,9 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from altermag.screening import ScreenSettings
 from api.deps import ReadAccess, StoreDep, WriteAccess
 from api.launch import open_run
-from api.schemas import ScreeningRequest, ScreeningStarted, ScreeningStatus
+from api.schemas import ScreeningRequest, ScreeningStarted, ScreeningStatus, problems
 
-router = APIRouter(tags=["screenings"])
+router = APIRouter(tags=["screenings"], responses=problems(401, 404, 503))
 
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
@@ -29,10 +29,6 @@ def _links(request: Request, run_id: int) -> dict[str, str]:
     "/screenings",
     status_code=202,
     response_model=ScreeningStarted,
-    responses={
-        401: {"description": "Missing, unknown or revoked API key"},
-        503: {"description": "The Prefect server refused the run"},
-    },
 )
 def start_screening(
     body: ScreeningRequest, request: Request, store: StoreDep, _: WriteAccess
