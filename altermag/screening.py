@@ -10,7 +10,8 @@ no Prefect, no database. A chunk of source records becomes a list of
 3. the order heuristic score of the best altermagnetic order (antiparallel near neighbours);
 4. lower wave order first (d before g before i: larger splitting expected), then the id.
 
-Until a learned model is plugged in, the ranking is named ``symmetry+order-heuristic``.
+The ranking is named ``symmetry+model:<version>`` when the shipped GNN checkpoint scored the
+entries (the default) and ``symmetry+order-heuristic`` without a model.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,8 @@ class ScreenSettings:
     magtol: float = DEFAULT_MAGTOL
     cell: str = "primitive"
     max_orders: int = 64
+    score: bool = True
+    """Score every structure with the shipped GNN checkpoint (raw and OT-adapted)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -130,7 +134,31 @@ def screen_records(
             )
             continue
         out.append(ScreenedEntry(rec.id, src, rec.structure, res, rec.metadata))
+    if settings.score:
+        score_entries(out)
     return out
+
+
+@cache
+def _scorer() -> Any:
+    """The shipped model, loaded once per process (None when torch is not installed)."""
+    try:
+        from altermag.ml.checkpoint import load_scorer
+    except ImportError:
+        return None
+    return load_scorer()
+
+
+def score_entries(entries: list[ScreenedEntry]) -> str | None:
+    """Fill raw and OT-adapted altermagnet probabilities; returns the model version."""
+    scorer = _scorer()
+    todo = [e for e in entries if e.structure is not None and e.result is not None]
+    if scorer is None or not todo:
+        return None
+    version = str(scorer.card.get("version_hash", scorer.path.stem))
+    for e, sc in zip(todo, scorer.score([e.structure for e in todo]), strict=True):
+        e.model_score, e.adapted_score, e.model_version = sc.raw, sc.adapted, version
+    return version
 
 
 _WAVE_ORDER = {"d": 0, "g": 1, "i": 2}

@@ -163,7 +163,10 @@ def run_screening(
                 results = executor(chunks, settings)
                 for (start_cursor, page), entries in zip(window_pages, results, strict=True):
                     if scorer is not None and entries:
-                        ranking = f"symmetry+model:{scorer(entries)}"
+                        scorer(entries)
+                    versions = {e.model_version for e in entries if e.model_version}
+                    if versions:
+                        ranking = f"symmetry+model:{sorted(versions)[-1]}"
                     store.add_screened(entries, settings.to_dict(), run_id=run_id)
                     rows = candidate_rows(entries, ranking)
                     _atomic_write(
