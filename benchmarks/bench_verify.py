@@ -54,7 +54,7 @@ def main() -> None:
     print(f"write inputs   {t2 - t1:8.2f} s")
     for step in record.steps:
         text = parse_pw_output(folder / step.output)
-        print(f"pw.x {step.name:<9} {step.wall_s:8.2f} s wall (pw.x reports {text.wall_s} s)")
+        print(f"pw.x {step.name:<9} {step.wall_s:8.2f} s wall (pw.x: {text.cpu_s} s CPU)")
     print(f"parse+verdict  {t4 - t3:8.2f} s")
     print(f"figure         {t5 - t4:8.2f} s")
     print(f"total          {t5 - t0:8.2f} s")

@@ -175,6 +175,7 @@ class QETextOutput:
     """μB per atom from the last "Magnetic moment per site" block."""
     job_done: bool
     wall_s: float | None
+    cpu_s: float | None
     version: str | None
     errors: list[str] = field(default_factory=list)
 
@@ -182,15 +183,20 @@ class QETextOutput:
 _FLOAT = r"[-+]?\d+\.?\d*(?:[eEdD][-+]?\d+)?"
 
 
-def _wall(text: str) -> float | None:
-    m = re.findall(r"PWSCF\s*:.*?CPU\s+(.*?)\s+WALL", text)
-    if not m:
-        return None
-    s = m[-1].replace(" ", "")
+def _duration(s: str) -> float:
+    s = s.replace(" ", "")
     total = 0.0
     for value, unit in re.findall(r"(\d+\.?\d*)([hms])", s):
         total += float(value) * {"h": 3600, "m": 60, "s": 1}[unit]
     return total
+
+
+def _times(text: str) -> tuple[float | None, float | None]:
+    """(CPU, wall) seconds from pw.x's final ``PWSCF : 1m15.46s CPU 3m 0.03s WALL`` line."""
+    m = re.findall(r"PWSCF\s*:\s*(.*?)\s+CPU\s+(.*?)\s+WALL", text)
+    if not m:
+        return None, None
+    return _duration(m[-1][0]), _duration(m[-1][1])
 
 
 def parse_pw_output(path: Path) -> QETextOutput:
@@ -226,7 +232,8 @@ def parse_pw_output(path: Path) -> QETextOutput:
         absolute_magnetization=float(absm[-1]) if absm else None,
         site_moments=moments,
         job_done="JOB DONE." in text,
-        wall_s=_wall(text),
+        wall_s=_times(text)[1],
+        cpu_s=_times(text)[0],
         version=version.group(1) if version else None,
         errors=[" ".join(e.split()) for e in errors],
     )
