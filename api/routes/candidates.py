@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
-from altermag.result import VERDICTS
+from altermag.result import VERDICTS, Wave
 from altermag.store import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Candidate, CandidateQuery
 from api.deps import ReadAccess, StoreDep
 from api.schemas import CandidateList, problems
@@ -29,9 +29,7 @@ MAX_INT = 2**31 - 1
 
 def candidate_query(
     verdict: Annotated[list[Verdict] | None, Query(description="Verdict(s) to keep.")] = None,
-    wave: Annotated[
-        list[Literal["d", "g", "i"]] | None, Query(description="Altermagnetic wave(s) to keep.")
-    ] = None,
+    wave: Annotated[list[Wave] | None, Query(description="Altermagnetic wave(s) to keep.")] = None,
     element: Annotated[
         list[Annotated[str, Query(min_length=1, max_length=3, pattern=r"^[A-Za-z]{1,3}$")]] | None,
         Query(description="The material must contain every one of these elements."),
