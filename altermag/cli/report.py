@@ -14,14 +14,25 @@ from altermag.cli import app
 
 @app.command(
     help="Classification report of a structure file: summary, crystal and form-factor figures, "
-    "provenance. HTML is self-contained; JSON has the same content; stdout without --out."
+    "provenance. HTML is self-contained; JSON has the same content; stdout without --out. "
+    "With --run RUN-ID: the screening report of a stored run (counts, ranked table, errors)."
 )
 def report(
-    target: Annotated[str, typer.Argument(help="Structure file.")],
+    target: Annotated[str | None, typer.Argument(help="Structure file.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="html, json or pdf.")] = "html",
     out: Annotated[Path | None, typer.Option(help="Output file (default: stdout).")] = None,
     magmom: Annotated[str | None, typer.Option(help="Moments in VASP syntax.")] = None,
+    run: Annotated[
+        int | None,
+        typer.Option("--run", min=1, help="Report of a stored screening run instead (html/json)."),
+    ] = None,
+    db: Annotated[str | None, typer.Option(help="Store URL for --run.")] = None,
 ) -> None:
+    if run is not None:
+        _run_report(run, fmt, out, db)
+        return
+    if target is None:
+        raise typer.BadParameter("give a structure file or --run RUN-ID", param_hint="TARGET")
     from altermag.io import StructureReadError, read_structure
     from altermag.reports.material import material_report, render_html, render_pdf
     from altermag.symmetry import analyze
@@ -47,4 +58,30 @@ def report(
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
+        typer.echo(f"wrote {out}", err=True)
+
+
+def _run_report(run_id: int, fmt: str, out: Path | None, db: str | None) -> None:
+    """Write the screening report of stored run ``run_id`` (HTML or JSON)."""
+    from altermag.reports.run import render_run_html, run_report
+    from altermag.store import Store
+
+    if fmt not in ("html", "json"):
+        raise typer.BadParameter("a run report is html or json", param_hint="--format")
+    with Store(db) as store:
+        record = store.run(run_id)
+        if record is None:
+            typer.echo(f"error: no screening run {run_id}", err=True)
+            raise typer.Exit(code=2)
+        rep = run_report(
+            record,
+            store.iter_candidates(run_id=run_id, max_rank=1),
+            material_link="material-{material_id}.html",
+        )
+    text = json.dumps(rep, indent=1, ensure_ascii=False) if fmt == "json" else render_run_html(rep)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
         typer.echo(f"wrote {out}", err=True)
