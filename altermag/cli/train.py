@@ -40,7 +40,7 @@ def pretrain_cmd(
     out: Annotated[Path, typer.Option(help="Where to write the encoder weights.")] = Path(
         "encoder.pt"
     ),
-    epochs: Annotated[int, typer.Option(help="Auto-encoder epochs.")] = 6,
+    epochs: Annotated[int, typer.Option(help="Auto-encoder epochs.")] = 8,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     limit: Annotated[int | None, typer.Option(help="Use only the first N crystals.")] = None,
     threads: Annotated[int, typer.Option(help="torch CPU threads.")] = 1,
@@ -74,8 +74,8 @@ def finetune_cmd(
     ] = None,
     pretrain_epochs: Annotated[
         int, typer.Option(help="Pre-train first with this many epochs (0 = no pre-training).")
-    ] = 6,
-    epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 15,
+    ] = 8,
+    epochs: Annotated[int, typer.Option(help="Fine-tuning epochs.")] = 25,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     limit: Annotated[int | None, typer.Option(help="Use only the first N crystals.")] = None,
     threads: Annotated[int, typer.Option(help="torch CPU threads.")] = 1,

@@ -28,8 +28,8 @@ class Recipe:
 
     seed: int = 0
     test_fraction: float = 0.2
-    pretrain_epochs: int = 6
-    finetune_epochs: int = 15
+    pretrain_epochs: int = 8
+    finetune_epochs: int = 25
     use_pretraining: bool = True
     width: int = 64
     depth: int = 3
