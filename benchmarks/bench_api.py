@@ -1,0 +1,177 @@
+"""Loopback load test of ``GET /candidates`` on SQLite and PostgreSQL.
+
+Fills a fresh store with ≥ N candidates (the bundled examples, expanded so each copy is a new
+material, as in ``bench_store.py``; every material gets a model score so ``sort=score`` is the
+real ranked query), starts ``altermag api`` (uvicorn) on a free loopback port, and runs C
+concurrent clients (asyncio + httpx, keep-alive) for S seconds, cycling through three
+queries: the first page by score, altermagnets by score, and an element filter (limit 50).
+Prints requests/s, p50 and p99 latency per database.
+
+Targets: ≥ 1,000 requests/s and p99 ≤ 50 ms with 50 clients. The load generator runs on the
+same machine as the server, so the two share the CPUs: figures are lower bounds for a
+server with its own cores.
+
+Usage: ``python benchmarks/bench_api.py [--n 10000] [--clients 50] [--seconds 15]
+[--workers 1] [--postgres URL]`` (``--postgres ''`` skips PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_store import workload  # noqa: E402
+
+from altermag.store import Store  # noqa: E402
+
+QUERIES = [
+    {"sort": "score", "limit": 50},
+    {"verdict": "altermagnet", "sort": "score", "limit": 50},
+    {"element": "Mn", "sort": "score", "limit": 50},
+]
+
+
+def fill(url: str, n_candidates: int) -> int:
+    """Store analyses until there are at least ``n_candidates`` candidate rows."""
+    n_items = max(1, n_candidates // 3)
+    with Store(url) as store:
+        while True:
+            items = workload(n_items)
+            run_id = store.start_run("bench-api")
+            stored = []
+            for i in range(0, len(items), 500):
+                stored += store.add_analyses(items[i : i + 500], run_id=run_id)
+            n = store.row_counts()["magnetic_orders"]
+            if n >= n_candidates:
+                break
+            n_items *= 2
+        rng = random.Random(0)
+        store.add_scores((s.material_id, "bench-v1", rng.random(), rng.random()) for s in stored)
+        return n
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def load(base: str, clients: int, seconds: float) -> list[float]:
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
+        async def worker(k: int) -> None:
+            nonlocal errors
+            i = k
+            while time.perf_counter() < stop:
+                t = time.perf_counter()
+                r = await client.get("/candidates", params=QUERIES[i % len(QUERIES)])
+                latencies.append(time.perf_counter() - t)
+                if r.status_code != 200 or not r.json()["items"]:
+                    errors += 1
+                i += 1
+
+        await asyncio.gather(*(worker(k) for k in range(clients)))
+    if errors:
+        raise RuntimeError(f"{errors} failed requests")
+    return latencies
+
+
+def bench(label: str, url: str, args: argparse.Namespace) -> None:
+    t = time.perf_counter()
+    n = fill(url, args.n)
+    print(f"{label}: stored {n} candidates in {time.perf_counter() - t:.1f} s")
+    port = free_port()
+    env = {**os.environ, "ALTERMAG_DATABASE_URL": url}
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "altermag"),
+            "api",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the API did not start")
+            time.sleep(0.3)
+        asyncio.run(load(base, args.clients, 2.0))  # warm-up: connections, caches
+        lat = asyncio.run(load(base, args.clients, args.seconds))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    lat.sort()
+    p50 = 1e3 * statistics.median(lat)
+    p99 = 1e3 * lat[min(len(lat) - 1, int(0.99 * len(lat)))]
+    rps = len(lat) / args.seconds
+    print(
+        f"{label}: {args.clients} clients, {args.workers} worker(s): {rps:,.0f} requests/s, "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms over {len(lat)} requests "
+        f"(targets ≥ 1,000 req/s, p99 ≤ 50 ms)"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=10_000, help="minimum stored candidates")
+    ap.add_argument("--clients", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "ALTERMAG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    args = ap.parse_args()
+    print(f"CPUs: {os.cpu_count()}; load generator and server share them")
+    with tempfile.TemporaryDirectory() as tmp:
+        bench("SQLite", f"sqlite:///{tmp}/bench.db", args)
+    if args.postgres:
+        name = f"bench_api_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            bench("PostgreSQL", args.postgres.rsplit("/", 1)[0] + "/" + name, args)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
