@@ -57,10 +57,7 @@ def prepare(
     from altermag.io import StructureReadError, read_structure
     from altermag.symmetry import analyze
 
-    if code == "vasp":
-        typer.echo("error: VASP inputs are not implemented yet (use --code qe)", err=True)
-        raise typer.Exit(code=2)
-    if code != "qe":
+    if code not in ("qe", "vasp"):
         raise typer.BadParameter("code must be qe or vasp", param_hint="--code")
     try:
         structure = read_structure(Path(target), magmom=magmom)
@@ -82,17 +79,25 @@ def prepare(
     name = _slug(structure.label or Path(target).stem) + "-" + structure.content_hash()[:8]
     folder = out or PRESET_DIR.parent / "generated" / name / code
     from altermag.dft.qe_inputs import write_qe_inputs
+    from altermag.dft.vasp_inputs import write_vasp_inputs
 
     try:
-        written = write_qe_inputs(structure, result, settings, folder)
+        if code == "vasp":
+            written_vasp = write_vasp_inputs(structure, result, settings, folder)
+            kpath, extra = written_vasp.kpath, "POTCAR" if written_vasp.potcar_written else ""
+        else:
+            written = write_qe_inputs(structure, result, settings, folder)
+            kpath, extra = written.kpath, f"{written.n_band_kpoints} band k-points"
     except (PseudoError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
+    if code == "vasp" and not extra:
+        extra = "POTCAR.spec only: set ALTERMAG_VASP_PSP_DIR for POTCARs"
     typer.echo(
         f"wrote {folder} ({result.verdict}"
         + (f", {result.wave}-wave {result.form_factor}" if result.wave else "")
-        + f"; {written.n_band_kpoints} band k-points; segments "
-        + ", ".join(f"{s.name}:{s.kind}" for s in written.kpath.segments)
+        + f"; {extra}; segments "
+        + ", ".join(f"{s.name}:{s.kind}" for s in kpath.segments)
         + ")"
     )
 

@@ -40,7 +40,15 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "net_moment_tol": _NUMBER,
     "timeout_scf_s": _NUMBER,
     "timeout_bands_s": _NUMBER,
+    "encut": _NUMBER,
+    "vasp_command": (str,),
+    "vasp_incar": (dict,),
+    "resources": (dict,),
 }
+
+
+_RESOURCE_KEYS = {"nodes", "ntasks", "cpus_per_task", "time", "mem", "partition", "account", "qos"}
+"""Keys of ``resources`` (fields of :class:`altermag.hpc.Resources`, ``#SBATCH`` lines)."""
 
 
 class PresetError(ValueError):
@@ -76,6 +84,9 @@ def _validate(settings: dict[str, Any]) -> dict[str, Any]:
             raise PresetError(f"{key} must be positive")
     if not 0 < settings["mixing_beta"] <= 1:
         raise PresetError("mixing_beta must be in (0, 1]")
+    bad = set(settings["resources"]) - _RESOURCE_KEYS
+    if bad:
+        raise PresetError(f"unknown resources {sorted(bad)}; known: {sorted(_RESOURCE_KEYS)}")
     if settings["noise_ev"] >= settings["split_min_ev"]:
         raise PresetError("noise_ev must be below split_min_ev")
     return settings
