@@ -27,7 +27,12 @@ import numpy as np
 import spglib
 
 from altermag.dft.kpath import KPath, build_kpath
-from altermag.dft.pseudo import Pseudopotential, find_pseudopotentials, pseudo_dir
+from altermag.dft.pseudo import (
+    PseudoError,
+    Pseudopotential,
+    find_pseudopotentials,
+    pseudo_dir,
+)
 from altermag.hpc.slurm import Resources, local_script, slurm_script
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
@@ -167,12 +172,14 @@ def pw_input(
     grid = fft_grid(structure, settings["ecutrho"])
     hub = _hubbard(structure, settings)
     sat = float(settings["moment_saturation"])
-    folder = pseudo_folder or str(pseudos[structure.species[0]].path.parent)
+    folder = (
+        str(pseudos[structure.species[0]].path.parent) if pseudo_folder is None else pseudo_folder
+    )
     control = [
         f"  calculation = '{calculation}'",
         f"  prefix = '{prefix}'",
         f"  outdir = '{outdir}'",
-        f"  pseudo_dir = '{folder}'",
+        *([f"  pseudo_dir = '{folder}'"] if folder else []),  # none: pw.x uses $ESPRESSO_PSEUDO
         "  verbosity = 'high'" if calculation == "bands" else "  verbosity = 'low'",
         "  disk_io = 'low'",
     ]
@@ -241,6 +248,7 @@ def write_qe_inputs(
     prefix: str = "altermag",
     resources: Resources | None = None,
     pseudo_folder: Path | None = None,
+    allow_missing_pseudos: bool = False,
 ) -> QEInputs:
     """Write ``scf.in``, ``bands.in``, job scripts and metadata into ``directory``.
 
@@ -248,15 +256,33 @@ def write_qe_inputs(
     ``job.sbatch`` (Slurm, ``resources``), ``structure.json``, ``spin_group.json``,
     ``kpath.json`` and ``settings.json``, so that ``altermag dft parse`` can test the result
     against the prediction without the original files.
+
+    With ``allow_missing_pseudos`` an element without a pseudopotential here gets the
+    placeholder file name ``<El>.<functional>.UPF``: the decks are then written for a machine
+    that has them (no ``pseudo_dir``, so pw.x reads ``$ESPRESSO_PSEUDO``; ``nbnd`` left to
+    pw.x, which needs the valence charges), and ``settings.json`` lists the missing elements
+    under ``missing_pseudopotentials``.
     """
     if structure.magmoms is None or not np.any(np.abs(collinear_moments(structure)) > 0):
         raise ValueError("the structure needs moments (choose an order before preparing DFT)")
     directory.mkdir(parents=True, exist_ok=True)
     elements = sorted(set(structure.species))
     folder = pseudo_folder or pseudo_dir()
-    pseudos = find_pseudopotentials(
-        elements, settings["functional"], folder, settings.get("pseudopotentials") or None
-    )
+    pinned = settings.get("pseudopotentials") or None
+    missing: list[str] = []
+    try:
+        pseudos = find_pseudopotentials(elements, settings["functional"], folder, pinned)
+    except PseudoError:
+        if not allow_missing_pseudos:
+            raise
+        pseudos = {}
+        for el in elements:
+            try:
+                pseudos.update(find_pseudopotentials([el], settings["functional"], folder, pinned))
+            except PseudoError:
+                missing.append(el)
+                name = f"{el}.{settings['functional']}.UPF"
+                pseudos[el] = Pseudopotential(el, Path(name), math.nan, "missing")
     kpath = build_kpath(structure, result)
     mesh = kpoint_mesh(structure, settings)
     scf_k = f"K_POINTS automatic\n  {mesh[0]} {mesh[1]} {mesh[2]} 0 0 0"
@@ -266,8 +292,8 @@ def write_qe_inputs(
         + [f"  {_fmt(k[0])} {_fmt(k[1])} {_fmt(k[2])} 1.0" for k in kpts]
     )
     nelec = sum(pseudos[el].z_valence for el in structure.species)
-    nbnd = math.ceil(nelec / 2 * 1.2) + int(settings["extra_bands"])
-    common = {"prefix": prefix, "pseudo_folder": str(folder)}
+    nbnd = None if missing else math.ceil(nelec / 2 * 1.2) + int(settings["extra_bands"])
+    common = {"prefix": prefix, "pseudo_folder": "" if missing else str(folder)}
     scf = directory / "scf.in"
     bands = directory / "bands.in"
     scf.write_text(pw_input(structure, settings, pseudos, "scf", scf_k, **common))
@@ -288,7 +314,15 @@ def write_qe_inputs(
     (directory / "spin_group.json").write_text(result.to_json(indent=1))
     (directory / "kpath.json").write_text(json.dumps(kpath.to_dict(), indent=1))
     (directory / "settings.json").write_text(
-        json.dumps({**settings, "code": "qe", "prefix": prefix}, indent=1)
+        json.dumps(
+            {
+                **settings,
+                "code": "qe",
+                "prefix": prefix,
+                **({"missing_pseudopotentials": missing} if missing else {}),
+            },
+            indent=1,
+        )
     )
     return QEInputs(directory, scf, bands, kpath, prefix, len(kpts))
 

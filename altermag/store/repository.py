@@ -77,7 +77,9 @@ __all__ = [
 ]
 
 RUN_STATUSES = ("running", "completed", "failed", "cancelled")
-DFT_STATUSES = ("pending", "running", "completed", "failed")
+DFT_STATUSES = ("pending", "prepared", "submitted", "running", "completed", "failed")
+"""``prepared``: inputs written, not run (no pseudopotentials or no runner); ``submitted``:
+queued on a batch system."""
 
 
 def _canonical_json(value: Any) -> str:
@@ -616,6 +618,16 @@ class Store:
             if run is None:
                 return None
             return _run_record(s, run)
+
+    def run_material_ids(self, run_id: int) -> dict[str, int]:
+        """``{input reference: material id}`` of the inputs a run stored."""
+        with self.session() as s:
+            rows = s.execute(
+                select(RunItem.input_ref, RunItem.material_id).where(
+                    RunItem.run_id == run_id, RunItem.material_id.is_not(None)
+                )
+            )
+            return {ref: int(mid) for ref, mid in rows}
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""

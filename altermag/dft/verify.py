@@ -1,0 +1,426 @@
+"""Verify a stored material with DFT: prepare → run or submit → parse → verdict → store → figure.
+
+:func:`verify_material` is the one orchestration used by the CLI (``altermag dft verify``)
+and the Prefect flows (``verify``, ``discover``). For a material of the store it
+
+1. chooses the magnetic order to compute: the moments stored with the structure, or, for a
+   structure given without moments, the best-ranked enumerated altermagnetic order (each
+   magnetic site given ±``DEFAULT_MOMENT`` μB), with its spin-group prediction;
+2. registers a DFT job keyed by the structure, its moments, the code and every setting of the
+   preset (``parameters["key"]``), and writes the QE decks into the job folder;
+3. runs them here (``pw.x``, one MPI rank) when pseudopotentials exist for all elements, or
+   submits ``job.sbatch`` to Slurm and polls, or stops at ``prepared`` (decks written for a
+   machine that has the pseudopotentials);
+4. parses the outputs, judges the splitting against the prediction
+   (:func:`~altermag.dft.analysis.analyze_qe`), stores the verdict JSON and the largest spin
+   splitting, and writes the band figure ``bands.png`` next to the outputs.
+
+Job statuses move ``pending`` → ``prepared`` → (``running`` | ``submitted`` → ``running``) →
+``completed`` or ``failed``. The function is idempotent: a job with a verdict for the same
+key is returned as it is; a ``submitted`` job is polled again instead of resubmitted; a
+``prepared`` folder whose outputs were computed elsewhere and copied back is parsed; a
+``failed`` job is retried.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from altermag.dft.presets import PRESET_DIR, load_preset
+from altermag.hpc.slurm import JobState, Resources, SlurmClient, SlurmError, slurm_script
+from altermag.result import SpinGroupResult
+from altermag.structure import MagneticStructure
+
+if TYPE_CHECKING:
+    from altermag.store import Store
+    from altermag.store.records import DftJobRecord, MaterialRecord
+
+__all__ = [
+    "DEFAULT_MOMENT",
+    "DEFAULT_WORKDIR",
+    "Runner",
+    "VerifyError",
+    "VerifyOutcome",
+    "job_key",
+    "slurm_configured",
+    "verification_target",
+    "verify_material",
+]
+
+Runner = Literal["auto", "local", "slurm", "prepare"]
+RUNNERS = ("auto", "local", "slurm", "prepare")
+
+#: μB given to each magnetic site of an enumerated order (QE's starting magnetization is
+#: this over the preset's saturation moment; the SCF finds the real size).
+DEFAULT_MOMENT = 3.0
+#: Where job folders go by default: ``dft_inputs/generated/<formula>-m<id>-<key>/<code>``.
+DEFAULT_WORKDIR = PRESET_DIR.parent / "generated"
+
+
+class VerifyError(ValueError):
+    """The material cannot be verified (unknown id, no compensated order, unknown code)."""
+
+
+@dataclass
+class VerifyOutcome:
+    """What :func:`verify_material` did for one material (JSON-friendly)."""
+
+    material_id: int
+    job_id: int
+    status: str
+    """The job's status in the store after this call."""
+    directory: str
+    runner: str
+    """The runner that was used: ``local``, ``slurm``, ``prepare`` or ``stored``."""
+    reused: bool
+    """True when a stored verdict for the same settings was returned without any work."""
+    message: str
+    verdict: dict[str, Any] | None = None
+    max_splitting_ev: float | None = None
+    figure: str | None = None
+    slurm_job_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def slurm_configured() -> bool:
+    """True when ``ALTERMAG_SLURM`` is set to a true value (1, true, yes).
+
+    ``runner="auto"`` submits decks it cannot run here to Slurm only then; ``SLURM_CONF``
+    and the usual ``SBATCH_*`` variables select the cluster and its defaults.
+    """
+    return os.environ.get("ALTERMAG_SLURM", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def verification_target(record: MaterialRecord) -> tuple[MagneticStructure, SpinGroupResult]:
+    """The structure with moments to compute and its spin-group prediction.
+
+    A structure stored with moments is computed as it is. For one without moments the k = 0
+    collinear orders are enumerated (:func:`altermag.analyze`) and the best-ranked
+    altermagnetic order is taken (else the best-ranked compensated order, which then tests
+    the absence of splitting).
+
+    Raises
+    ------
+    VerifyError
+        When a structure without moments hosts no compensated collinear order.
+    """
+    import altermag
+
+    structure = record.magnetic_structure()
+    result = altermag.analyze(structure)
+    if not result.enumerated:
+        return structure, result
+    if not result.orders:
+        raise VerifyError(
+            f"material {record.id} ({record.formula}) has no compensated collinear order"
+        )
+    orders = sorted(result.orders, key=lambda o: o.rank)
+    chosen = next((o for o in orders if o.result.verdict == "altermagnet"), orders[0])
+    moments = [DEFAULT_MOMENT * float(s) for s in chosen.signs]
+    return structure.with_moments(moments), chosen.result
+
+
+def job_key(structure: MagneticStructure, code: str, settings: Mapping[str, Any]) -> str:
+    """SHA-256 of what determines a calculation: structure with moments, code, settings."""
+    from altermag.store import settings_hash
+
+    return settings_hash(
+        {"structure": structure.content_hash(), "code": code, "settings": dict(settings)}
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "material"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _outputs_complete(directory: Path) -> bool:
+    """True when the folder holds a finished bands run (parsable without running anything)."""
+    from altermag.dft.qe_parse import parse_pw_output
+
+    bands_out = directory / "bands.out"
+    if not bands_out.is_file() or not (directory / "scf.out").is_file():
+        return False
+    xml = [*directory.glob("**/*.save/data-file-schema.xml*")]
+    return bool(xml) and parse_pw_output(bands_out).job_done
+
+
+def _missing_pseudos(directory: Path) -> list[str]:
+    settings = json.loads((directory / "settings.json").read_text())
+    return list(settings.get("missing_pseudopotentials", []))
+
+
+def verify_material(
+    store: Store,
+    material_id: int,
+    code: str = "qe",
+    preset: str = "fast",
+    workdir: Path | str | None = None,
+    runner: Runner = "auto",
+    slurm_resources: Resources | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    slurm_client: SlurmClient | None = None,
+    slurm_commands: list[str] | None = None,
+    wait_s: float = 3600.0,
+    pw: str = "pw.x",
+    force: bool = False,
+    on_status: Callable[[str], None] | None = None,
+) -> VerifyOutcome:
+    """Verify one stored material with DFT and record the job and its verdict in the store.
+
+    Parameters
+    ----------
+    store
+        The store holding the material; the DFT job and its result are written there.
+    material_id
+        Id of the material (``altermag db`` / the REST API list them).
+    code
+        ``qe`` (Quantum ESPRESSO). VASP decks are not written by this stage yet.
+    preset, overrides
+        DFT preset name in ``dft_inputs/presets`` and key overrides; both enter the job key.
+    workdir
+        Parent folder of the job folders (default ``dft_inputs/generated``).
+    runner
+        ``local``: run pw.x here; ``slurm``: submit ``job.sbatch`` and poll; ``prepare``: write
+        the decks only; ``auto``: local when pseudopotentials exist here for every element
+        and pw.x is installed, else Slurm when :func:`slurm_configured` (or a
+        ``slurm_client`` is given), else prepare.
+    slurm_resources
+        ``#SBATCH`` resources of the job script.
+    slurm_client
+        Client for the cluster (default: the Slurm commands on PATH).
+    slurm_commands
+        Replace the job script's commands (e.g. site-specific ``srun`` options or module
+        set-up); default: the SCF and bands steps of the prepared deck.
+    wait_s
+        How long to poll a submitted job. A job still queued or running after that stays
+        ``submitted``/``running``; calling again resumes polling the same Slurm job.
+    pw
+        The pw.x executable for the local runner.
+    force
+        Recompute even when a verdict for the same key is stored.
+    on_status
+        Called with each status the job moves to (for logs and progress reports).
+    """
+    from altermag.dft.qe_inputs import write_qe_inputs
+
+    if code != "qe":
+        raise VerifyError(f"code {code!r}: only Quantum ESPRESSO ('qe') runs are orchestrated")
+    if runner not in RUNNERS:
+        raise VerifyError(f"runner must be one of {RUNNERS}, got {runner!r}")
+    record = store.material(material_id)
+    if record is None:
+        raise VerifyError(f"no material with id {material_id} in {store}")
+    structure, prediction = verification_target(record)
+    settings = load_preset(preset, dict(overrides or {}))
+    key = job_key(structure, code, settings)
+    job = _find_job(record, code, key)
+
+    def notify(status: str) -> None:
+        if on_status is not None:
+            on_status(status)
+
+    if job is not None and job.status == "completed" and job.verdict and not force:
+        return VerifyOutcome(
+            material_id,
+            job.id,
+            job.status,
+            job.directory or "",
+            "stored",
+            True,
+            "verdict already stored for these settings",
+            job.verdict,
+            job.max_splitting_ev,
+            job.verdict.get("figure"),
+            job.verdict.get("slurm_job_id"),
+        )
+    root = Path(workdir) if workdir is not None else DEFAULT_WORKDIR
+    directory = (
+        Path(job.directory)
+        if job is not None and job.directory
+        else root / f"{_slug(record.formula)}-m{material_id}-{key[:8]}" / code
+    ).resolve()
+    if job is None:
+        job_id = store.add_dft_job(
+            material_id,
+            code,
+            directory=str(directory),
+            parameters={
+                "key": key,
+                "preset": preset,
+                "overrides": dict(overrides or {}),
+                "moments": [float(m) for m in _signed_moments(structure)],
+                "predicted_verdict": prediction.verdict,
+                "predicted_wave": prediction.wave,
+                "form_factor": prediction.form_factor,
+            },
+        )
+        notify("pending")
+    else:
+        job_id = job.id
+
+    def outcome(status: str, used: str, message: str, **kw: Any) -> VerifyOutcome:
+        return VerifyOutcome(
+            material_id, job_id, status, str(directory), used, False, message, **kw
+        )
+
+    def fail(used: str, message: str, extra: dict[str, Any] | None = None) -> VerifyOutcome:
+        store.set_dft_result(
+            job_id, {"error": message, "runner": used, **(extra or {})}, None, status="failed"
+        )
+        notify("failed")
+        return outcome("failed", used, message)
+
+    slurm_file = directory / "slurm.json"
+    resuming = job is not None and job.status in ("submitted", "running") and slurm_file.is_file()
+    if resuming:
+        used = "slurm"
+    else:
+        write_qe_inputs(
+            structure,
+            prediction,
+            settings,
+            directory,
+            resources=slurm_resources,
+            allow_missing_pseudos=True,
+        )
+        store.set_dft_status(job_id, "prepared", str(directory))
+        notify("prepared")
+        missing = _missing_pseudos(directory)
+        if job is not None and job.status == "prepared" and _outputs_complete(directory):
+            return _finish(store, job_id, directory, "prepare", {}, notify, outcome, fail)
+        used = _choose_runner(runner, missing, pw, slurm_client)
+        if used == "prepare" or (used == "local" and (missing or shutil.which(pw) is None)):
+            why = (
+                f"no {settings['functional']} pseudopotential here for {', '.join(missing)}"
+                if missing
+                else (f"{pw} not installed" if used == "local" else "runner 'prepare'")
+            )
+            return outcome("prepared", "prepare", f"decks written to {directory} ({why})")
+
+    if used == "local":
+        from altermag.dft.qe_run import run_qe
+
+        store.set_dft_status(job_id, "running")
+        notify("running")
+        run = run_qe(directory, pw)
+        if not run.ok:
+            return fail("local", f"{run.status}: {run.message}", {"run": run.to_dict()})
+        return _finish(
+            store, job_id, directory, "local", {"run": run.to_dict()}, notify, outcome, fail
+        )
+
+    client = slurm_client or SlurmClient()
+    if resuming:
+        slurm_id = str(json.loads(slurm_file.read_text())["job_id"])
+    else:
+        script = directory / "job.sbatch"
+        if slurm_commands is not None:
+            script.write_text(
+                slurm_script(
+                    list(slurm_commands),
+                    slurm_resources,
+                    job_name=f"altermag-m{material_id}",
+                    env={"OMP_NUM_THREADS": "1"},
+                )
+            )
+        try:
+            slurm_id = client.submit(script)
+        except SlurmError as exc:
+            return fail("slurm", f"sbatch failed: {exc}")
+        slurm_file.write_text(json.dumps({"job_id": slurm_id, "submitted_at": _now()}))
+        store.set_dft_status(job_id, "submitted")
+        notify("submitted")
+    try:
+        state = client.wait(slurm_id, timeout=wait_s)
+    except SlurmError as exc:
+        return outcome("submitted", "slurm", f"cannot poll Slurm job {slurm_id}: {exc}")
+    extra = {"slurm_job_id": slurm_id, "slurm_state": str(state)}
+    if not state.finished:
+        status = "running" if state == JobState.RUNNING else "submitted"
+        if status == "running" and (job is None or job.status != "running"):
+            store.set_dft_status(job_id, "running")
+            notify("running")
+        return outcome(
+            status,
+            "slurm",
+            f"Slurm job {slurm_id} is {state} after {wait_s:.0f} s; verify again to collect it",
+            slurm_job_id=slurm_id,
+        )
+    if state != JobState.COMPLETED or not _outputs_complete(directory):
+        return fail(
+            "slurm", f"Slurm job {slurm_id} ended {state} without a finished bands run", extra
+        )
+    return _finish(store, job_id, directory, "slurm", extra, notify, outcome, fail)
+
+
+def _signed_moments(structure: MagneticStructure) -> list[float]:
+    from altermag.dft.qe_inputs import collinear_moments
+
+    return [round(float(m), 3) + 0.0 for m in collinear_moments(structure)]
+
+
+def _find_job(record: MaterialRecord, code: str, key: str) -> DftJobRecord | None:
+    jobs = [j for j in record.dft_jobs if j.code == code and j.parameters.get("key") == key]
+    return jobs[-1] if jobs else None
+
+
+def _choose_runner(runner: Runner, missing: list[str], pw: str, client: SlurmClient | None) -> str:
+    if runner != "auto":
+        return runner
+    if not missing and shutil.which(pw) is not None:
+        return "local"
+    if client is not None or slurm_configured():
+        return "slurm"
+    return "prepare"
+
+
+def _finish(
+    store: Store,
+    job_id: int,
+    directory: Path,
+    used: str,
+    extra: dict[str, Any],
+    notify: Callable[[str], None],
+    outcome: Callable[..., VerifyOutcome],
+    fail: Callable[..., VerifyOutcome],
+) -> VerifyOutcome:
+    """Parse, judge, draw and store a finished run."""
+    from altermag.dft.analysis import analyze_qe
+    from altermag.dft.plot import band_figure
+    from altermag.dft.qe_parse import QEOutputError
+
+    try:
+        analysis = analyze_qe(directory)
+    except (QEOutputError, OSError, ValueError) as exc:
+        return fail(used, f"cannot parse the outputs in {directory}: {exc}", extra)
+    verdict = analysis.verdict
+    figure = directory / "bands.png"
+    figure.write_bytes(band_figure(analysis, fmt="png"))
+    largest = max((s.max_splitting_ev for s in verdict.segments), default=None)
+    data = {**verdict.to_dict(), "figure": str(figure), "runner": used, **extra}
+    store.set_dft_result(job_id, data, largest, status="completed")
+    notify("completed")
+    return outcome(
+        "completed",
+        used,
+        f"{verdict.status} ({verdict.observed}): {verdict.reason}",
+        verdict=data,
+        max_splitting_ev=largest,
+        figure=str(figure),
+        slurm_job_id=extra.get("slurm_job_id"),
+    )
