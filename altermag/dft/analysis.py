@@ -33,7 +33,14 @@ from altermag.dft.verdict import S_WAVE, DFTVerdict, SegmentSplitting, judge
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
 
-__all__ = ["QEAnalysis", "analyze_qe", "structure_from_qe"]
+__all__ = [
+    "QEAnalysis",
+    "analyze_qe",
+    "judge_bands",
+    "load_settings",
+    "moments_follow_order",
+    "structure_from_qe",
+]
 
 
 def structure_from_qe(bands: QEBands, saturation: float = 5.0) -> MagneticStructure:
@@ -42,6 +49,119 @@ def structure_from_qe(bands: QEBands, saturation: float = 5.0) -> MagneticStruct
     return MagneticStructure(
         bands.lattice, tuple(bands.elements), bands.frac_coords, moments, label="qe"
     )
+
+
+def moments_follow_order(prepared: list[float], moments: list[float]) -> bool:
+    """True when the computed site moments keep the prepared up/down pattern.
+
+    Only sites prepared with a moment count; a global flip of every moment is the same
+    order. Unknown moments (none, or a different number of sites) count as kept.
+    """
+    start = np.asarray(prepared, float)
+    if not moments or len(moments) != len(start):
+        return True
+    mag = np.abs(start) > 1e-6
+    s_dft = np.sign(np.asarray(moments, float)[mag])
+    s_set = np.sign(start[mag])
+    return bool(np.all(s_dft == s_set) or np.all(s_dft == -s_set))
+
+
+def judge_bands(
+    structure: MagneticStructure,
+    prediction: SpinGroupResult,
+    kpoints: np.ndarray,
+    eigenvalues_up: np.ndarray,
+    eigenvalues_down: np.ndarray,
+    fermi: float,
+    settings: dict[str, Any],
+    *,
+    converged: bool,
+    moments: list[float],
+    total_moment: float | None,
+    absolute_moment: float | None,
+    order_kept: bool,
+    code: str,
+    warnings: list[str],
+) -> tuple[DFTVerdict, KPath, list[tuple[int, int, str, str]], np.ndarray]:
+    """Splitting per segment, gaps and the verdict for bands of either code.
+
+    ``kpoints`` are fractional in the reciprocal basis of ``structure.lattice`` and the
+    eigenvalues (n_k × n_bands, eV) are those of the two spin channels. The k-points are cut
+    into segments named after the high-symmetry points of the cell, and each segment's
+    expectation (split, nodal, boundary) comes from the form factor on its own k-points.
+    Returns (verdict, k-path, segment ranges, splitting per k-point).
+    """
+    kpath = build_kpath(structure, prediction)
+    points = dict(kpath.points)
+    for seg in kpath.segments:  # form-factor segments may end at derived points
+        points.setdefault(seg.end_label, seg.end)
+    ranges = segment_ranges(kpoints, structure.lattice, points)
+    window = float(settings["window_ev"])
+    split_k = splitting_per_k(eigenvalues_up, eigenvalues_down, fermi, window)
+    ff = FormFactor(
+        prediction.form_factor,
+        structure.lattice,
+        np.array(prediction.frame_rotation),
+        kpath.k_ref,
+        prediction.form_factor_basis,
+    )
+    fvals = ff.value(kpoints)
+    inside = interior_mask(kpoints, structure.lattice)
+    segs = []
+    for first, last, a, b in ranges:
+        idx = np.arange(first, last + 1)
+        f_all = float(fvals[idx].max())
+        f_in = float(fvals[idx][inside[idx]].max(initial=0.0))
+        if prediction.verdict in S_WAVE:
+            expected, fmax = "split", f_all
+        elif f_all <= NODAL_TOL:
+            expected, fmax = "nodal", f_all
+        elif f_in <= NODAL_TOL:
+            expected, fmax = "boundary", f_all
+        else:
+            expected, fmax = "split", f_in
+        imax = int(idx[np.argmax(split_k[idx])])
+        segs.append(
+            SegmentSplitting(
+                name=f"{a}-{b}",
+                expected=expected,
+                form_factor_max=fmax,
+                max_splitting_ev=float(split_k[idx].max()),
+                k_at_max=[float(x) + 0.0 for x in kpoints[imax]],
+                n_kpoints=len(idx),
+            )
+        )
+    gaps = band_gaps(eigenvalues_up, eigenvalues_down, fermi)
+    thresholds = {
+        k: float(settings[k])
+        for k in ("split_min_ev", "noise_ev", "window_ev", "moment_min", "net_moment_tol")
+    }
+    status, observed, reason = judge(
+        prediction.verdict, segs, converged, moments, total_moment, order_kept, thresholds
+    )
+    verdict = DFTVerdict(
+        status=status,
+        reason=reason,
+        observed=observed,
+        predicted_verdict=prediction.verdict,
+        predicted_wave=prediction.wave,
+        form_factor=prediction.form_factor,
+        segments=segs,
+        fermi_energy_ev=fermi,
+        gap_ev=gaps.overall,
+        gap_up_ev=gaps.up,
+        gap_down_ev=gaps.down,
+        electronic=gaps.character,
+        site_moments=moments,
+        total_moment=total_moment,
+        absolute_moment=absolute_moment,
+        converged=converged,
+        thresholds=thresholds,
+        code=code,
+        formula=structure.formula,
+        warnings=warnings + kpath.warnings,
+    )
+    return verdict, kpath, ranges, split_k
 
 
 @dataclass
@@ -60,7 +180,7 @@ class QEAnalysis:
     fermi_energy: float
 
 
-def _settings(directory: Path, overrides: dict[str, Any] | None) -> dict[str, Any]:
+def load_settings(directory: Path, overrides: dict[str, Any] | None) -> dict[str, Any]:
     path = directory / "settings.json"
     if path.is_file():
         saved = json.loads(path.read_text())
@@ -84,7 +204,7 @@ def analyze_qe(directory: Path, overrides: dict[str, Any] | None = None) -> QEAn
     """
     import altermag
 
-    settings = _settings(directory, overrides)
+    settings = load_settings(directory, overrides)
     files = find_qe_files(directory)
     bands = read_qe_xml(files.xml)
     if bands.calculation not in ("bands", "nscf", ""):
@@ -99,12 +219,6 @@ def analyze_qe(directory: Path, overrides: dict[str, Any] | None = None) -> QEAn
         prediction = SpinGroupResult.from_dict(json.loads(pred_path.read_text()))
     else:
         prediction = altermag.analyze(structure)
-    kpath = build_kpath(structure, prediction)
-    points = dict(kpath.points)
-    for seg in kpath.segments:  # form-factor segments may end at derived points
-        points.setdefault(seg.end_label, seg.end)
-    ranges = segment_ranges(bands.kpoints, bands.lattice, points)
-
     warnings: list[str] = []
     fermi = scf.fermi_energy if scf and scf.fermi_energy is not None else bands.fermi_energy
     if fermi is None:
@@ -115,78 +229,25 @@ def analyze_qe(directory: Path, overrides: dict[str, Any] | None = None) -> QEAn
     moments = list(scf.site_moments) if scf else []
     if scf and not moments:
         warnings.append("no site moments in the SCF output")
-    start = np.array([bands.starting_magnetization.get(x, 0.0) for x in bands.labels])
-    order_kept = True
-    if moments and len(moments) == len(start):
-        mag = np.abs(start) > 1e-6
-        s_dft = np.sign(np.array(moments)[mag])
-        s_set = np.sign(start[mag])
-        order_kept = bool(np.all(s_dft == s_set) or np.all(s_dft == -s_set))
+    start = [bands.starting_magnetization.get(x, 0.0) for x in bands.labels]
+    order_kept = moments_follow_order(start, moments)
 
-    window = float(settings["window_ev"])
-    split_k = splitting_per_k(bands.eigenvalues_up, bands.eigenvalues_down, fermi, window)
-    ff = FormFactor(
-        prediction.form_factor,
-        structure.lattice,
-        np.array(prediction.frame_rotation),
-        kpath.k_ref,
-        prediction.form_factor_basis,
-    )
-    fvals = ff.value(bands.kpoints)
-    inside = interior_mask(bands.kpoints, structure.lattice)
-    segs = []
-    for first, last, a, b in ranges:
-        idx = np.arange(first, last + 1)
-        f_all = float(fvals[idx].max())
-        f_in = float(fvals[idx][inside[idx]].max(initial=0.0))
-        if prediction.verdict in S_WAVE:
-            expected, fmax = "split", f_all
-        elif f_all <= NODAL_TOL:
-            expected, fmax = "nodal", f_all
-        elif f_in <= NODAL_TOL:
-            expected, fmax = "boundary", f_all
-        else:
-            expected, fmax = "split", f_in
-        imax = int(idx[np.argmax(split_k[idx])])
-        segs.append(
-            SegmentSplitting(
-                name=f"{a}-{b}",
-                expected=expected,
-                form_factor_max=fmax,
-                max_splitting_ev=float(split_k[idx].max()),
-                k_at_max=[float(x) + 0.0 for x in bands.kpoints[imax]],
-                n_kpoints=len(idx),
-            )
-        )
-    gaps = band_gaps(bands.eigenvalues_up, bands.eigenvalues_down, fermi)
-    thresholds = {
-        k: float(settings[k])
-        for k in ("split_min_ev", "noise_ev", "window_ev", "moment_min", "net_moment_tol")
-    }
     total = scf.total_magnetization if scf else bands.total_magnetization
-    status, observed, reason = judge(
-        prediction.verdict, segs, converged, moments, total, order_kept, thresholds
-    )
-    verdict = DFTVerdict(
-        status=status,
-        reason=reason,
-        observed=observed,
-        predicted_verdict=prediction.verdict,
-        predicted_wave=prediction.wave,
-        form_factor=prediction.form_factor,
-        segments=segs,
-        fermi_energy_ev=fermi,
-        gap_ev=gaps.overall,
-        gap_up_ev=gaps.up,
-        gap_down_ev=gaps.down,
-        electronic=gaps.character,
-        site_moments=moments,
+    judged = judge_bands(
+        structure,
+        prediction,
+        bands.kpoints,
+        bands.eigenvalues_up,
+        bands.eigenvalues_down,
+        fermi,
+        settings,
+        converged=converged,
+        moments=moments,
         total_moment=total,
         absolute_moment=scf.absolute_magnetization if scf else bands.absolute_magnetization,
-        converged=converged,
-        thresholds=thresholds,
+        order_kept=order_kept,
         code="qe",
-        formula=structure.formula,
-        warnings=warnings + kpath.warnings,
+        warnings=warnings,
     )
+    verdict, kpath, ranges, split_k = judged
     return QEAnalysis(verdict, bands, scf, structure, prediction, kpath, ranges, split_k, fermi)
