@@ -12,7 +12,7 @@ from altermag.cli import app
 
 @app.command(
     "serve-flows",
-    help="Serve the screen deployment with a cron schedule (Prefect "
+    help="Serve the screen and discover deployments with cron schedules (Prefect "
     "serve). Needs PREFECT_API_URL pointing at a Prefect server; stop with Ctrl-C.",
 )
 def serve_flows(
@@ -25,6 +25,15 @@ def serve_flows(
             '\'{"source": "optimade", "source_options": {"base_url": "..."}}\''
         ),
     ] = "{}",
+    discover_cron: Annotated[
+        str, typer.Option(help="Cron schedule of the discover deployment ('' for none).")
+    ] = "0 3 * * 0",
+    discover_name: Annotated[str, typer.Option(help="Discover deployment name.")] = (
+        "weekly-discover"
+    ),
+    discover_parameters: Annotated[
+        str, typer.Option(help="Discover flow parameters as JSON, e.g. '{\"top\": 3}'")
+    ] = "{}",
 ) -> None:
     from flows.deployments import serve_flows as _serve
 
@@ -32,4 +41,15 @@ def serve_flows(
         params = json.loads(parameters)
     except json.JSONDecodeError as exc:
         raise typer.BadParameter(f"not JSON: {exc}", param_hint="--parameters") from None
-    _serve(cron=cron or None, parameters=params, name=name)
+    try:
+        disc = json.loads(discover_parameters)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}", param_hint="--discover-parameters") from None
+    _serve(
+        cron=cron or None,
+        parameters=params,
+        name=name,
+        discover_cron=discover_cron or None,
+        discover_parameters=disc,
+        discover_name=discover_name,
+    )

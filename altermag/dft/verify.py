@@ -200,7 +200,7 @@ def verify_material(
         and pw.x is installed, else Slurm when :func:`slurm_configured` (or a
         ``slurm_client`` is given), else prepare.
     slurm_resources
-        ``#SBATCH`` resources of the job script.
+        ``#SBATCH`` resources of the job script (default: the preset's ``resources``).
     slurm_client
         Client for the cluster (default: the Slurm commands on PATH).
     slurm_commands
@@ -228,6 +228,7 @@ def verify_material(
     structure, prediction = verification_target(record)
     settings = load_preset(preset, dict(overrides or {}))
     key = job_key(structure, code, settings)
+    resources = slurm_resources or Resources(**settings.get("resources", {}))
     job = _find_job(record, code, key)
 
     def notify(status: str) -> None:
@@ -295,7 +296,7 @@ def verify_material(
             prediction,
             settings,
             directory,
-            resources=slurm_resources,
+            resources=resources,
             allow_missing_pseudos=True,
         )
         store.set_dft_status(job_id, "prepared", str(directory))
@@ -333,7 +334,7 @@ def verify_material(
             script.write_text(
                 slurm_script(
                     list(slurm_commands),
-                    slurm_resources,
+                    resources,
                     job_name=f"altermag-m{material_id}",
                     env={"OMP_NUM_THREADS": "1"},
                 )

@@ -1,0 +1,178 @@
+"""``altermag dft verify`` and ``altermag discover``: DFT verification of stored materials and
+the whole engine (screen → top candidates → verify) as Prefect flows."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from altermag.cli import app
+from altermag.cli.dft import _parse_set, dft_app
+from altermag.cli.screen import _source_options
+
+RUNNER_HELP = (
+    "auto (QE here when pseudopotentials exist for every element, else Slurm when "
+    "ALTERMAG_SLURM=1, else decks only) | local | slurm | prepare"
+)
+
+
+def _resources(values: list[str] | None) -> dict[str, Any] | None:
+    return _parse_set(values) or None  # type: ignore[return-value]
+
+
+def _outcome_table(outcomes: list[dict[str, Any]]) -> Table:
+    table = Table("material", "job", "status", "runner", "DFT verdict", "max split (eV)", "folder")
+    for o in outcomes:
+        v = o.get("verdict") or {}
+        split = o.get("max_splitting_ev")
+        table.add_row(
+            str(o["material_id"]),
+            str(o.get("job_id", "")),
+            o["status"],
+            o.get("runner", ""),
+            v.get("status", "") if "status" in v else "",
+            "" if split is None else f"{split:.3f}",
+            o.get("directory", o.get("message", "")),
+        )
+    return table
+
+
+def _report(outcomes: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(outcomes, indent=1, default=str))
+    else:
+        console = Console()
+        console.print(_outcome_table(outcomes))
+        for o in outcomes:
+            console.print(f"material {o['material_id']}: {o['message']}")
+    if any(o["status"] in ("failed", "error") for o in outcomes):
+        raise typer.Exit(code=1)
+
+
+@dft_app.command(
+    "verify",
+    help="Verify stored materials with DFT: prepare, run here or on Slurm, parse, store the "
+    "verdict and band figure. Idempotent: stored verdicts are not recomputed.",
+)
+def verify(
+    material_ids: Annotated[list[int], typer.Argument(help="Material ids in the store.")],
+    code: Annotated[str, typer.Option(help="DFT code (qe).")] = "qe",
+    preset: Annotated[str, typer.Option(help="Preset name in dft_inputs/presets.")] = "fast",
+    runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
+    db: Annotated[
+        str | None,
+        typer.Option(help="Database URL (default $ALTERMAG_DATABASE_URL or ./altermag.db)."),
+    ] = None,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Parent of the job folders (dft_inputs/generated).")
+    ] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to poll a Slurm job.")] = 3600.0,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a preset key: KEY=VALUE.")
+    ] = None,
+    slurm: Annotated[
+        list[str] | None, typer.Option(help="Slurm resource: KEY=VALUE (time=02:00:00…).")
+    ] = None,
+    prefect: Annotated[bool, typer.Option(help="Run as the Prefect flow `verify`.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
+) -> None:
+    overrides = _parse_set(set_)
+    resources = _resources(slurm)
+    wd = str(workdir) if workdir else None
+    if prefect:
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        from flows.verify import verify as verify_flow
+
+        outcomes = verify_flow(
+            list(material_ids), code, preset, runner, db, wd, wait, overrides, resources
+        )
+    else:
+        from altermag.dft.verify import VerifyError, verify_material
+        from altermag.hpc import Resources
+        from altermag.store import Store
+
+        outcomes = []
+        with Store(db) as store:
+            for mid in dict.fromkeys(material_ids):
+                try:
+                    out = verify_material(
+                        store,
+                        mid,
+                        code,
+                        preset,
+                        wd,
+                        runner,  # type: ignore[arg-type]
+                        Resources(**resources) if resources else None,
+                        overrides=overrides,
+                        wait_s=wait,
+                        on_status=lambda s, m=mid: typer.echo(f"material {m}: {s}", err=True),
+                    )
+                    outcomes.append(out.to_dict())
+                except VerifyError as exc:
+                    outcomes.append({"material_id": mid, "status": "error", "message": str(exc)})
+    _report(outcomes, as_json)
+
+
+@app.command(
+    help="The whole engine as a Prefect flow: screen a source, then verify the top N "
+    "candidates with DFT (QE here, or decks prepared / submitted to Slurm)."
+)
+def discover(
+    source: Annotated[
+        str,
+        typer.Option(
+            help="embedded | known | corpus | local | magndata | optimade | materials_project"
+        ),
+    ] = "embedded",
+    path: Annotated[Path | None, typer.Option(help="Folder or zip (local, magndata).")] = None,
+    url: Annotated[str | None, typer.Option(help="OPTIMADE base URL.")] = None,
+    filter: Annotated[str | None, typer.Option(help="OPTIMADE filter.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Screen at most N records.")] = None,
+    top: Annotated[int, typer.Option(help="Verify the N best candidates.")] = 5,
+    db: Annotated[
+        str | None,
+        typer.Option(help="Database URL (default $ALTERMAG_DATABASE_URL or ./altermag.db)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Folder for ranked outputs.")] = Path("candidates"),
+    workdir: Annotated[
+        Path | None, typer.Option(help="Parent of the DFT job folders (dft_inputs/generated).")
+    ] = None,
+    code: Annotated[str, typer.Option(help="DFT code (qe).")] = "qe",
+    preset: Annotated[str, typer.Option(help="DFT preset.")] = "fast",
+    runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
+    wait: Annotated[float, typer.Option(help="Seconds to poll a Slurm job.")] = 3600.0,
+    slurm: Annotated[
+        list[str] | None, typer.Option(help="Slurm resource: KEY=VALUE (time=02:00:00…).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
+) -> None:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.discover import discover as discover_flow
+
+    result = discover_flow(
+        source=source,
+        source_options=_source_options(source, path, url, filter),
+        limit=limit,
+        top=top,
+        db_url=db,
+        out_dir=str(out),
+        workdir=str(workdir) if workdir else None,
+        code=code,
+        preset=preset,
+        runner=runner,
+        wait_s=wait,
+        slurm_resources=_resources(slurm),
+    )
+    if not as_json:
+        counts = result["screen"]["counts"]
+        typer.echo(
+            f"run {result['run_id']}: {counts.get('screened', 0)} screened; "
+            f"verified {len(result['verified'])}; summary {result['path']}"
+        )
+    _report(result["verified"], as_json)
