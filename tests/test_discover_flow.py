@@ -1,0 +1,91 @@
+"""The ``discover`` and ``verify`` Prefect flows and their CLI, end to end on a temporary
+Prefect server: screening a tiny local source, choosing the top candidate, preparing DFT decks
+for it (Debian's quantum-espresso-data has no PBE Mn, F or Te: the job stays ``prepared``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from altermag.cli import app
+from altermag.store import Store
+from tests.literature import rutile
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "altermag" / "data" / "examples"
+CRO2_RUN = Path(__file__).parent / "data" / "qe" / "cro2"
+
+
+@pytest.mark.prefect
+def test_discover_top_1_prepares_decks_for_the_best_candidate(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALTERMAG_SLURM", raising=False)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for name in ("MnF2.mcif", "MnTe.json"):
+        shutil.copy(EXAMPLES / name, inputs / name)
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    args = ["discover", "--source", "local", "--path", str(inputs), "--top", "1", "--db", db]
+    args += ["--out", str(tmp_path / "cand"), "--workdir", str(tmp_path / "dft"), "--json"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    outcomes = json.loads(res.stdout[res.stdout.index("[") :])
+    assert len(outcomes) == 1 and outcomes[0]["status"] == "prepared"
+    (summary,) = (tmp_path / "cand").glob("*/discover.json")
+    rows = json.loads((summary.parent / "candidates.json").read_text())
+    assert rows[0]["can_host_altermagnet"]
+    with Store(db) as store:
+        ids = store.run_material_ids(json.loads(summary.read_text())["run_id"])
+        assert len(ids) == 2
+        mid = ids[rows[0]["id"]]
+        assert outcomes[0]["material_id"] == mid
+        jobs = {m: store.material(m).dft_jobs for m in ids.values()}
+        assert sum(len(j) for j in jobs.values()) == 1  # only the top candidate
+        job = jobs[mid][0]
+        assert job.status == "prepared" and job.verdict is None
+        assert job.parameters["predicted_verdict"] == "altermagnet"
+    scf = (Path(job.directory) / "scf.in").read_text()
+    assert "Mn.pbe.UPF" in scf and "starting_magnetization" in scf
+    assert (Path(job.directory) / "job.sbatch").read_text().count("srun pw.x") == 2
+
+
+@pytest.mark.prefect
+def test_verify_flow_collects_outputs_and_is_idempotent(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    from flows.verify import verify
+
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    with Store(db) as store:
+        mid = store.add_material(rutile("CrO2", "Cr", "O", 4.421, 2.917, 0.3053, 2.0))
+    kw = {"runner": "prepare", "db_url": db, "workdir": str(tmp_path / "dft")}
+    (first, missing) = verify([mid, 999], **kw)
+    assert first["status"] == "prepared" and missing["status"] == "error"
+    folder = Path(first["directory"])
+    for name in ("scf.out", "bands.out"):  # outputs computed elsewhere, copied back
+        shutil.copy(CRO2_RUN / name, folder / name)
+    shutil.copytree(CRO2_RUN / "out", folder / "out", dirs_exist_ok=True)
+    (done,) = verify([mid], **kw)
+    assert done["status"] == "completed" and done["verdict"]["status"] == "confirmed"
+    assert Path(done["figure"]).is_file()
+    (again,) = verify([mid], **kw)
+    assert again["reused"] and again["job_id"] == done["job_id"]
+
+
+def test_cli_dft_verify_in_process(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    with Store(db) as store:
+        mid = store.add_material(rutile("CrO2", "Cr", "O", 4.421, 2.917, 0.3053, 2.0))
+    args = ["dft", "verify", str(mid), "--runner", "prepare", "--db", db]
+    args += ["--workdir", str(tmp_path), "--set", "ecutwfc=32", "--json"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    (out,) = json.loads(res.stdout[res.stdout.index("[") :])
+    assert out["status"] == "prepared"
+    assert "ecutwfc = 32.0" in (Path(out["directory"]) / "scf.in").read_text()
+    res = CliRunner().invoke(app, ["dft", "verify", "77", "--db", db, "--json"])
+    assert res.exit_code == 1 and "no material" in res.stdout
