@@ -6,7 +6,9 @@ no Prefect, no database. A chunk of source records becomes a list of
 
 1. the exact symmetry verdict: a collinear altermagnet given with moments, or a structure
    that can host an altermagnetic k = 0 order, before everything else;
-2. the model score (adapted altermagnet probability) when a model scored the entry;
+2. the model's raw altermagnet probability when a model scored the entry (the OT-adapted
+   probability is kept alongside; it did not win the chemistry-shift evaluation, see
+   docs/model.md);
 3. the order heuristic score of the best altermagnetic order (antiparallel near neighbours);
 4. lower wave order first (d before g before i: larger splitting expected), then the id.
 
@@ -169,7 +171,7 @@ def rank_entries(entries: Iterable[ScreenedEntry]) -> list[ScreenedEntry]:
 
     def key(e: ScreenedEntry) -> tuple:
         score, wave, _ = e.best_altermagnetic_order()
-        model = e.adapted_score if e.adapted_score is not None else e.model_score
+        model = e.model_score  # raw: OT adaptation did not win the evaluation (docs/model.md)
         return (
             not e.is_candidate,
             -(model if model is not None else 0.0),
@@ -236,7 +238,7 @@ def rank_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows ranked as :func:`rank_entries` ranks entries, ``rank`` filled in (1 = best)."""
 
     def key(r: dict[str, Any]) -> tuple:
-        model = r["adapted_score"] if r["adapted_score"] is not None else r["model_score"]
+        model = r["model_score"]  # raw score ranks (docs/model.md); adapted kept alongside
         return (
             not r["can_host_altermagnet"],
             -(model or 0.0),

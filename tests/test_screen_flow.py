@@ -49,11 +49,11 @@ def test_local_screening_stores_everything_and_records_the_bad_file(
         assert run.failed_inputs[0].input_ref == "corrupt.cif"
         assert "binary data" in run.failed_inputs[0].error
         rows = json.loads(out.paths["json"].read_text())
-        # the four altermagnets given with moments lead, ranked by the model's probability
+        # the four altermagnets given with moments lead, ranked by the model's raw probability
         top = rows[:4]
         assert {r["id"] for r in top} == {"MnF2.mcif", "MnTe.json", "CrSb.extxyz", "Fe2O3.mcif"}
         assert all(r["ranking"].startswith("symmetry+model:") for r in rows)
-        scores = [r["adapted_score"] for r in top]
+        scores = [r["model_score"] for r in top]
         assert scores == sorted(scores, reverse=True)
         assert {r["id"]: r["wave"] for r in rows}["MnF2.mcif"] == "d"
         assert out.counts["errors"] == 1 and out.counts["screened"] == 6
