@@ -23,6 +23,7 @@ from altermag import __version__
 from altermag.store import Store
 from api.launch import BackgroundScreenings, PrefectLauncher
 from api.routes import analyze, candidates, health, keys, materials, reports, screenings
+from api.routes.candidates import PageCache
 from api.settings import ApiSettings
 
 __all__ = ["create_app"]
@@ -81,6 +82,7 @@ def create_app(
         else None
     )
     app.state.flow_runs = {}
+    app.state.page_cache = PageCache(settings.cache_seconds) if settings.cache_seconds > 0 else None
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -41,6 +41,10 @@ class ApiSettings:
         Where background screenings write their candidate tables (``$ALTERMAG_OUT_DIR``).
     max_upload_bytes
         Upload limit of ``POST /analyze``.
+    cache_seconds
+        Keep each ``GET /candidates`` page this long and serve repeats from memory
+        (``$ALTERMAG_API_CACHE_SECONDS``; 0, the default, turns it off). Pages are then at
+        most this old: a trade of freshness for throughput under many identical reads.
     """
 
     db_url: str | None = None
@@ -54,3 +58,6 @@ class ApiSettings:
         default_factory=lambda: Path(os.environ.get("ALTERMAG_OUT_DIR", "candidates"))
     )
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    cache_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("ALTERMAG_API_CACHE_SECONDS", "0") or 0)
+    )

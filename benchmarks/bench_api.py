@@ -12,7 +12,8 @@ same machine as the server, so the two share the CPUs: figures are lower bounds 
 server with its own cores.
 
 Usage: ``python benchmarks/bench_api.py [--n 10000] [--clients 50] [--seconds 15]
-[--workers 1] [--postgres URL]`` (``--postgres ''`` skips PostgreSQL).
+[--workers 1] [--cache 0 1] [--postgres URL]`` (``--postgres ''`` skips PostgreSQL).
+Each database is measured with the page cache off and with 1 s pages (``--cache``).
 """
 
 from __future__ import annotations
@@ -100,8 +101,13 @@ def bench(label: str, url: str, args: argparse.Namespace) -> None:
     t = time.perf_counter()
     n = fill(url, args.n)
     print(f"{label}: stored {n} candidates in {time.perf_counter() - t:.1f} s")
+    for cache in args.cache:
+        serve(f"{label}, page cache {cache:g} s", url, args, cache)
+
+
+def serve(label: str, url: str, args: argparse.Namespace, cache: float) -> None:
     port = free_port()
-    env = {**os.environ, "ALTERMAG_DATABASE_URL": url}
+    env = {**os.environ, "ALTERMAG_DATABASE_URL": url, "ALTERMAG_API_CACHE_SECONDS": str(cache)}
     env.pop("PREFECT_API_URL", None)
     proc = subprocess.Popen(
         [
@@ -150,6 +156,13 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument(
+        "--cache",
+        type=float,
+        nargs="+",
+        default=[0.0, 1.0],
+        help="page-cache lifetimes to measure (ALTERMAG_API_CACHE_SECONDS; 0 = off)",
+    )
     ap.add_argument(
         "--postgres",
         default=os.environ.get(

@@ -273,3 +273,24 @@ def test_private_mode_and_cors(seeded: tuple[str, dict[str, int]], key: str) -> 
         assert pre.headers["access-control-allow-origin"] == "https://example.org"
         other = c.get("/health", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_page_cache_serves_repeats_and_is_off_by_default(
+    seeded: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    url = seeded[0]
+    params = {"sort": "newest", "limit": 50}
+    with (
+        TestClient(create_app(url, prefect_api_url=None, cache_seconds=600)) as cached,
+        TestClient(create_app(url, prefect_api_url=None)) as fresh,
+    ):
+        before = cached.get("/candidates", params=params).json()["items"]
+        assert fresh.get("/candidates", params=params).json()["items"] == before
+        with Store(url) as store:
+            fef2 = literature.fef2()
+            store.add_analysis(fef2, analyze(fef2), source="literature")
+        assert cached.get("/candidates", params=params).json()["items"] == before
+        now = fresh.get("/candidates", params=params).json()["items"]
+        assert now[0]["formula"] == "FeF2" and now[1:] == before
+        other = cached.get("/candidates", params={**params, "limit": 49}).json()["items"]
+        assert other[0]["formula"] == "FeF2"  # another query string is a separate page

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import time
 from collections.abc import Iterator
 from dataclasses import fields
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response, StreamingResponse
 
 from altermag.result import VERDICTS, Wave
 from altermag.store import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Candidate, CandidateQuery
@@ -61,8 +63,29 @@ def candidate_query(
 QueryDep = Annotated[CandidateQuery, Depends(candidate_query)]
 
 
+class PageCache:
+    """Candidate pages by query string, each kept ``ttl`` seconds (bounded, thread-safe)."""
+
+    def __init__(self, ttl: float, max_entries: int = 4096) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._pages: dict[str, tuple[float, bytes]] = {}
+
+    def get(self, key: str) -> bytes | None:
+        hit = self._pages.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: str, body: bytes) -> None:
+        if len(self._pages) >= self.max_entries:
+            self._pages.clear()
+        self._pages[key] = (time.monotonic() + self.ttl, body)
+
+
 @router.get("/candidates", response_model=CandidateList)
 def list_candidates(
+    request: Request,
     store: StoreDep,
     _: ReadAccess,
     query: QueryDep,
@@ -71,16 +94,19 @@ def list_candidates(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> Any:
     """A page of candidates (a magnetic order with its material and model score)."""
+    cache: PageCache | None = request.app.state.page_cache
+    if cache is not None and (body := cache.get(request.url.query)) is not None:
+        return Response(body, media_type="application/json")
     try:
         page = store.candidates(query, sort=sort, cursor=cursor, limit=limit)
     except ValueError as exc:  # a malformed cursor, or one made for another sort
         raise HTTPException(400, detail=str(exc)) from None
-    return {
-        "items": page.items,
-        "next_cursor": page.next_cursor,
-        "sort": page.sort,
-        "limit": page.limit,
-    }
+    # The records serialise themselves (to_dict); re-validating 500 rows through pydantic
+    # would cost more than the query. The schema (response_model) stays the documented one.
+    body = json.dumps(page.to_dict(), allow_nan=False).encode()
+    if cache is not None:
+        cache.put(request.url.query, body)
+    return Response(body, media_type="application/json")
 
 
 CSV_COLUMNS = [f.name for f in fields(Candidate)]
