@@ -124,21 +124,33 @@ def run(
         raise typer.Exit(code=1)
 
 
-@dft_app.command(help="Parse QE outputs under DIR: splitting per segment, gaps, moments, verdict.")
+@dft_app.command(
+    help="Parse QE or VASP outputs under DIR: splitting per segment, gaps, moments, verdict."
+)
 def parse(
-    directory: Annotated[Path, typer.Argument(help="Run folder (QE outdir and *.out files).")],
+    directory: Annotated[
+        Path, typer.Argument(help="Run folder (QE outdir and *.out files, or VASP run(s)).")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
     figure: Annotated[Path | None, typer.Option(help="Write the band figure (.png/.svg).")] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a threshold: KEY=VALUE.")
     ] = None,
+    fermi: Annotated[
+        float | None, typer.Option(help="Fermi level (eV) for a VASP EIGENVAL without SCF.")
+    ] = None,
 ) -> None:
     from altermag.dft.analysis import analyze_qe
     from altermag.dft.qe_parse import QEOutputError
+    from altermag.dft.vasp_parse import VaspOutputError, analyze_vasp, is_vasp_folder
 
+    qe = directory.is_dir() and any(directory.rglob("data-file-schema.xml*"))
     try:
-        res = analyze_qe(directory, _parse_set(set_))
-    except QEOutputError as exc:
+        if not qe and is_vasp_folder(directory):
+            res = analyze_vasp(directory, _parse_set(set_), fermi_energy=fermi)
+        else:
+            res = analyze_qe(directory, _parse_set(set_))
+    except (QEOutputError, VaspOutputError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
     v = res.verdict

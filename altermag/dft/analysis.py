@@ -75,7 +75,7 @@ def judge_bands(
     fermi: float,
     settings: dict[str, Any],
     *,
-    converged: bool,
+    converged: bool | None,
     moments: list[float],
     total_moment: float | None,
     absolute_moment: float | None,

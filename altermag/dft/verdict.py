@@ -3,9 +3,10 @@
 Rules, in order (thresholds from the preset, eV and μB):
 
 1. ``inconclusive`` when the SCF did not converge (an unconverged density fakes large
-   splittings), when the moments collapsed (every |m| < ``moment_min``), when a compensated
-   order (altermagnet, antiferromagnet) ended with a net moment above ``net_moment_tol``, or
-   when the SCF moments no longer follow the prepared up/down pattern.
+   splittings) or no SCF output tells its convergence and moments, when the moments
+   collapsed (every |m| < ``moment_min``), when a compensated order (altermagnet,
+   antiferromagnet) ended with a net moment above ``net_moment_tol``, or when the SCF
+   moments no longer follow the prepared up/down pattern.
 2. Altermagnet (d-, g-, i-wave): ``confirmed`` when the segments with the largest predicted
    |f(k)| split by at least ``split_min_ev`` *and* every nodal segment stays at or below
    ``noise_ev``; otherwise ``contradicted`` with the failing segments in the reason.
@@ -65,7 +66,8 @@ class DFTVerdict:
     site_moments: list[float]
     total_moment: float | None
     absolute_moment: float | None
-    converged: bool
+    converged: bool | None
+    """None when no SCF output told (e.g. a bare EIGENVAL)."""
     thresholds: dict[str, float]
     code: str = "qe"
     formula: str = ""
@@ -115,7 +117,7 @@ def _fmt(segs: list[SegmentSplitting]) -> str:
 def judge(
     predicted_verdict: str,
     segments: list[SegmentSplitting],
-    converged: bool,
+    converged: bool | None,
     site_moments: list[float],
     total_moment: float | None,
     order_kept: bool,
@@ -136,8 +138,12 @@ def judge(
         observed = "altermagnetic splitting" if best >= split_min else "no splitting"
     else:
         observed = "splitting on nodal segments"
+    if converged is None:
+        return "inconclusive", observed, "SCF convergence unknown (no SCF output found)"
     if not converged:
         return "inconclusive", observed, "the SCF did not converge"
+    if predicted_verdict != "nonmagnetic" and not mags:
+        return "inconclusive", observed, "no site moments found (no SCF output with moments)"
     if predicted_verdict != "nonmagnetic" and (not mags or max(mags) < thresholds["moment_min"]):
         return (
             "inconclusive",
