@@ -140,7 +140,19 @@ def test_real_potcars_are_concatenated_in_species_order(tmp_path, monkeypatch):
     n = (ASE_PSP / "potpaw_PBE" / "N" / "POTCAR").read_text()
     cl = (ASE_PSP / "potpaw_PBE" / "Cl" / "POTCAR").read_text()
     assert text.startswith(n) and text.endswith(cl) and len(text) <= len(n) + len(cl) + 2
+    # pymatgen's layout (pmg config): POT_GGA_PAW_PBE_54/POTCAR.<symbol>.gz
+    import gzip
+
+    pmg = tmp_path / "pmg" / "POT_GGA_PAW_PBE_54"
+    pmg.mkdir(parents=True)
+    (pmg / "POTCAR.N.gz").write_bytes(gzip.compress(n.encode()))
+    (pmg / "POTCAR.Cl.gz").write_bytes(gzip.compress(cl.encode()))
+    monkeypatch.delenv("ALTERMAG_VASP_PSP_DIR")
+    monkeypatch.setenv("PMG_VASP_PSP_DIR", str(tmp_path / "pmg"))
+    write_vasp_inputs(ncl, altermag.analyze(ncl), load_preset("fast"), tmp_path / "p")
+    assert (tmp_path / "p" / "scf" / "POTCAR").read_text() == text
     # MP's Na_pv is only in the LDA set there: refused, never mixed with another set
+    monkeypatch.setenv("ALTERMAG_VASP_PSP_DIR", str(ASE_PSP))
     nacl = MagneticStructure(
         np.eye(3) * 4.0, ("Na", "Cl"), [[0, 0, 0], [0.5, 0.5, 0.5]], [1.0, -1.0]
     )
@@ -159,3 +171,13 @@ def test_cli_prepare_writes_a_vasp_folder(tmp_path):
             p.name for p in (out / step).iterdir()
         }
     assert (out / "spin_group.json").is_file() and (out / "job.sbatch").is_file()
+
+
+def test_vasp_preset_keys_are_validated():
+    assert load_preset("default")["encut"] == 520.0 and load_preset("fast")["encut"] == 400.0
+    from altermag.dft.presets import PresetError
+
+    with pytest.raises(PresetError, match="unknown resources"):
+        load_preset("fast", {"resources": {"gpus": 1}})
+    with pytest.raises(PresetError, match="wrong type"):
+        load_preset("fast", {"vasp_incar": "NCORE = 4"})

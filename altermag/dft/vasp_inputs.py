@@ -61,13 +61,16 @@ PSP_SUBDIRS = (
     "",
     "potpaw_PBE.64",
     "potpaw_PBE.54",
+    "potpaw_PBE.52",
     "potpaw_PBE",
-    "POT_GGA_PAW_PBE_64",
+    "POT_PAW_PBE_64",
     "POT_GGA_PAW_PBE_54",
+    "POT_GGA_PAW_PBE_52",
     "POT_GGA_PAW_PBE",
 )
-"""Where POTCARs are looked for under the pseudopotential folder, in order: VASP's own
-distribution names and pymatgen's ``pmg config`` layout; each holds ``<symbol>/POTCAR``."""
+"""Where POTCAR sets are looked for under the pseudopotential folder, in order: VASP's own
+distribution names (``<set>/<symbol>/POTCAR``) and pymatgen's ``pmg config`` layout (also
+``<set>/POTCAR.<symbol>``, gzip-compressed or not)."""
 
 _SMEARING = {"gaussian": 0, "gauss": 0, "mv": 0, "cold": 0, "mp": 1, "fd": -1}
 """pw.x smearing → VASP ISMEAR. VASP has no Marzari–Vanderbilt cold smearing; Gaussian
@@ -112,7 +115,13 @@ def _potcar_text(symbols: list[str], folder: Path) -> str:
     for sub in PSP_SUBDIRS:
         found = []
         for sym in symbols:
-            cands = [folder / sub / sym / n for n in ("POTCAR", "POTCAR.gz")]
+            base = folder / sub
+            cands = [
+                base / sym / "POTCAR",
+                base / sym / "POTCAR.gz",
+                base / f"POTCAR.{sym}",
+                base / f"POTCAR.{sym}.gz",
+            ]
             path = next((c for c in cands if c.is_file()), None)
             if path is None:
                 break
