@@ -121,6 +121,13 @@ def test_served_deployment_runs_when_triggered(
             time.sleep(1)
         assert dep is not None, "deployment was not created"
         assert dep["schedules"][0]["schedule"]["cron"] == "0 2 * * *"
+        for _ in range(60):  # served one after the other
+            disc = httpx.get(f"{api}/deployments/name/discover/weekly-discover", timeout=5)
+            if disc.status_code == 200:
+                break
+            time.sleep(1)
+        assert disc.status_code == 200, "discover is served beside screen"
+        assert disc.json()["schedules"][0]["schedule"]["cron"] == "0 3 * * 0"
         run = httpx.post(
             f"{api}/deployments/{dep['id']}/create_flow_run",
             json={"parameters": {"limit": 4}},
