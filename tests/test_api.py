@@ -294,3 +294,18 @@ def test_page_cache_serves_repeats_and_is_off_by_default(
         assert now[0]["formula"] == "FeF2" and now[1:] == before
         other = cached.get("/candidates", params={**params, "limit": 49}).json()["items"]
         assert other[0]["formula"] == "FeF2"  # another query string is a separate page
+
+
+def test_cli_apikey_create_list_revoke(client: TestClient, db_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from altermag.cli import app as cli
+
+    made = CliRunner().invoke(cli, ["apikey", "create", "ops", "--db", db_url])
+    assert made.exit_code == 0, made.output
+    h = {"X-API-Key": made.stdout.strip()}
+    assert client.get("/keys", headers=h).status_code == 200
+    assert CliRunner().invoke(cli, ["apikey", "revoke", "ops", "--db", db_url]).exit_code == 0
+    assert client.get("/keys", headers=h).status_code == 401
+    listed = CliRunner().invoke(cli, ["apikey", "list", "--db", db_url])
+    assert listed.exit_code == 0 and "ops" in listed.stdout and "revoked" in listed.stdout
