@@ -241,6 +241,11 @@ def test_invalid_screening_request_is_a_422(client: TestClient, key: str) -> Non
     h = {"X-API-Key": key}
     assert client.post("/screenings", json={"source": "ftp"}, headers=h).status_code == 422
     assert client.post("/screenings", json={"limit": 0}, headers=h).status_code == 422
+    bad = {"source": "local", "source_options": {"path": "/nonexistent/cifs"}}
+    r = client.post("/screenings", json=bad, headers=h)
+    assert r.status_code == 422 and "/nonexistent/cifs" in r.json()["detail"]
+    r = client.post("/screenings", json={"source": "known", "source_options": {"x": 1}}, headers=h)
+    assert r.status_code == 422
 
 
 def test_revoked_key_is_refused(client: TestClient, key: str) -> None:

@@ -36,6 +36,13 @@ def start_screening(
     """Start a screening on the Prefect deployment (if configured) or a background thread."""
     state = request.app.state
     settings = ScreenSettings(symprec=body.symprec, magtol=body.magtol)
+    if state.prefect is None:  # the source will be read here: refuse bad options now
+        from altermag.sources import SourceError, get_source
+
+        try:
+            get_source(body.source, **body.source_options)
+        except (TypeError, ValueError, OSError, SourceError) as exc:
+            raise HTTPException(422, detail=f"source {body.source!r}: {exc}") from None
     run_id, key = open_run(store, body.source, body.source_options, settings, body.limit)
     flow_run_id = None
     if state.prefect is not None:
