@@ -154,6 +154,10 @@ def test_cli_parse_reads_a_vasp_folder(tmp_path):
     assert data["max_nodal_ev"] <= 0.01
     missing = runner.invoke(app, ["dft", "parse", str(EIGENVAL_CRO2)])
     assert missing.exit_code == 2 and "Fermi" in missing.output
+    s = rutile("CrO2", "Cr", "O", 4.421, 2.917, 0.3053, 2.0)
+    write_vasp_inputs(s, altermag.analyze(s), load_preset("fast"), tmp_path / "deck")
+    not_run = runner.invoke(app, ["dft", "parse", str(tmp_path / "deck")])
+    assert not_run.exit_code == 2 and "has the job run" in not_run.output
     table = runner.invoke(app, ["dft", "parse", str(_run_folder(tmp_path, "vasprun_dfpt.xml"))])
     assert table.exit_code == 0, table.output
     assert "insulator" in table.output and "confirmed" in table.output

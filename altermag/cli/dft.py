@@ -145,6 +145,14 @@ def parse(
     from altermag.dft.vasp_parse import VaspOutputError, analyze_vasp, is_vasp_folder
 
     qe = directory.is_dir() and any(directory.rglob("data-file-schema.xml*"))
+    vasp_deck = not qe and directory.is_dir() and any(directory.rglob("INCAR"))
+    if vasp_deck and not is_vasp_folder(directory):
+        typer.echo(
+            f"error: VASP inputs but no outputs (vasprun.xml, EIGENVAL, OUTCAR) under "
+            f"{directory}: has the job run?",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     try:
         if not qe and is_vasp_folder(directory):
             res = analyze_vasp(directory, _parse_set(set_), fermi_energy=fermi)
