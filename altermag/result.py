@@ -125,6 +125,9 @@ class SpinGroupResult:
     can_host_altermagnet: bool | None = None
     host_waves: list[str] = field(default_factory=list)
     orders: list[EnumeratedOrder] = field(default_factory=list)
+    order_cell: dict[str, Any] | None = None
+    """The cell (``MagneticStructure.to_dict()``) the enumerated orders' signs refer to, when it
+    differs from the input cell (the primitive cell by default)."""
 
     # --------------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:

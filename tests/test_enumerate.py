@@ -75,3 +75,16 @@ def test_large_cell_uses_symmetric_orders_only() -> None:
     res = analyze(_bare(MagneticStructure.from_pymatgen(s)), cell="as_given")
     assert any("exceed the cap" in w for w in res.warnings)
     assert res.can_host_altermagnet and "d" in res.host_waves
+
+
+def test_ordered_structure_uses_the_enumeration_cell() -> None:
+    """A conventional hexagonal Cr2O3 cell (30 sites) is enumerated on its 10-site primitive
+    cell; the chosen order's moments go onto that cell."""
+    from altermag.symmetry.enumerate import ordered_structure
+
+    s = _bare(lit.cr2o3())
+    res = analyze(s)
+    assert res.order_cell is not None and len(res.order_cell["species"]) == 10
+    best_am = ordered_structure(s, res)
+    assert len(best_am) == 10 and analyze(best_am).verdict == "altermagnet"
+    assert analyze(ordered_structure(s, res, rank=1)).verdict == "antiferromagnet"

@@ -70,10 +70,12 @@ def prepare(
         if not result.orders:
             typer.echo("error: no compensated collinear order to compute", err=True)
             raise typer.Exit(code=2)
+        from altermag.symmetry.enumerate import ordered_structure
+
         chosen = next((o for o in result.orders if o.rank == order), None)
         if chosen is None:
             raise typer.BadParameter(f"no order of rank {order}", param_hint="--order")
-        structure = structure.with_moments([DEFAULT_MOMENT * s for s in chosen.signs])
+        structure = ordered_structure(structure, result, rank=order, moment=DEFAULT_MOMENT)
         result = chosen.result
         typer.echo(f"order {order}: {chosen.reason}", err=True)
     name = _slug(structure.label or Path(target).stem) + "-" + structure.content_hash()[:8]

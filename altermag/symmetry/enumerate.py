@@ -35,7 +35,7 @@ from altermag.result import EnumeratedOrder, SpinGroupResult
 from altermag.structure import MagneticStructure
 from altermag.symmetry.spin_group import DEFAULT_MAGTOL, DEFAULT_SYMPREC, _types, classify
 
-__all__ = ["EXHAUSTIVE_CAP", "enumerate_orders", "magnetic_site_indices"]
+__all__ = ["EXHAUSTIVE_CAP", "enumerate_orders", "magnetic_site_indices", "ordered_structure"]
 
 #: Above this many raw per-orbit-compensated assignments only symmetric orders are used.
 EXHAUSTIVE_CAP = 256
@@ -369,4 +369,35 @@ def enumerate_orders(
         key="dgi".index,
     )
     top.warnings = [*warnings, *best.warnings]
+    if work is not structure:
+        top.order_cell = work.to_dict()
     return top
+
+
+def ordered_structure(
+    structure: MagneticStructure,
+    result: SpinGroupResult,
+    rank: int | None = None,
+    moment: float = 3.0,
+) -> MagneticStructure:
+    """The structure carrying one enumerated order as moments (± ``moment`` μB).
+
+    ``rank`` picks an order by rank; by default the best-ranked altermagnetic order, else the
+    rank-1 order. The enumeration cell (``result.order_cell``) is used when it differs from
+    the input cell.
+    """
+    if not result.enumerated or not result.orders:
+        raise ValueError("the result has no enumerated orders (moments were given)")
+    if rank is None:
+        chosen = next(
+            (o for o in result.orders if o.result.verdict == "altermagnet"), result.orders[0]
+        )
+    else:
+        matches = [o for o in result.orders if o.rank == rank]
+        if not matches:
+            raise ValueError(f"no enumerated order of rank {rank} (1..{len(result.orders)})")
+        chosen = matches[0]
+    cell = (
+        structure if result.order_cell is None else MagneticStructure.from_dict(result.order_cell)
+    )
+    return cell.with_moments([moment * float(s) for s in chosen.signs])
