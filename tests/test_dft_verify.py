@@ -187,3 +187,20 @@ def test_slurm_job_still_running_is_resumed_not_resubmitted(
         assert bad.status == "failed" and "FAILED" in bad.message
         job = store.material(failing).dft_jobs[0]
         assert job.status == "failed" and "FAILED" in job.verdict["error"]
+
+
+def test_material_report_shows_the_completed_verdict_only(tmp_path: Path) -> None:
+    import altermag
+    from altermag.reports.material import render_html
+    from altermag.reports.stored import stored_material_report
+
+    s = cro2()
+    with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        mid = store.add_analysis(s, altermag.analyze(s)).material_id
+        prepared = verify_material(store, mid, workdir=tmp_path, runner="prepare")
+        assert stored_material_report(store.material(mid))["dft"] is None  # not computed yet
+        copy_outputs(Path(prepared.directory))
+        verify_material(store, mid, workdir=tmp_path, runner="prepare")
+        html = render_html(stored_material_report(store.material(mid)))
+        assert "First-principles evidence" in html
+        assert "<b>confirmed</b>: M-G splits by 0.477 eV" in html

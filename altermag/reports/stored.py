@@ -37,7 +37,7 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
         {"model_version": s.model_version, "raw_score": s.score, "adapted_score": s.adapted_score}
         for s in record.scores
     ]
-    dft_jobs = [j for j in record.dft_jobs if j.verdict]
+    dft_jobs = [j for j in record.dft_jobs if j.verdict and j.status == "completed"]
     dft = dft_jobs[-1].verdict if dft_jobs else None
     return material_report(
         structure,
