@@ -204,3 +204,16 @@ def test_material_report_shows_the_completed_verdict_only(tmp_path: Path) -> Non
         html = render_html(stored_material_report(store.material(mid)))
         assert "First-principles evidence" in html
         assert "<b>confirmed</b>: M-G splits by 0.477 eV" in html
+
+
+def test_order_on_the_enumeration_cell(tmp_path: Path) -> None:
+    # conventional hexagonal Cr2O3 (30 sites) without moments: its orders are enumerated on
+    # the 10-site primitive cell, and the decks are written for that cell
+    from tests.literature import cr2o3
+
+    with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        mid = store.add_material(cr2o3().with_moments(None))
+        out = verify_material(store, mid, workdir=tmp_path, runner="prepare")
+        params = store.material(mid).dft_jobs[0].parameters
+        assert params["predicted_verdict"] == "altermagnet" and len(params["moments"]) == 10
+        assert "nat = 10" in (Path(out.directory) / "scf.in").read_text()

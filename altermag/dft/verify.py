@@ -124,10 +124,13 @@ def verification_target(record: MaterialRecord) -> tuple[MagneticStructure, Spin
         raise VerifyError(
             f"material {record.id} ({record.formula}) has no compensated collinear order"
         )
+    from altermag.symmetry.enumerate import ordered_structure
+
     orders = sorted(result.orders, key=lambda o: o.rank)
     chosen = next((o for o in orders if o.result.verdict == "altermagnet"), orders[0])
-    moments = [DEFAULT_MOMENT * float(s) for s in chosen.signs]
-    return structure.with_moments(moments), chosen.result
+    # the signs refer to the enumeration cell (result.order_cell when not the stored cell)
+    ordered = ordered_structure(structure, result, rank=chosen.rank, moment=DEFAULT_MOMENT)
+    return ordered, chosen.result
 
 
 def job_key(structure: MagneticStructure, code: str, settings: Mapping[str, Any]) -> str:
