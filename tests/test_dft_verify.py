@@ -217,3 +217,12 @@ def test_order_on_the_enumeration_cell(tmp_path: Path) -> None:
         params = store.material(mid).dft_jobs[0].parameters
         assert params["predicted_verdict"] == "altermagnet" and len(params["moments"]) == 10
         assert "nat = 10" in (Path(out.directory) / "scf.in").read_text()
+
+
+def test_nonmagnetic_material_is_refused_before_any_job(tmp_path: Path) -> None:
+    s = cro2().with_moments([0.0] * 6)
+    with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        mid = store.add_material(s)
+        with pytest.raises(VerifyError, match="no moments"):
+            verify_material(store, mid, workdir=tmp_path)
+        assert store.material(mid).dft_jobs == []

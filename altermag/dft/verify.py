@@ -112,13 +112,16 @@ def verification_target(record: MaterialRecord) -> tuple[MagneticStructure, Spin
     Raises
     ------
     VerifyError
-        When a structure without moments hosts no compensated collinear order.
+        When a structure without moments hosts no compensated collinear order, or one was
+        stored with zero moments (nonmagnetic).
     """
     import altermag
 
     structure = record.magnetic_structure()
     result = altermag.analyze(structure)
     if not result.enumerated:
+        if result.verdict == "nonmagnetic":
+            raise VerifyError(f"material {record.id} ({record.formula}) carries no moments")
         return structure, result
     if not result.orders:
         raise VerifyError(
