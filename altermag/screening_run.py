@@ -214,8 +214,29 @@ def run_screening(
         "seconds_this_invocation": round(time.perf_counter() - started, 2),
     }
     paths = write_candidates(rows, out_dir, summary)
+    paths.update(write_run_reports(store, run_id, out_dir))
     top = [r for r in rank_rows(rows) if r["can_host_altermagnet"]][:20]
     return ScreeningOutcome(run_id, out_dir, paths, counts, top, errors + run_errors)
+
+
+def write_run_reports(store: Any, run_id: int, out_dir: Path, top: int = 20) -> dict[str, Path]:
+    """``report.html`` of the run and ``materials/<id>.html`` for its best ``top`` candidates."""
+    from altermag.reports.material import render_html
+    from altermag.reports.run import render_run_html, run_report
+    from altermag.reports.stored import stored_material_report
+
+    record = store.run(run_id)
+    candidates = list(store.iter_candidates(run_id=run_id, max_rank=1))
+    report = run_report(record, candidates, top=top, material_link="materials/{material_id}.html")
+    path = out_dir / "report.html"
+    _atomic_write(path, render_run_html(report))
+    (out_dir / "materials").mkdir(exist_ok=True)
+    for row in report["candidates"]:
+        material = store.material(row["material_id"])
+        if material is not None:
+            html = render_html(stored_material_report(material, row["order_id"]))
+            _atomic_write(out_dir / "materials" / f"{row['material_id']}.html", html)
+    return {"report": path}
 
 
 def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

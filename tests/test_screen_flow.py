@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -57,6 +58,12 @@ def test_local_screening_stores_everything_and_records_the_bad_file(
         assert scores == sorted(scores, reverse=True)
         assert {r["id"]: r["wave"] for r in rows}["MnF2.mcif"] == "d"
         assert out.counts["errors"] == 1 and out.counts["screened"] == 6
+        # the run report lists the failed input and links the written material reports
+        html = out.paths["report"].read_text()
+        assert "corrupt.cif" in html and "binary data" in html
+        assert 'id="fig-score-distribution"' in html
+        linked = set(re.findall(r'href="(materials/\d+\.html)"', html))
+        assert linked and all((out.out_dir / link).exists() for link in linked)
         before = store.row_counts()
         again = run_screening(
             get_source("local", path=source_folder, page_size=3),

@@ -41,7 +41,10 @@ def run_report(
     by_verdict: Counter[str] = Counter()
     by_wave: Counter[str] = Counter()
     rows: list[dict[str, Any]] = []
+    scores: dict[str, list[float]] = {"altermagnet": [], "other": []}
     for c in candidates:
+        if c.score is not None:
+            scores["altermagnet" if c.verdict == "altermagnet" else "other"].append(c.score)
         by_verdict[c.verdict] += 1
         if c.verdict == "altermagnet" and c.wave:
             by_wave[c.wave] += 1
@@ -83,11 +86,51 @@ def run_report(
         "counts_by_wave": dict(sorted(by_wave.items())),
         "candidates": rows,
         "errors": errors,
+        "figures": _score_figures(scores),
         "provenance": {
             "altermag_version": __version__,
             "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         },
     }
+
+
+def _score_figures(scores: dict[str, list[float]]) -> list[dict[str, Any]]:
+    """Histogram of the model's altermagnet probability, altermagnetic orders vs the rest."""
+    if not any(scores.values()):
+        return []
+    import base64
+
+    from altermag.reports.figures import plt, to_png
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    bins = [i / 20 for i in range(21)]
+    ax.hist(
+        scores["other"],
+        bins=bins,
+        alpha=0.7,
+        label=f"other orders ({len(scores['other'])})",
+        color="#9a9a9a",
+    )
+    ax.hist(
+        scores["altermagnet"],
+        bins=bins,
+        alpha=0.7,
+        color="#2b8a3e",
+        label=f"altermagnetic orders ({len(scores['altermagnet'])})",
+    )
+    ax.set_xlabel("model probability of an altermagnet (raw)")
+    ax.set_ylabel("orders")
+    ax.set_yscale("log")
+    ax.legend(frameon=False, fontsize=8)
+    png = base64.b64encode(to_png(fig)).decode()
+    return [
+        {
+            "key": "score-distribution",
+            "png_base64": png,
+            "caption": "Distribution of the GNN score over the run's ranked orders, split by "
+            "the exact symmetry verdict.",
+        }
+    ]
 
 
 def render_run_html(report: dict[str, Any]) -> str:
