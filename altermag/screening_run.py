@@ -226,7 +226,10 @@ def write_run_reports(store: Any, run_id: int, out_dir: Path, top: int = 20) -> 
     from altermag.reports.stored import stored_material_report
 
     record = store.run(run_id)
-    candidates = list(store.iter_candidates(run_id=run_id, max_rank=1))
+    # altermagnetic orders first (stable: each group keeps the store's score order)
+    candidates = sorted(
+        store.iter_candidates(run_id=run_id, max_rank=1), key=lambda c: c.verdict != "altermagnet"
+    )
     report = run_report(record, candidates, top=top, material_link="materials/{material_id}.html")
     path = out_dir / "report.html"
     _atomic_write(path, render_run_html(report))
