@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from altermag import MagneticStructure, analyze
 from tests import literature as lit
@@ -88,3 +89,22 @@ def test_ordered_structure_uses_the_enumeration_cell() -> None:
     best_am = ordered_structure(s, res)
     assert len(best_am) == 10 and analyze(best_am).verdict == "altermagnet"
     assert analyze(ordered_structure(s, res, rank=1)).verdict == "antiferromagnet"
+
+
+@pytest.mark.slow
+def test_every_corpus_entry_is_analyzed() -> None:
+    """The whole screening corpus goes through the enumeration without an error (mixed
+    valences such as Cu⁺/Cu²⁺ on inequivalent sites included)."""
+    from altermag.data import corpus
+
+    failures = []
+    for entry in corpus():
+        s = entry.structure
+        s.properties["oxidation_states"] = list(entry.oxidation_states)
+        try:
+            res = analyze(s)
+        except Exception as exc:  # collect them all, then fail with the list
+            failures.append(f"{entry.id}: {type(exc).__name__}: {exc}")
+            continue
+        assert res.enumerated
+    assert failures == []

@@ -73,7 +73,9 @@ def _choose_cell(structure: MagneticStructure, symprec: float, cell: str) -> Mag
         return structure
     if cell not in ("primitive", "conventional"):
         raise ValueError(f"cell must be 'primitive', 'conventional' or 'as_given', not {cell!r}")
-    types = _types(structure)
+    types = _site_types(structure)
+    # each type stands for one (element, oxidation state) pair: recover both after reduction
+    kinds = {int(t): i for i, t in enumerate(types)}
     try:
         std = spglib.standardize_cell(
             (structure.lattice, structure.frac_coords, types),
@@ -88,17 +90,26 @@ def _choose_cell(structure: MagneticStructure, symprec: float, cell: str) -> Mag
     lattice, positions, new_types = std
     if len(new_types) == len(structure) and cell == "primitive":
         return structure  # already primitive: keep the user's site order
-    names = {i + 1: s for i, s in enumerate(sorted(set(structure.species)))}
-    species = tuple(names[int(t)] for t in new_types)
+    first = [kinds[int(t)] for t in new_types]  # an input site of the same kind
+    species = tuple(structure.species[i] for i in first)
     props = dict(structure.properties)
     ox = props.pop("oxidation_states", None)
     if ox is not None and len(ox) == len(structure):
-        per_element: dict[str, set[float]] = {}
-        for el, o in zip(structure.species, ox, strict=True):
-            per_element.setdefault(el, set()).add(float(o))
-        if all(len(v) == 1 for v in per_element.values()):  # one valence per element: keep it
-            props["oxidation_states"] = [next(iter(per_element[el])) for el in species]
+        props["oxidation_states"] = [float(ox[i]) for i in first]
     return MagneticStructure(lattice, species, positions, None, structure.label, props)
+
+
+def _site_types(structure: MagneticStructure) -> np.ndarray:
+    """Atom types for the crystal symmetry: element, and formal oxidation state when known
+    (two Cu sites of different valence are not equivalent)."""
+    ox = structure.properties.get("oxidation_states")
+    if ox is None or len(ox) != len(structure):
+        return _types(structure)
+    keys = {
+        k: i + 1
+        for i, k in enumerate(sorted(set(zip(structure.species, map(float, ox), strict=True))))
+    }
+    return np.array([keys[(s, float(o))] for s, o in zip(structure.species, ox, strict=True)])
 
 
 def _site_permutations(structure: MagneticStructure, dataset: Any) -> np.ndarray:
@@ -294,7 +305,7 @@ def enumerate_orders(
         return res
 
     dataset = spglib.get_symmetry_dataset(
-        (work.lattice, work.frac_coords, _types(work)), symprec=symprec
+        (work.lattice, work.frac_coords, _site_types(work)), symprec=symprec
     )
     perms = _site_permutations(work, dataset)
     mag_pos = {int(s): k for k, s in enumerate(mag)}
