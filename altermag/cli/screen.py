@@ -91,6 +91,7 @@ def top_table(rows: list[dict[str, Any]], n: int = 15) -> Table:
         "spin Laue group",
         "form factor",
         "space group",
+        "model p",
         "order score",
     ):
         table.add_column(col, overflow="fold")
@@ -103,6 +104,7 @@ def top_table(rows: list[dict[str, Any]], n: int = 15) -> Table:
             r["spin_laue_group"],
             r["form_factor"],
             r["space_group"],
+            "" if r["model_score"] is None else f"{r['model_score']:.2f}",
             f"{r['order_score']:.2f}",
         )
     return table
