@@ -166,3 +166,36 @@ def test_report_renders_in_headless_chromium(reports: dict[str, dict], tmp_path:
         check=True,
     )
     assert shot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_stored_material_report_with_scores_and_dft_band_plot(tmp_path: Path) -> None:
+    """``altermag report MATERIAL-ID``: the stored order, model scores and the DFT band plot."""
+    from typer.testing import CliRunner
+
+    from altermag.cli import app
+    from altermag.reports.figures import plt, to_png
+    from altermag.store import Store
+
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    s = lit.mnf2()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    png = tmp_path / "bands.png"
+    png.write_bytes(to_png(fig))
+    with Store(db) as store:
+        mid = store.add_material(s, source="test", source_id="MnF2")
+        store.add_result(mid, analyze(s))
+        store.add_score(mid, "test-model", 0.93, 0.41)
+        job = store.add_dft_job(mid, "qe")
+        store.set_dft_result(
+            job, {"status": "confirmed", "reason": "split 0.5 eV on M-G", "figure": str(png)}, 0.5
+        )
+    result = CliRunner().invoke(app, ["report", str(mid), "--db", db, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rep = json.loads(result.stdout)
+    assert rep["summary"]["wave"] == "d"
+    assert rep["scores"][0]["model_version"] == "test-model"
+    assert rep["dft"]["status"] == "confirmed"
+    assert "dft-bands" in [f["key"] for f in rep["figures"]]
+    missing = CliRunner().invoke(app, ["report", "999", "--db", db])
+    assert missing.exit_code == 2 and "no material 999" in missing.output

@@ -18,7 +18,9 @@ from altermag.cli import app
     "With --run RUN-ID: the screening report of a stored run (counts, ranked table, errors)."
 )
 def report(
-    target: Annotated[str | None, typer.Argument(help="Structure file.")] = None,
+    target: Annotated[
+        str | None, typer.Argument(help="Structure file, or the id of a stored material.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="html, json or pdf.")] = "html",
     out: Annotated[Path | None, typer.Option(help="Output file (default: stdout).")] = None,
     magmom: Annotated[str | None, typer.Option(help="Moments in VASP syntax.")] = None,
@@ -26,7 +28,7 @@ def report(
         int | None,
         typer.Option("--run", min=1, help="Report of a stored screening run instead (html/json)."),
     ] = None,
-    db: Annotated[str | None, typer.Option(help="Store URL for --run.")] = None,
+    db: Annotated[str | None, typer.Option(help="Store URL (material ids, --run).")] = None,
 ) -> None:
     if run is not None:
         _run_report(run, fmt, out, db)
@@ -40,12 +42,15 @@ def report(
     if fmt not in ("html", "json", "pdf"):
         raise typer.BadParameter("format must be html, json or pdf", param_hint="--format")
     path = Path(target)
-    try:
-        structure = read_structure(path, magmom=magmom)
-    except StructureReadError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
-    rep = material_report(structure, analyze(structure), source="file", source_id=str(path))
+    if target.isdigit() and not path.exists():  # a stored material id
+        rep = _stored_report(int(target), db)
+    else:
+        try:
+            structure = read_structure(path, magmom=magmom)
+        except StructureReadError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+        rep = material_report(structure, analyze(structure), source="file", source_id=str(path))
     if fmt == "json":
         data: bytes = json.dumps(rep, indent=1, ensure_ascii=False).encode()
     elif fmt == "html":
@@ -59,6 +64,19 @@ def report(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
         typer.echo(f"wrote {out}", err=True)
+
+
+def _stored_report(material_id: int, db: str | None) -> dict:
+    """The report of a stored material (its structure, orders, scores and DFT evidence)."""
+    from altermag.reports.stored import stored_material_report
+    from altermag.store import Store
+
+    with Store(db) as store:
+        record = store.material(material_id)
+    if record is None:
+        typer.echo(f"error: no material {material_id} in the store", err=True)
+        raise typer.Exit(code=2)
+    return stored_material_report(record)
 
 
 def _run_report(run_id: int, fmt: str, out: Path | None, db: str | None) -> None:

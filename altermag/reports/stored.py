@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Any
 
 from altermag.store.records import MaterialRecord, OrderRecord
@@ -39,6 +41,17 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
     ]
     dft_jobs = [j for j in record.dft_jobs if j.verdict and j.status == "completed"]
     dft = dft_jobs[-1].verdict if dft_jobs else None
+    extra = []
+    figure = (dft or {}).get("figure")
+    if figure and Path(figure).is_file():  # the band plot written by the verify stage
+        extra.append(
+            {
+                "key": "dft-bands",
+                "caption": "DFT band structure, both spins, with the spin splitting per segment "
+                f"(verdict: {dft.get('status', '')}; {dft.get('reason', '')})",
+                "png_base64": base64.b64encode(Path(figure).read_bytes()).decode(),
+            }
+        )
     return material_report(
         structure,
         order.spin_group_result(),
@@ -46,4 +59,5 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
         source_id=record.source_id or f"material {record.id}",
         scores=scores,
         dft=dft,
+        extra_figures=extra,
     )
