@@ -10,7 +10,6 @@ scheduler path (submit, poll, resume, collect), not QE, whose real runs are the 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -125,25 +124,14 @@ def test_unknown_material_and_code(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- scheduler path (real Slurm)
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
-    why = SlurmCluster.available()
-    if why:
-        pytest.fail(f"cannot start Slurm: {why}")
-    c = SlurmCluster(tmp_path_factory.mktemp("slurm"))
-    c.start()
-    yield c
-    c.stop()
-
-
 def _copy_job(delay_s: int = 0) -> list[str]:
     """Job-script commands standing in for pw.x: copy the recorded outputs into place."""
     return [f"sleep {delay_s}"] + [f"cp -r {CRO2_RUN / name} ." for name in OUTPUTS]
 
 
 @pytest.mark.slurm
-def test_slurm_submit_poll_collect(cluster: SlurmCluster, tmp_path: Path) -> None:
-    client = SlurmClient(env=cluster.env, poll_interval=0.5)
+def test_slurm_submit_poll_collect(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    client = SlurmClient(env=slurm_cluster.env, poll_interval=0.5)
     seen: list[str] = []
     with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
         mid = store.add_material(cro2())
@@ -167,9 +155,9 @@ def test_slurm_submit_poll_collect(cluster: SlurmCluster, tmp_path: Path) -> Non
 
 @pytest.mark.slurm
 def test_slurm_job_still_running_is_resumed_not_resubmitted(
-    cluster: SlurmCluster, tmp_path: Path
+    slurm_cluster: SlurmCluster, tmp_path: Path
 ) -> None:
-    client = SlurmClient(env=cluster.env, poll_interval=0.5)
+    client = SlurmClient(env=slurm_cluster.env, poll_interval=0.5)
     with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
         mid = store.add_material(cro2())
         kw = {"workdir": tmp_path, "runner": "slurm", "slurm_client": client}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,17 +10,6 @@ from altermag.hpc import JobState, Resources, SlurmClient, local_script, slurm_s
 from tests.slurm_cluster import SlurmCluster
 
 pytestmark = pytest.mark.slurm
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
-    why = SlurmCluster.available()
-    if why:
-        pytest.fail(f"cannot start Slurm: {why}")
-    c = SlurmCluster(tmp_path_factory.mktemp("slurm"))
-    c.start()
-    yield c
-    c.stop()
 
 
 def test_script_contents() -> None:
@@ -48,8 +36,8 @@ def test_script_contents() -> None:
     assert local_script(["echo hi"]).startswith("#!/usr/bin/env bash\nset -euo pipefail")
 
 
-def test_submit_poll_collect(cluster: SlurmCluster, tmp_path: Path) -> None:
-    client = SlurmClient(env=cluster.env, poll_interval=0.5)
+def test_submit_poll_collect(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    client = SlurmClient(env=slurm_cluster.env, poll_interval=0.5)
     ok = tmp_path / "ok"
     ok.mkdir()
     (ok / "job.sh").write_text(
@@ -68,8 +56,8 @@ def test_submit_poll_collect(cluster: SlurmCluster, tmp_path: Path) -> None:
     assert client.wait(client.submit(bad / "job.sh"), timeout=120) == JobState.FAILED
 
 
-def test_cancel(cluster: SlurmCluster, tmp_path: Path) -> None:
-    client = SlurmClient(env=cluster.env, poll_interval=0.5)
+def test_cancel(slurm_cluster: SlurmCluster, tmp_path: Path) -> None:
+    client = SlurmClient(env=slurm_cluster.env, poll_interval=0.5)
     (tmp_path / "job.sh").write_text(slurm_script(["sleep 120"], Resources(time="00:05:00")))
     job = client.submit(tmp_path / "job.sh")
     client.cancel(job)
