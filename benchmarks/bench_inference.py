@@ -16,7 +16,7 @@ import torch
 from altermag.data import corpus
 from altermag.ml.checkpoint import DEFAULT_CHECKPOINT, Scorer
 from altermag.ml.finetune import embed_and_score
-from altermag.ml.graphs import crystal_graph
+from altermag.ml.graphs import crystal_graphs
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
     atoms = sum(len(s.species) for s in structures) / n
     scorer.embed(structures[:64])  # warm-up
     t0 = time.perf_counter()
-    graphs = [crystal_graph(s, scorer.graph_config) for s in structures]
+    graphs = crystal_graphs(structures, scorer.graph_config)
     t1 = time.perf_counter()
     embed_and_score(scorer.model, graphs, scorer.graph_config, batch_size=512)
     t2 = time.perf_counter()

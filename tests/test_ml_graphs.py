@@ -13,6 +13,7 @@ from altermag.ml.graphs import (
     GraphConfig,
     collate,
     crystal_graph,
+    crystal_graphs,
     gaussian_expansion,
 )
 from altermag.structure import MagneticStructure
@@ -92,3 +93,47 @@ def test_collate_offsets_edges_per_graph() -> None:
     # no edge crosses between crystals
     assert (graph_of[ei[0]] == graph_of[ei[1]]).all()
     assert batch.y.tolist() == [1.0, 0.0]
+
+
+def _random_crystal(seed: int, n_atoms: int) -> MagneticStructure:
+    """A low-symmetry cell (triclinic, random sites): no help from symmetry or ties."""
+    rng = np.random.default_rng(seed)
+    lattice = Lattice.from_parameters(*rng.uniform(3.5, 7.0, 3), *rng.uniform(70, 110, 3))
+    species = rng.choice(["Mn", "O", "F", "Cr"], n_atoms).tolist()
+    return _ms(Structure(lattice, species, rng.random((n_atoms, 3))))
+
+
+def _brute_force_neighbours(ms: MagneticStructure, atom: int, k: int) -> np.ndarray:
+    """The k smallest distances from one atom to every periodic image within ±3 cells."""
+    cells = np.array(np.meshgrid(*[np.arange(-3, 4)] * 3, indexing="ij")).reshape(3, -1).T
+    cart = ms.frac_coords @ ms.lattice
+    images = (cart[None, :, :] + (cells @ ms.lattice)[:, None, :]).reshape(-1, 3)
+    d = np.linalg.norm(images - cart[atom], axis=1)
+    return np.sort(d[d > 1e-8])[:k]
+
+
+def test_graph_holds_the_true_nearest_neighbours_whatever_the_search_radius() -> None:
+    """The kept edges are the k nearest periodic images, found by brute force."""
+    for seed in range(4):
+        ms = _random_crystal(seed, 3 + 2 * seed)
+        graphs = [crystal_graph(ms, GraphConfig(cutoff=c)) for c in (0.3, 6.0, 20.0)]
+        for g in graphs[1:]:
+            np.testing.assert_array_equal(g.edge_index, graphs[0].edge_index)
+            np.testing.assert_allclose(g.distances, graphs[0].distances, atol=1e-6)
+        g = graphs[0]
+        for atom in range(g.num_nodes):
+            d = g.distances[g.edge_index[0] == atom]
+            assert np.all(np.diff(d) >= 0)  # nearest first
+            np.testing.assert_allclose(d, _brute_force_neighbours(ms, atom, 12), rtol=1e-5)
+
+
+def test_batched_graph_building_matches_one_by_one() -> None:
+    crystals = [_random_crystal(seed, 1 + seed % 7) for seed in range(12)]
+    batched = crystal_graphs(crystals)
+    assert len(batched) == len(crystals)
+    for ms, g in zip(crystals, batched, strict=True):
+        one = crystal_graph(ms)
+        np.testing.assert_array_equal(g.z, one.z)
+        np.testing.assert_array_equal(g.edge_index, one.edge_index)
+        np.testing.assert_array_equal(g.distances, one.distances)
+        assert np.bincount(g.edge_index[0], minlength=g.num_nodes).tolist() == [12] * len(ms)

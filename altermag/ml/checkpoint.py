@@ -22,7 +22,7 @@ import torch
 
 from altermag.ml.adapt import AdaptConfig, adapt_embeddings
 from altermag.ml.finetune import embed_and_score, head_probability
-from altermag.ml.graphs import GraphConfig, crystal_graph
+from altermag.ml.graphs import GraphConfig, crystal_graphs
 from altermag.ml.model import AltermagnetClassifier, ModelConfig
 from altermag.structure import MagneticStructure
 
@@ -107,7 +107,7 @@ class Scorer:
 
     def embed(self, structures: Sequence[MagneticStructure]) -> tuple[np.ndarray, np.ndarray]:
         """Embeddings and raw probabilities (graph building included)."""
-        graphs = [crystal_graph(s, self.graph_config) for s in structures]
+        graphs = crystal_graphs(structures, self.graph_config)
         return embed_and_score(self.model, graphs, self.graph_config)
 
     def adapt(self, embeddings: np.ndarray, use_reference: bool | None = None) -> np.ndarray:

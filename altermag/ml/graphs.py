@@ -85,6 +85,17 @@ class CrystalGraph:
         return int(self.z.shape[0])
 
 
+#: Neighbour distances are compared after rounding to 1e-6 Å (equal ones: a tie, broken by
+#: atom index).
+_TICKS_PER_ANGSTROM = 1e6
+
+#: The first search radius over the radius expected to hold k + 1 atoms.
+_SPHERE_MARGIN = 1.25
+
+#: Crystals whose neighbour pairs are sorted together (bounds the memory of one sort).
+_CHUNK = 1024
+
+
 def _neighbors(
     lattice: np.ndarray, cart: np.ndarray, cutoff: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -98,6 +109,124 @@ def _neighbors(
     )
     keep = dists > 1e-8  # drop each atom's zero-distance self image
     return centers[keep], points[keep], dists[keep]
+
+
+def _first_radii(structures: Sequence[MagneticStructure], config: GraphConfig) -> np.ndarray:
+    """First search radius of each crystal: a sphere expected to hold ~2 (k + 1) atoms.
+
+    At the crystal's mean number density n/V a sphere of radius r holds (4π/3) r³ n/V atoms;
+    r is taken 1.25 times the radius for k + 1 of them (≈ twice the atoms): small enough
+    that the search returns few pairs, large enough that it rarely has to be repeated.
+    ``config.cutoff`` caps it.
+    """
+    lattices = np.stack([np.asarray(s.lattice, dtype=float) for s in structures])
+    volumes = np.abs(np.linalg.det(lattices))
+    sizes = np.fromiter((len(s.species) for s in structures), dtype=float, count=len(structures))
+    holding = 3.0 * (config.n_neighbors + 1) * volumes / (4.0 * np.pi * sizes)
+    radii = _SPHERE_MARGIN * np.cbrt(holding)
+    return np.minimum(radii, min(config.cutoff, config.max_cutoff))
+
+
+def _complete_neighbors(
+    structure: MagneticStructure, config: GraphConfig, cutoff: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All periodic neighbour pairs within a sphere that holds every atom's k nearest.
+
+    The sphere starts at ``cutoff`` and grows (×2, up to ``max_cutoff``) until every atom
+    has at least k neighbours more than 1e-5 Å inside it, so that its k nearest and every
+    neighbour tied with the k-th (equal to 1e-6 Å) are among the returned pairs: the graph
+    does not depend on the radius the search happened to use.
+    """
+    n = len(structure.species)
+    lattice = np.ascontiguousarray(structure.lattice, dtype=float)
+    cart = np.ascontiguousarray(np.asarray(structure.frac_coords, dtype=float) @ lattice)
+    k = config.n_neighbors
+    while True:
+        centers, points, dists = _neighbors(lattice, cart, cutoff)
+        if cutoff >= config.max_cutoff:
+            return centers, points, dists
+        inside = centers[dists < cutoff - 10.0 / _TICKS_PER_ANGSTROM]
+        if inside.shape[0] >= n * k and np.bincount(inside, minlength=n).min() >= k:
+            return centers, points, dists
+        cutoff = min(2.0 * cutoff, config.max_cutoff)
+
+
+def crystal_graphs(
+    structures: Sequence[MagneticStructure], config: GraphConfig | None = None
+) -> list[CrystalGraph]:
+    """Build the k-nearest-neighbour periodic graphs of many crystals at once.
+
+    The periodic neighbour search runs per crystal; sorting each atom's neighbours by
+    distance and keeping the k nearest is done once for all crystals together (one stable
+    sort on an integer key), which is where a crystal-by-crystal loop loses its time.
+
+    Parameters
+    ----------
+    structures
+        The crystals; moments are ignored (the graph describes the chemistry and geometry).
+    config
+        Graph settings; defaults to :class:`GraphConfig`.
+
+    Returns
+    -------
+    list of CrystalGraph
+        One per structure, as :func:`crystal_graph` builds it.
+    """
+    cfg = config or GraphConfig()
+    graphs: list[CrystalGraph] = []
+    for start in range(0, len(structures), _CHUNK):
+        graphs.extend(_graph_chunk(structures[start : start + _CHUNK], cfg))
+    return graphs
+
+
+def _graph_chunk(structures: Sequence[MagneticStructure], cfg: GraphConfig) -> list[CrystalGraph]:
+    """:func:`crystal_graphs` of a few hundred crystals (one sort for all their pairs)."""
+    k = cfg.n_neighbors
+    sizes = np.fromiter((len(s.species) for s in structures), dtype=np.int64)
+    if sizes.min() == 0:
+        raise GraphError("structure has no atoms")
+    atom_offsets = np.concatenate([[0], np.cumsum(sizes)])
+    radii = _first_radii(structures, cfg)
+    found = [
+        _complete_neighbors(s, cfg, r) for s, r in zip(structures, radii.tolist(), strict=True)
+    ]
+    pairs = np.fromiter((f[0].shape[0] for f in found), dtype=np.int64, count=len(found))
+    shift = np.repeat(atom_offsets[:-1], pairs)
+    centers = np.concatenate([f[0] for f in found]) + shift
+    points = np.concatenate([f[1] for f in found])
+    dists = np.concatenate([f[2] for f in found])
+    # sort by (centre, distance rounded to the tie tolerance, neighbour index), stably
+    ticks = np.rint(dists * _TICKS_PER_ANGSTROM).astype(np.int64)
+    n_ticks = int(ticks.max()) + 1 if ticks.size else 1
+    n_points = int(sizes.max())
+    if int(atom_offsets[-1]) * n_ticks * n_points < 2**62:
+        order = np.argsort((centers * n_ticks + ticks) * n_points + points, kind="stable")
+    else:  # a key that would overflow int64: sort on the three keys instead
+        order = np.lexsort((points, ticks, centers))
+    centers, points, dists = centers[order], points[order], dists[order]
+    counts = np.bincount(centers, minlength=int(atom_offsets[-1]))
+    starts = np.cumsum(counts) - counts
+    keep = (np.arange(centers.shape[0]) - starts[centers]) < k
+    centers, points = centers[keep], points[keep]
+    dists = dists[keep].astype(np.float32)
+    kept = np.minimum(counts, k)
+    edges = np.add.reduceat(kept, atom_offsets[:-1])
+    local = np.stack([centers - np.repeat(atom_offsets[:-1], edges), points])
+    bounds = np.cumsum(edges)[:-1]
+    z = np.fromiter(
+        (atomic_number(sp) for s in structures for sp in s.species),
+        dtype=np.int64,
+        count=int(atom_offsets[-1]),
+    )
+    return [
+        CrystalGraph(z=zz, edge_index=np.ascontiguousarray(ei), distances=dd)
+        for zz, ei, dd in zip(
+            np.split(z, atom_offsets[1:-1]),
+            np.split(local, bounds, axis=1),
+            np.split(dists, bounds),
+            strict=True,
+        )
+    ]
 
 
 def crystal_graph(structure: MagneticStructure, config: GraphConfig | None = None) -> CrystalGraph:
@@ -117,31 +246,7 @@ def crystal_graph(structure: MagneticStructure, config: GraphConfig | None = Non
         neighbours (ties at the last shell are broken by index order), unless the
         ``max_cutoff`` sphere holds fewer.
     """
-    cfg = config or GraphConfig()
-    n = len(structure.species)
-    if n == 0:
-        raise GraphError("structure has no atoms")
-    lattice = np.ascontiguousarray(structure.lattice, dtype=float)
-    cart = np.ascontiguousarray(np.asarray(structure.frac_coords, dtype=float) @ lattice)
-    k = cfg.n_neighbors
-    cutoff = cfg.cutoff
-    while True:
-        centers, points, dists = _neighbors(lattice, cart, cutoff)
-        counts = np.bincount(centers, minlength=n)
-        if counts.min() >= k or cutoff >= cfg.max_cutoff:
-            break
-        cutoff = min(2.0 * cutoff, cfg.max_cutoff)
-    order = np.lexsort((points, np.round(dists, 6), centers))
-    centers, points, dists = centers[order], points[order], dists[order]
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    rank = np.arange(centers.shape[0]) - starts[centers]
-    keep = rank < k
-    z = np.fromiter((atomic_number(s) for s in structure.species), dtype=np.int64, count=n)
-    return CrystalGraph(
-        z=z,
-        edge_index=np.stack([centers[keep], points[keep]]).astype(np.int64),
-        distances=dists[keep].astype(np.float32),
-    )
+    return crystal_graphs([structure], config)[0]
 
 
 def gaussian_expansion(distances: np.ndarray, config: GraphConfig | None = None) -> np.ndarray:
