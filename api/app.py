@@ -82,7 +82,7 @@ def create_app(
         else None
     )
     app.state.flow_runs = {}
-    app.state.page_cache = PageCache(settings.cache_seconds) if settings.cache_seconds > 0 else None
+    app.state.page_cache = PageCache(settings.page_cache) if settings.page_cache > 0 else None
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

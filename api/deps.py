@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
 from altermag.store import ApiKeyRecord, Store
@@ -15,7 +16,9 @@ __all__ = ["ReadAccess", "StoreDep", "WriteAccess", "get_settings", "get_store"]
 _key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_store(request: Request) -> Store:
+# Dependencies are ``async def``: they do no I/O, and FastAPI would otherwise run each sync one
+# in the thread pool (a thread hop per dependency per request).
+async def get_store(request: Request) -> Store:
     """The application's store (one engine and connection pool per app)."""
     return request.app.state.store  # type: ignore[no-any-return]
 
@@ -43,12 +46,13 @@ def require_key(store: StoreDep, key: Annotated[str | None, Security(_key_header
     return _check(store, key)
 
 
-def read_access(
+async def read_access(
     request: Request, store: StoreDep, key: Annotated[str | None, Security(_key_header)]
 ) -> ApiKeyRecord | None:
     """Reads are public unless the app was configured with ``require_key_for_reads``."""
     if get_settings(request).require_key_for_reads:
-        return _check(store, key)
+        # the key lookup is a database query: off the event loop
+        return await run_in_threadpool(_check, store, key)
     return None
 
 

@@ -41,10 +41,12 @@ class ApiSettings:
         Where background screenings write their candidate tables (``$ALTERMAG_OUT_DIR``).
     max_upload_bytes
         Upload limit of ``POST /analyze``.
-    cache_seconds
-        Keep each ``GET /candidates`` page this long and serve repeats from memory
-        (``$ALTERMAG_API_CACHE_SECONDS``; 0, the default, turns it off). Pages are then at
-        most this old: a trade of freshness for throughput under many identical reads.
+    page_cache
+        Keep up to this many ``GET /candidates`` pages in memory
+        (``$ALTERMAG_API_PAGE_CACHE``; 0 turns it off). A cached page is served only while
+        the store's revision (bumped by every committed write, from any process) is the one
+        it was computed at, so cached pages are never stale; a repeat costs one primary-key
+        read instead of the page query.
     """
 
     db_url: str | None = None
@@ -58,6 +60,6 @@ class ApiSettings:
         default_factory=lambda: Path(os.environ.get("ALTERMAG_OUT_DIR", "candidates"))
     )
     max_upload_bytes: int = MAX_UPLOAD_BYTES
-    cache_seconds: float = field(
-        default_factory=lambda: float(os.environ.get("ALTERMAG_API_CACHE_SECONDS", "0") or 0)
+    page_cache: int = field(
+        default_factory=lambda: int(os.environ.get("ALTERMAG_API_PAGE_CACHE", "4096") or 0)
     )

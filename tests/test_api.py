@@ -280,25 +280,29 @@ def test_private_mode_and_cors(seeded: tuple[str, dict[str, int]], key: str) -> 
         assert "access-control-allow-origin" not in other.headers
 
 
-def test_page_cache_serves_repeats_and_is_off_by_default(
-    seeded: tuple[str, dict[str, int]], tmp_path: Path
-) -> None:
+def test_page_cache_is_never_stale(seeded: tuple[str, dict[str, int]], tmp_path: Path) -> None:
+    """Cached pages are served only until anything is written to the store."""
     url = seeded[0]
     params = {"sort": "newest", "limit": 50}
     with (
-        TestClient(create_app(url, prefect_api_url=None, cache_seconds=600)) as cached,
-        TestClient(create_app(url, prefect_api_url=None)) as fresh,
+        TestClient(create_app(url, prefect_api_url=None)) as cached,
+        TestClient(create_app(url, prefect_api_url=None, page_cache=0)) as fresh,
     ):
+        assert cached.app.state.page_cache is not None  # on by default
+        assert fresh.app.state.page_cache is None
         before = cached.get("/candidates", params=params).json()["items"]
+        assert cached.get("/candidates", params=params).json()["items"] == before  # a hit
         assert fresh.get("/candidates", params=params).json()["items"] == before
-        with Store(url) as store:
+        with Store(url) as store:  # another process's write
             fef2 = literature.fef2()
+            revision = store.revision()
             store.add_analysis(fef2, analyze(fef2), source="literature")
-        assert cached.get("/candidates", params=params).json()["items"] == before
-        now = fresh.get("/candidates", params=params).json()["items"]
+            assert store.revision() == revision + 1
+            store.candidates()  # reads leave it alone
+            assert store.revision() == revision + 1
+        now = cached.get("/candidates", params=params).json()["items"]
         assert now[0]["formula"] == "FeF2" and now[1:] == before
-        other = cached.get("/candidates", params={**params, "limit": 49}).json()["items"]
-        assert other[0]["formula"] == "FeF2"  # another query string is a separate page
+        assert fresh.get("/candidates", params=params).json()["items"] == now
 
 
 def test_cli_apikey_create_list_revoke(client: TestClient, db_url: str) -> None:

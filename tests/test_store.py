@@ -202,6 +202,60 @@ def test_rescoring_replaces_the_score(store: Store, analysed: dict) -> None:
     assert [(c.formula, c.score, c.adapted_score) for c in page.items] == [("MnTe", 0.5, 0.6)]
     page = store.candidates(sort="score", model_version="gnn-v1")
     assert [(c.score, c.model_version) for c in page.items] == [(0.7, "gnn-v1")]
+    # The default table follows the most recently stored version, wherever it was written.
+    assert [(c.score, c.model_version) for c in store.candidates().items] == [(0.5, "gnn-v3")]
+    store.add_score(mid, "gnn-v1", 0.9)  # an older model re-scores: it is the latest again
+    assert [(c.score, c.adapted_score) for c in store.candidates().items] == [(0.9, None)]
+    fresh = store.add_material(analysed["MnF2"][0])
+    store.add_score(fresh, "gnn-v4", 0.8)  # a new version scores another material only
+    assert [(c.formula, c.score) for c in store.candidates().items] == [("MnTe", None)]
+    # orders stored after the score get it, and sort by it
+    store.add_analysis(*analysed["MnF2"])
+    assert [(c.formula, c.score, c.model_version) for c in store.candidates().items] == [
+        ("MnF2", 0.8, "gnn-v4"),
+        ("MnTe", None, None),
+    ]
+
+
+def test_candidates_sort_by_dft_splitting(store: Store, analysed: dict, enumerated: dict) -> None:
+    """A completed DFT check lands on the order it computed, found by its moments' signs."""
+    mnte = store.add_analysis(*analysed["MnTe"])
+    bare = store.add_analysis(*enumerated["CrSb"])  # several enumerated orders
+    orders = [o for o in store.material(bare.material_id).orders]  # type: ignore[union-attr]
+    target = next(o for o in orders if o.verdict == "altermagnet")
+    job = store.add_dft_job(
+        bare.material_id,
+        "qe",
+        parameters={"moments": [-4.0 * m if m else 0.0 for m in target.moments]},  # flipped
+    )
+    store.set_dft_result(job, {"status": "confirmed", "reason": "split"}, 0.62)
+    control = store.add_dft_job(mnte.material_id, "qe", order_id=mnte.order_ids[0])
+    store.set_dft_result(control, {"status": "contradicted", "reason": "no"}, 0.004)
+    failed = store.add_dft_job(mnte.material_id, "qe", order_id=mnte.order_ids[0])
+    store.set_dft_result(failed, {"error": "pw.x crashed"}, None, status="failed")
+    rows = store.candidates(sort="dft_splitting").items
+    assert [(c.order_id, c.dft_status, c.dft_splitting_ev) for c in rows[:2]] == [
+        (target.id, "confirmed", 0.62),
+        (mnte.order_ids[0], "contradicted", 0.004),
+    ]
+    assert all(c.dft_status is None for c in rows[2:]) and len(rows) == 1 + len(orders)
+
+
+def test_migration_fills_the_candidate_columns(db_url: str, analysed: dict) -> None:
+    """Upgrading a 0001 store copies the latest scores and DFT checks onto the orders."""
+    with Store(db_url) as store:
+        s, r = analysed["MnTe"]
+        stored = store.add_analysis(s, r)
+        store.add_score(stored.material_id, "gnn-v1", 0.3, 0.2)
+        store.add_score(stored.material_id, "gnn-v2", 0.7, 0.6)
+        job = store.add_dft_job(stored.material_id, "qe", order_id=stored.order_ids[0])
+        store.set_dft_result(job, {"status": "confirmed"}, 0.5)
+    downgrade(db_url, "0001")
+    upgrade(db_url)
+    with Store(db_url) as store:
+        (c,) = store.candidates(sort="dft_splitting").items
+        assert (c.model_version, c.score, c.adapted_score) == ("gnn-v2", 0.7, 0.6)
+        assert (c.dft_status, c.dft_splitting_ev) == ("confirmed", 0.5)
 
 
 # ---------------------------------------------------------------------- candidates

@@ -23,14 +23,20 @@ from sqlalchemy import (
     SQLColumnExpression,
     and_,
     exists,
-    false,
     func,
     or_,
     select,
 )
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy.orm import aliased
 
-from altermag.store.models import MagneticOrder, Material, MaterialElement, ModelScore, RunItem
+from altermag.store.models import (
+    MISSING_SCORE,
+    MagneticOrder,
+    Material,
+    MaterialElement,
+    ModelScore,
+    RunItem,
+)
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -44,12 +50,10 @@ __all__ = [
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-MISSING_SCORE = -1.0e300
-"""Sort value of an unscored row: unscored rows come after every scored one."""
-
 SORTS: dict[str, str] = {
     "score": "model score, highest first (unscored last)",
     "adapted_score": "domain-adapted model score, highest first (unscored last)",
+    "dft_splitting": "largest DFT spin splitting, highest first (no DFT result last)",
     "heuristic_score": "order heuristic score, highest first",
     "formula": "reduced formula, A to Z (byte order)",
     "newest": "most recently stored first",
@@ -129,24 +133,45 @@ class CandidateQuery:
     formula: str | None = None
     model_version: str | None = None
 
-    def select(self, model_version: str | None) -> tuple[Select[*tuple[Any, ...]], Any]:
-        """The filtered ``SELECT (order, material, score)`` and the joined score alias.
+    def select(self) -> tuple[Select[Any], ScoreColumns]:
+        """The filtered ``SELECT`` of the candidate columns and where its scores come from.
 
-        ``model_version`` is the resolved version (None when nothing was ever scored: the
-        score columns are then NULL for every row).
+        Without ``model_version`` the scores are the ones denormalised onto each order (the
+        most recently stored model version), so the query touches ``magnetic_orders`` and
+        ``materials`` only and pages walk the ``(sort key, id)`` indexes. With an explicit
+        ``model_version`` the scores of that version are joined in instead.
         """
-        score = aliased(ModelScore, name="score")
-        join_on = (
-            and_(score.material_id == Material.id, score.model_version == model_version)
-            if model_version is not None
-            else false()
-        )
-        stmt = (
-            select(MagneticOrder, Material, score)
-            .options(defer(MagneticOrder.result), defer(Material.structure))
-            .join(Material, Material.id == MagneticOrder.material_id)
-            .outerjoin(score, join_on)
-        )
+        if self.model_version is None:
+            cols = ScoreColumns(
+                MagneticOrder.model_version,
+                MagneticOrder.score,
+                MagneticOrder.adapted_score,
+                MagneticOrder.score_key,
+                MagneticOrder.adapted_key,
+            )
+            stmt = select(*CANDIDATE_COLUMNS, *cols.columns()).join(
+                Material, Material.id == MagneticOrder.material_id
+            )
+        else:
+            score = aliased(ModelScore, name="score")
+            cols = ScoreColumns(
+                score.model_version,
+                score.score,
+                score.adapted_score,
+                func.coalesce(score.score, MISSING_SCORE),
+                func.coalesce(score.adapted_score, MISSING_SCORE),
+            )
+            stmt = (
+                select(*CANDIDATE_COLUMNS, *cols.columns())
+                .join(Material, Material.id == MagneticOrder.material_id)
+                .outerjoin(
+                    score,
+                    and_(
+                        score.material_id == Material.id,
+                        score.model_version == self.model_version,
+                    ),
+                )
+            )
         conditions: list[ColumnElement[bool]] = []
         if verdicts := _as_list(self.verdict):
             conditions.append(MagneticOrder.verdict.in_(verdicts))
@@ -155,7 +180,7 @@ class CandidateQuery:
         for element in self.elements:
             conditions.append(
                 exists().where(
-                    MaterialElement.material_id == Material.id,
+                    MaterialElement.material_id == MagneticOrder.material_id,
                     MaterialElement.element == normalise_element(element),
                 )
             )
@@ -163,12 +188,14 @@ class CandidateQuery:
             conditions.append(Material.source == self.source)
         if self.run_id is not None:
             conditions.append(
-                exists().where(RunItem.run_id == self.run_id, RunItem.material_id == Material.id)
+                exists().where(
+                    RunItem.run_id == self.run_id, RunItem.material_id == MagneticOrder.material_id
+                )
             )
         if self.min_score is not None:
-            conditions.append(score.score >= self.min_score)
+            conditions.append(cols.score >= self.min_score)
         if self.min_adapted_score is not None:
-            conditions.append(score.adapted_score >= self.min_adapted_score)
+            conditions.append(cols.adapted_score >= self.min_adapted_score)
         if self.max_rank is not None:
             conditions.append(
                 or_(
@@ -182,15 +209,60 @@ class CandidateQuery:
             conditions.append(Material.formula == self.formula)
         if conditions:
             stmt = stmt.where(*conditions)
-        return stmt, score
+        return stmt, cols
 
 
-def sort_key(sort: str, score: Any, dialect: str) -> tuple[SQLColumnExpression[Any], bool]:
+CANDIDATE_COLUMNS = (
+    MagneticOrder.id.label("order_id"),
+    MagneticOrder.material_id,
+    Material.formula,
+    Material.element_list,
+    Material.content_hash,
+    Material.source,
+    Material.source_id,
+    MagneticOrder.verdict,
+    MagneticOrder.wave,
+    MagneticOrder.spin_laue_group,
+    MagneticOrder.form_factor,
+    MagneticOrder.nodal_planes,
+    MagneticOrder.moments,
+    MagneticOrder.enumerated,
+    MagneticOrder.heuristic_rank,
+    MagneticOrder.heuristic_score,
+    MagneticOrder.heuristic_reason,
+    MagneticOrder.settings_hash,
+    MagneticOrder.dft_status,
+    MagneticOrder.dft_splitting_ev,
+)
+"""Columns of a candidate row besides its scores (no JSON result or structure blobs)."""
+
+
+@dataclass(frozen=True)
+class ScoreColumns:
+    """Where a candidate query reads its model scores and score sort keys from."""
+
+    model_version: Any
+    score: Any
+    adapted_score: Any
+    score_key: Any
+    adapted_key: Any
+
+    def columns(self) -> tuple[Any, ...]:
+        return (
+            self.model_version.label("model_version"),
+            self.score.label("score"),
+            self.adapted_score.label("adapted_score"),
+        )
+
+
+def sort_key(sort: str, scores: ScoreColumns, dialect: str) -> tuple[Any, bool]:
     """The sort expression for ``sort`` and whether it is descending."""
     if sort == "score":
-        return func.coalesce(score.score, MISSING_SCORE), True
+        return scores.score_key, True
     if sort == "adapted_score":
-        return func.coalesce(score.adapted_score, MISSING_SCORE), True
+        return scores.adapted_key, True
+    if sort == "dft_splitting":
+        return MagneticOrder.dft_key, True
     if sort == "heuristic_score":
         return func.coalesce(MagneticOrder.heuristic_score, MISSING_SCORE), True
     if sort == "formula":
@@ -201,6 +273,25 @@ def sort_key(sort: str, score: Any, dialect: str) -> tuple[SQLColumnExpression[A
     if sort == "newest":
         return MagneticOrder.id, True
     raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+
+
+def same_order(a: Sequence[float] | None, b: Sequence[float] | None) -> bool:
+    """Whether two collinear moment lists describe the same order (sign pattern up to a flip).
+
+    Enumerated orders are stored as ±1 per magnetic site while a DFT job records the
+    moments it started from (e.g. ±4 μB); both describe the same order when the signs agree
+    site by site, or all disagree (the time-reversed order).
+    """
+    if a is None or b is None or len(a) != len(b):
+        return False
+
+    def sign(x: float) -> int:
+        return 0 if abs(x) < 1e-6 else (1 if x > 0 else -1)
+
+    sa, sb = [sign(x) for x in a], [sign(x) for x in b]
+    if not any(sa):
+        return False
+    return sa == sb or sa == [-x for x in sb]
 
 
 def paginate(

@@ -25,19 +25,23 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "MISSING_SCORE",
     "ApiKey",
     "Base",
     "DftJob",
@@ -48,6 +52,7 @@ __all__ = [
     "ModelScore",
     "RunItem",
     "ScreeningRun",
+    "StoreState",
 ]
 
 #: Deterministic constraint names, so that migrations can refer to them on every database.
@@ -61,6 +66,10 @@ NAMING_CONVENTION = {
 
 HASH = String(64)
 """Length of a hex SHA-256 digest (content and settings hashes)."""
+
+MISSING_SCORE = -1.0e300
+"""Sort key of a missing value (unscored, no DFT result): it sorts after every real one."""
+MISSING_SQL = text("-1e300")
 
 
 def utcnow() -> datetime:
@@ -93,6 +102,9 @@ class Material(Base):
     structure: Mapped[dict[str, Any]] = mapped_column(JSON)
     """:meth:`MagneticStructure.to_dict` of the stored structure."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    element_list: Mapped[str] = mapped_column(String(256), server_default="")
+    """The elements, sorted and space separated (``"F Mn"``): read with each candidate row;
+    :class:`MaterialElement` rows index them for filters."""
 
     elements: Mapped[list[MaterialElement]] = relationship(
         back_populates="material", cascade="all, delete-orphan", lazy="selectin"
@@ -129,7 +141,14 @@ class MagneticOrder(Base):
     """
 
     __tablename__ = "magnetic_orders"
-    __table_args__ = (UniqueConstraint("material_id", "settings_hash", "moments_key"),)
+    __table_args__ = (
+        UniqueConstraint("material_id", "settings_hash", "moments_key"),
+        # Keyset pages of the candidate table walk these indexes (sort key, id) backwards.
+        Index("ix_magnetic_orders_score_key", "score_key", "id"),
+        Index("ix_magnetic_orders_adapted_key", "adapted_key", "id"),
+        Index("ix_magnetic_orders_dft_key", "dft_key", "id"),
+        Index("ix_magnetic_orders_verdict_score_key", "verdict", "score_key", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     material_id: Mapped[int] = mapped_column(
@@ -155,6 +174,21 @@ class MagneticOrder(Base):
     """:meth:`SpinGroupResult.to_dict` of this order."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # Denormalised for the candidate table (kept in step by the store, never set by hand):
+    # the material's score under the most recently stored model version, and the latest
+    # DFT result of this order, each with a NOT NULL sort key (MISSING_SCORE when absent)
+    # that the indexes above order, so a page is an index range scan, not a sort.
+    model_version: Mapped[str | None] = mapped_column(String(128))
+    score: Mapped[float | None] = mapped_column(Float)
+    adapted_score: Mapped[float | None] = mapped_column(Float)
+    score_key: Mapped[float] = mapped_column(Float, server_default=MISSING_SQL)
+    adapted_key: Mapped[float] = mapped_column(Float, server_default=MISSING_SQL)
+    dft_status: Mapped[str | None] = mapped_column(String(16))
+    """Verdict status of the latest DFT check: confirmed / contradicted / inconclusive."""
+    dft_splitting_ev: Mapped[float | None] = mapped_column(Float)
+    """Largest spin splitting (eV) found by that check."""
+    dft_key: Mapped[float] = mapped_column(Float, server_default=MISSING_SQL)
+
     material: Mapped[Material] = relationship(back_populates="orders")
 
 
@@ -171,7 +205,7 @@ class ModelScore(Base):
     model_version: Mapped[str] = mapped_column(String(128), index=True)
     score: Mapped[float] = mapped_column(Float)
     adapted_score: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     material: Mapped[Material] = relationship(back_populates="scores")
 
@@ -268,3 +302,16 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(HASH, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class StoreState(Base):
+    """One row: a revision number that every committed write transaction increments.
+
+    Readers that cache derived views (the API's candidate pages) compare it to decide
+    whether a cached view is still exact; see :meth:`Store.revision`.
+    """
+
+    __tablename__ = "store_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)

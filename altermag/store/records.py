@@ -47,7 +47,12 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Record:
+    _plain: bool = False
+    """True when every field is JSON-ready already (no datetimes or nested records)."""
+
     def to_dict(self) -> dict[str, Any]:
+        if self._plain:
+            return dict(vars(self))
         return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
 
 
@@ -161,6 +166,8 @@ class RunRecord(_Record):
 class Candidate(_Record):
     """One row of the candidate table: a magnetic order, its material and its model score."""
 
+    _plain = True  # numbers, strings and JSON lists only: to_dict copies the fields
+
     order_id: int
     material_id: int
     formula: str
@@ -182,6 +189,10 @@ class Candidate(_Record):
     model_version: str | None
     score: float | None
     adapted_score: float | None
+    dft_status: str | None = None
+    """Latest DFT check of this order: ``confirmed``, ``contradicted`` or ``inconclusive``."""
+    dft_splitting_ev: float | None = None
+    """Largest spin splitting (eV) that check found."""
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, Table, func, select, update
+from sqlalchemy import Engine, Table, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from altermag.result import SpinGroupResult
 from altermag.store.candidates import (
@@ -31,11 +31,13 @@ from altermag.store.candidates import (
     encode_cursor,
     normalise_element,
     paginate,
+    same_order,
     sort_key,
 )
 from altermag.store.engine import database_url, make_engine
 from altermag.store.migrate import current_revision, head, upgrade
 from altermag.store.models import (
+    MISSING_SCORE,
     ApiKey,
     Base,
     DftJob,
@@ -46,6 +48,7 @@ from altermag.store.models import (
     ModelScore,
     RunItem,
     ScreeningRun,
+    StoreState,
     utcnow,
 )
 from altermag.store.records import (
@@ -146,6 +149,9 @@ class Store:
             upgrade(self.url)
         self.engine: Engine = make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "do_orm_execute", _note_write)
+        event.listen(self._sessions, "before_flush", _note_flush)
+        event.listen(self._sessions, "before_commit", _bump_revision)
 
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:
@@ -184,6 +190,15 @@ class Store:
             return sqlite.insert(table)
         raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {self.dialect}")
 
+    def revision(self) -> int:
+        """The store's revision: it grows with every committed write (any process).
+
+        Two equal readings mean nothing was written in between, so a view computed at the
+        first (a cached candidate page) is still exact at the second.
+        """
+        with self.engine.connect() as conn:
+            return int(conn.execute(_REVISION).scalar_one())
+
     def row_counts(self) -> dict[str, int]:
         """Number of rows in every table of the store."""
         with self.session() as s:
@@ -216,6 +231,7 @@ class Store:
                 "created_at": now,
             }
             elements[h] = sorted({normalise_element(e) for e in structure.species})
+            rows[h]["element_list"] = " ".join(elements[h])
         if not rows:
             return []
         s.execute(  # sorted keys: concurrent writers lock rows in one order, no deadlock
@@ -313,6 +329,7 @@ class Store:
             # key order (ranks first, so ids follow the heuristic within a material)
             [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1], _rank(rows[k]), k[2]))],
         )
+        self._sync_scores(s, self._latest_model_version(s), sorted({k[0] for k in rows}))
         ids: dict[tuple[int, str, str], int] = {}
         for batch in _batches(sorted({k[0] for k in rows})):
             query = select(
@@ -486,6 +503,46 @@ class Store:
                 for (mid, version), (score, adapted) in sorted(latest.items())
             ],
         )
+        # The last version in this call is now the most recently stored one: the candidate
+        # columns of every order follow it (rows of another version are cleared first).
+        version = self._latest_model_version(s)
+        s.execute(
+            update(MagneticOrder)
+            .where(MagneticOrder.model_version.is_not(None))
+            .where(MagneticOrder.model_version != version)
+            .values(
+                model_version=None,
+                score=None,
+                adapted_score=None,
+                score_key=MISSING_SCORE,
+                adapted_key=MISSING_SCORE,
+            )
+        )
+        self._sync_scores(s, version, sorted({mid for mid, v in latest if v == version}))
+
+    @staticmethod
+    def _sync_scores(s: Session, version: str | None, material_ids: Sequence[int]) -> None:
+        """Copy the ``version`` scores of these materials onto their order rows."""
+        if version is None or not material_ids:
+            return
+        for batch in _batches(list(material_ids)):
+            found = s.execute(
+                select(ModelScore.material_id, ModelScore.score, ModelScore.adapted_score).where(
+                    ModelScore.model_version == version, ModelScore.material_id.in_(batch)
+                )
+            ).all()
+            for mid, score, adapted in found:
+                s.execute(
+                    update(MagneticOrder)
+                    .where(MagneticOrder.material_id == mid)
+                    .values(
+                        model_version=version,
+                        score=score,
+                        adapted_score=adapted,
+                        score_key=score,
+                        adapted_key=MISSING_SCORE if adapted is None else adapted,
+                    )
+                )
 
     def latest_model_version(self) -> str | None:
         """The model version scored most recently (the default for candidate queries)."""
@@ -664,16 +721,15 @@ class Store:
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
         after = decode_cursor(cursor, sort) if cursor else None
+        stmt, scores = q.select()
+        key, descending = sort_key(sort, scores, self.dialect)
         with self.session() as s:
-            version = q.model_version or self._latest_model_version(s)
-            stmt, score = q.select(version)
-            key, descending = sort_key(sort, score, self.dialect)
             rows = s.execute(paginate(stmt, key, descending, after).limit(limit + 1)).all()
-            items = [_candidate(o, m, sc, version) for o, m, sc, _ in rows[:limit]]
-            next_cursor = None
-            if len(rows) > limit:
-                last = rows[limit - 1]
-                next_cursor = encode_cursor(sort, last.sort_value, last[0].id)
+        items = [_candidate(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor(sort, last.sort_value, last.order_id)
         return CandidatePage(items, next_cursor, sort, limit)
 
     def iter_candidates(
@@ -744,6 +800,9 @@ class Store:
             s.execute(
                 update(DftJob).where(DftJob.id == job_id).values(status=status, updated_at=utcnow())
             )
+            job = s.get(DftJob, job_id)
+            if job is not None and status == "completed" and "status" in verdict:
+                _attach_dft(s, job, str(verdict["status"]), values["max_splitting_ev"])
 
     # ------------------------------------------------------------------ API keys
     def create_api_key(self, name: str) -> str:
@@ -937,29 +996,84 @@ def _run_record(s: Session, run: ScreeningRun) -> RunRecord:
     )
 
 
-def _candidate(
-    o: MagneticOrder, m: Material, sc: ModelScore | None, version: str | None
-) -> Candidate:
+_REVISION = select(StoreState.revision).where(StoreState.id == 1)
+
+
+def _note_write(state: ORMExecuteState) -> None:
+    """Session event: remember that this transaction ran an INSERT, UPDATE or DELETE."""
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+def _note_flush(session: Session, *_: Any) -> None:
+    """Session event: a flush of new, changed or deleted objects is a write too."""
+    if session.new or session.dirty or session.deleted:
+        session.info["wrote"] = True
+
+
+def _bump_revision(session: Session) -> None:
+    """Session event: increment ``store_state.revision`` in a transaction that wrote.
+
+    The increment is the transaction's last statement, so concurrent writers on PostgreSQL
+    queue on the one row only for the instant before their commits.
+    """
+    if session.info.pop("wrote", False):
+        session.execute(update(StoreState).values(revision=StoreState.revision + 1))
+        session.info.pop("wrote", None)
+
+
+def _attach_dft(s: Session, job: DftJob, status: str, splitting: float | None) -> None:
+    """Put a completed DFT check on the order it computed (for the candidate table).
+
+    The order is the job's ``order_id`` when it has one, else every order of the material
+    with the sign pattern of the job's starting moments (:func:`same_order`).
+    """
+    if job.order_id is not None:
+        order_ids = [job.order_id]
+    else:
+        moments = (job.parameters or {}).get("moments")
+        found = s.execute(
+            select(MagneticOrder.id, MagneticOrder.moments).where(
+                MagneticOrder.material_id == job.material_id
+            )
+        )
+        order_ids = [oid for oid, m in found if same_order(m, moments)]
+    if order_ids:
+        s.execute(
+            update(MagneticOrder)
+            .where(MagneticOrder.id.in_(order_ids))
+            .values(
+                dft_status=status,
+                dft_splitting_ev=splitting,
+                dft_key=MISSING_SCORE if splitting is None else splitting,
+            )
+        )
+
+
+def _candidate(row: Any) -> Candidate:
+    """A candidate record from a row of :data:`~altermag.store.candidates.CANDIDATE_COLUMNS`."""
     return Candidate(
-        order_id=o.id,
-        material_id=m.id,
-        formula=m.formula,
-        elements=sorted(e.element for e in m.elements),
-        content_hash=m.content_hash,
-        source=m.source,
-        source_id=m.source_id,
-        verdict=o.verdict,
-        wave=o.wave,
-        spin_laue_group=o.spin_laue_group,
-        form_factor=o.form_factor,
-        nodal_planes=o.nodal_planes,
-        moments=o.moments,
-        enumerated=o.enumerated,
-        heuristic_rank=o.heuristic_rank,
-        heuristic_score=o.heuristic_score,
-        heuristic_reason=o.heuristic_reason,
-        settings_hash=o.settings_hash,
-        model_version=version if sc is not None else None,
-        score=None if sc is None else sc.score,
-        adapted_score=None if sc is None else sc.adapted_score,
+        order_id=row.order_id,
+        material_id=row.material_id,
+        formula=row.formula,
+        elements=row.element_list.split(),
+        content_hash=row.content_hash,
+        source=row.source,
+        source_id=row.source_id,
+        verdict=row.verdict,
+        wave=row.wave,
+        spin_laue_group=row.spin_laue_group,
+        form_factor=row.form_factor,
+        nodal_planes=row.nodal_planes,
+        moments=row.moments,
+        enumerated=row.enumerated,
+        heuristic_rank=row.heuristic_rank,
+        heuristic_score=row.heuristic_score,
+        heuristic_reason=row.heuristic_reason,
+        settings_hash=row.settings_hash,
+        model_version=row.model_version if row.score is not None else None,
+        score=row.score,
+        adapted_score=row.adapted_score,
+        dft_status=row.dft_status,
+        dft_splitting_ev=row.dft_splitting_ev,
     )

@@ -8,24 +8,24 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import time
 from collections.abc import Iterator
 from dataclasses import fields
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 
 from altermag.result import VERDICTS, Wave
-from altermag.store import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Candidate, CandidateQuery
+from altermag.store import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Candidate, CandidateQuery, Store
 from api.deps import ReadAccess, StoreDep
 from api.schemas import CandidateList, problems
 
 router = APIRouter(tags=["candidates"], responses=problems(400, 401, 503))
 
 Verdict = Literal[tuple(VERDICTS)]  # type: ignore[valid-type]
-Sort = Literal["score", "adapted_score", "heuristic_score", "formula", "newest"]
+Sort = Literal["score", "adapted_score", "dft_splitting", "heuristic_score", "formula", "newest"]
 MAX_INT = 2**31 - 1
 
 
@@ -64,27 +64,35 @@ QueryDep = Annotated[CandidateQuery, Depends(candidate_query)]
 
 
 class PageCache:
-    """Candidate pages by query string, each kept ``ttl`` seconds (bounded, thread-safe)."""
+    """Candidate pages by query string, valid while the store's revision is unchanged.
 
-    def __init__(self, ttl: float, max_entries: int = 4096) -> None:
-        self.ttl = ttl
+    Entries carry the :meth:`Store.revision` they were computed at; a lookup at another
+    revision misses (and the whole cache is dropped, since every entry is then outdated).
+    Bounded: past ``max_entries`` pages it starts afresh.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
         self.max_entries = max_entries
-        self._pages: dict[str, tuple[float, bytes]] = {}
+        self._revision: int | None = None
+        self._pages: dict[str, bytes] = {}
 
-    def get(self, key: str) -> bytes | None:
-        hit = self._pages.get(key)
-        if hit is None or hit[0] < time.monotonic():
+    def get(self, revision: int, key: str) -> bytes | None:
+        if revision != self._revision:
+            self._pages = {}
+            self._revision = revision
             return None
-        return hit[1]
+        return self._pages.get(key)
 
-    def put(self, key: str, body: bytes) -> None:
+    def put(self, revision: int, key: str, body: bytes) -> None:
+        if revision != self._revision:
+            return  # computed at an older revision than the cache now holds
         if len(self._pages) >= self.max_entries:
-            self._pages.clear()
-        self._pages[key] = (time.monotonic() + self.ttl, body)
+            self._pages = {}
+        self._pages[key] = body
 
 
 @router.get("/candidates", response_model=CandidateList)
-def list_candidates(
+async def list_candidates(
     request: Request,
     store: StoreDep,
     _: ReadAccess,
@@ -95,18 +103,28 @@ def list_candidates(
 ) -> Any:
     """A page of candidates (a magnetic order with its material and model score)."""
     cache: PageCache | None = request.app.state.page_cache
-    if cache is not None and (body := cache.get(request.url.query)) is not None:
+    key = request.url.query
+    if cache is None:
+        body = await run_in_threadpool(_page, store, query, sort, cursor, limit)
         return Response(body, media_type="application/json")
+    # A primary-key read (~0.1 ms), done on the event loop: a thread hop would cost more.
+    revision = store.revision()
+    if (body := cache.get(revision, key)) is None:
+        body = await run_in_threadpool(_page, store, query, sort, cursor, limit)
+        # The page was read at or after `revision`: if a write came in between, the page
+        # is newer than its label, and the next request (at the new revision) misses.
+        cache.put(revision, key, body)
+    return Response(body, media_type="application/json")
+
+
+def _page(store: Store, query: CandidateQuery, sort: str, cursor: str | None, limit: int) -> bytes:
+    """The JSON body of one page (the records serialise themselves: re-validating 500 rows
+    through pydantic would cost more than the query; the documented schema is the same)."""
     try:
         page = store.candidates(query, sort=sort, cursor=cursor, limit=limit)
     except ValueError as exc:  # a malformed cursor, or one made for another sort
         raise HTTPException(400, detail=str(exc)) from None
-    # The records serialise themselves (to_dict); re-validating 500 rows through pydantic
-    # would cost more than the query. The schema (response_model) stays the documented one.
-    body = json.dumps(page.to_dict(), allow_nan=False).encode()
-    if cache is not None:
-        cache.put(request.url.query, body)
-    return Response(body, media_type="application/json")
+    return orjson.dumps(page.to_dict())
 
 
 CSV_COLUMNS = [f.name for f in fields(Candidate)]
