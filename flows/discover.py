@@ -2,9 +2,12 @@
 
 ``screen`` (the screening flow, as a subflow: read → symmetry/enumeration → GNN + OT ranking
 → store → ``candidates.json``) → the top N candidates that can host an altermagnet → the
-``verify`` flow on each (``runner="auto"``: QE here when pseudopotentials exist for all its
-elements, otherwise decks prepared and, when Slurm is configured, submitted) → verdicts in the
-store and ``discover.json`` next to the run's candidate tables.
+``verify`` flow on each (``code="auto"``, ``runner="auto"``: QE here when pseudopotentials
+exist for all its elements; otherwise VASP decks when VASP is configured —
+``ALTERMAG_VASP_CMD`` or a POTCAR folder — else QE decks for a machine that has the
+pseudopotentials; decks that cannot run here are submitted when Slurm is configured,
+``ALTERMAG_SLURM=1``) → verdicts in the store and ``discover.json`` next to the run's
+candidate tables.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def discover(
     db_url: str | None = None,
     out_dir: str = "candidates",
     workdir: str | None = None,
-    code: str = "qe",
+    code: str = "auto",
     preset: str = "fast",
     runner: str = "auto",
     wait_s: float = 3600.0,

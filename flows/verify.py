@@ -1,10 +1,12 @@
 """Prefect flow ``verify``: DFT verification of stored materials, one task per material.
 
-A thin wrapper over :func:`altermag.dft.verify.verify_material` (prepare → run here or submit
-to Slurm → parse → verdict → store → band figure). Tasks run one after the other: a pw.x run
-already uses a core, and a shared workstation has few. Every task is idempotent (keyed by
-structure, moments, code and settings), so a repeated or crashed run resumes without
-recomputing stored verdicts or resubmitting queued Slurm jobs.
+A thin wrapper over :func:`altermag.dft.verify.verify_many` (per material
+:func:`~altermag.dft.verify.verify_material`: prepare → run here or submit to Slurm → parse
+→ verdict → store → band figure), for QE, VASP or ``code="auto"`` (QE where its
+pseudopotentials exist here, else VASP when configured). Tasks run one after the other: a
+pw.x run already uses a core, and a shared workstation has few. Every task is idempotent
+(keyed by structure, moments, code and settings), so a repeated or crashed run resumes
+without recomputing stored verdicts or resubmitting queued Slurm jobs.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from altermag.dft.verify import VerifyError, verify_material
-from altermag.hpc import Resources
+from altermag.dft.verify import verify_many
 
 __all__ = ["verify", "verify_task"]
 
@@ -35,27 +36,22 @@ def verify_task(
     from altermag.store import Store
 
     logger = get_run_logger()
-    store = Store(db_url)
-    try:
-        out = verify_material(
+    with Store(db_url) as store:
+        (out,) = verify_many(
             store,
-            material_id,
+            [material_id],
             code,
             preset,
             workdir,
             runner,  # type: ignore[arg-type]
-            Resources(**slurm_resources) if slurm_resources else None,
+            slurm_resources,
             overrides=overrides,
             wait_s=wait_s,
-            on_status=lambda s: logger.info("material %s: job %s", material_id, s),
+            on_status=lambda m, s: logger.info("material %s: job %s", m, s),
         )
-    except VerifyError as exc:
-        logger.warning("material %s: %s", material_id, exc)
-        return {"material_id": material_id, "status": "error", "message": str(exc)}
-    finally:
-        store.close()
-    logger.info("material %s: %s — %s", material_id, out.status, out.message)
-    return out.to_dict()
+    log = logger.warning if out["status"] == "error" else logger.info
+    log("material %s: %s — %s", material_id, out["status"], out["message"])
+    return out
 
 
 @flow(name="verify")

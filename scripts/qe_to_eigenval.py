@@ -9,7 +9,17 @@ species per element, as a VASP run of the same cell would. ``structure.json`` an
 ``spin_group.json`` (the prepared order and its prediction, written by ``altermag dft
 prepare``) are copied along, as they would be in a folder altermag prepared for VASP.
 
-Usage: ``python scripts/qe_to_eigenval.py tests/data/qe/cro2 tests/data/vasp/cro2_eigenval``
+With a third folder, the SCF of the same run is also written as the lines of a VASP
+``OUTCAR`` that altermag and pymatgen's :class:`~pymatgen.io.vasp.outputs.Outcar` read (used
+to make ``tests/data/vasp/cro2_scf/OUTCAR``): k-point and band counts, FFT grid, ``ISPIN``,
+the electronic loop's end ("aborting loop because EDIFF is reached" only when pw.x printed
+"convergence has been achieved"), the Fermi level and the cell's total magnetization, each
+copied from ``scf.out``. QE's site moments are integrals over spheres, not VASP's
+``LORBIT`` s/p/d projections, so no ``magnetization (x)`` table is written (an OUTCAR of a
+run without ``LORBIT``): a verdict from these files says the site moments are unknown.
+
+Usage: ``python scripts/qe_to_eigenval.py tests/data/qe/cro2 tests/data/vasp/cro2_eigenval
+[tests/data/vasp/cro2_scf]``
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
@@ -44,6 +55,51 @@ def _nelec(xml: Path) -> int:
     with opener(xml) as fh:
         root = ET.parse(fh).getroot()
     return round(float(root.findtext("output/band_structure/nelec") or 0))
+
+
+def _first(pattern: str, text: str) -> str:
+    found = re.search(pattern, text)
+    if found is None:
+        raise SystemExit(f"no {pattern!r} in the SCF output")
+    return found.group(1)
+
+
+def write_outcar(src: Path, dst: Path) -> None:
+    """The SCF of the QE run in ``src`` as OUTCAR lines in ``dst/OUTCAR`` (see the module)."""
+    files = find_qe_files(src)
+    if files.scf_out is None:
+        raise SystemExit(f"no scf.out in {src}")
+    text = files.scf_out.read_text()
+    scf = parse_pw_output(files.scf_out)
+    if scf.fermi_energy is None or scf.total_magnetization is None:
+        raise SystemExit("the SCF output has no Fermi level or total magnetization")
+    nk = int(_first(r"number of k points=\s+(\d+)", text))
+    nbands = int(_first(r"number of Kohn-Sham states=\s+(\d+)", text))
+    nelec = float(_first(r"number of electrons\s+=\s+(\S+)", text))
+    fft = [int(x) for x in _first(r"Dense  grid:.*FFT dimensions: \(([^)]*)\)", text).split(",")]
+    mag = _first(r"total magnetization\s+=\s+(\S+) Bohr mag/cell\s+absolute[^!]*$", text)
+    loop = (
+        "aborting loop because EDIFF is reached"
+        if scf.converged
+        else "aborting loop EDIFF was not reached (unconverged)"
+    )
+    lines = [
+        f" OUTCAR lines written by scripts/qe_to_eigenval.py from {files.scf_out.name} of "
+        f"pw.x {scf.version} (a Quantum ESPRESSO SCF, not a VASP run)",
+        f"   k-points           NKPTS = {nk:6d}   k-points in BZ     NKDIM = {nk:6d}"
+        f"   number of bands    NBANDS= {nbands:6d}",
+        f"   total plane-waves  NPLWV = {fft[0] * fft[1] * fft[2]:6d}",
+        "   ISPIN  =      2    spin polarized calculation?",
+        "   IBRION =     -1    ionic relax: 0-MD 1-quasi-New 2-CG",
+        f"--------------------------------------- Iteration      1({scf.iterations:4d})"
+        "  ---------------------------------------",
+        f" ------------------------ {loop} ----------------------------------------",
+        f" E-fermi : {scf.fermi_energy:10.4f}",
+        f" number of electron {nelec:15.7f} magnetization {mag:>15}",
+    ]
+    dst.mkdir(parents=True, exist_ok=True)
+    (dst / "OUTCAR").write_text("\n".join(lines) + "\n")
+    print(f"wrote {dst / 'OUTCAR'} (E_F = {scf.fermi_energy} eV, converged = {scf.converged})")
 
 
 def main(src: Path, dst: Path) -> None:
@@ -92,3 +148,5 @@ def main(src: Path, dst: Path) -> None:
 
 if __name__ == "__main__":
     main(Path(sys.argv[1]), Path(sys.argv[2]))
+    if len(sys.argv) > 3:
+        write_outcar(Path(sys.argv[1]), Path(sys.argv[3]))

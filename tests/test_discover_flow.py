@@ -1,6 +1,7 @@
 """The ``discover`` and ``verify`` Prefect flows and their CLI, end to end on a temporary
 Prefect server: screening a tiny local source, choosing the top candidate, preparing DFT decks
-for it (Debian's quantum-espresso-data has no PBE Mn, F or Te: the job stays ``prepared``)."""
+for it (Debian's quantum-espresso-data has no PBE Mn, F or Te: the job stays ``prepared``;
+with a VASP command configured, its decks are VASP's)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def test_discover_top_1_prepares_decks_for_the_best_candidate(
     prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("ALTERMAG_SLURM", raising=False)
+    for var in ("ALTERMAG_VASP_CMD", "ALTERMAG_VASP_PSP_DIR", "PMG_VASP_PSP_DIR"):
+        monkeypatch.delenv(var, raising=False)  # VASP not configured: QE decks
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     for name in ("MnF2.mcif", "MnTe.json"):
@@ -51,6 +54,34 @@ def test_discover_top_1_prepares_decks_for_the_best_candidate(
     scf = (Path(job.directory) / "scf.in").read_text()
     assert "Mn.pbe.UPF" in scf and "starting_magnetization" in scf
     assert (Path(job.directory) / "job.sbatch").read_text().count("srun pw.x") == 2
+
+
+@pytest.mark.prefect
+def test_discover_writes_vasp_decks_where_qe_lacks_pseudopotentials(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MnF2 has no PBE Mn/F pseudopotential here; with a VASP command configured the top
+    candidate gets VASP decks (no POTCARs here, no Slurm: they wait for a cluster)."""
+    monkeypatch.delenv("ALTERMAG_SLURM", raising=False)
+    for var in ("ALTERMAG_VASP_PSP_DIR", "PMG_VASP_PSP_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("ALTERMAG_VASP_CMD", "vasp_std")
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    shutil.copy(EXAMPLES / "MnF2.mcif", inputs / "MnF2.mcif")
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    args = ["discover", "--source", "local", "--path", str(inputs), "--top", "1", "--db", db]
+    args += ["--out", str(tmp_path / "cand"), "--workdir", str(tmp_path / "dft"), "--json"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    (out,) = json.loads(res.stdout[res.stdout.index("[") :])
+    assert (out["status"], out["code"]) == ("prepared", "vasp") and "POTCAR" in out["message"]
+    folder = Path(out["directory"])
+    assert folder.name == "vasp" and (folder / "bands" / "INCAR").is_file()
+    assert (folder / "scf" / "POTCAR.spec").read_text().split() == ["Mn_pv", "F"]
+    with Store(db) as store:
+        job = store.material(out["material_id"]).dft_jobs[0]
+        assert (job.code, job.status) == ("vasp", "prepared")
 
 
 @pytest.mark.prefect
@@ -89,6 +120,12 @@ def test_cli_dft_verify_in_process(tmp_path: Path) -> None:
     assert "ecutwfc = 32.0" in (Path(out["directory"]) / "scf.in").read_text()
     res = CliRunner().invoke(app, ["dft", "verify", "77", "--db", db, "--json"])
     assert res.exit_code == 1 and "no material" in res.stdout
+    args = ["dft", "verify", str(mid), "--code", "vasp", "--runner", "prepare", "--db", db]
+    res = CliRunner().invoke(app, [*args, "--workdir", str(tmp_path), "--json"])
+    assert res.exit_code == 0, res.output
+    (out,) = json.loads(res.stdout[res.stdout.index("[") :])
+    assert out["status"] == "prepared" and out["code"] == "vasp"
+    assert (Path(out["directory"]) / "bands" / "KPOINTS").is_file()
 
 
 @pytest.mark.dft

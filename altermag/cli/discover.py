@@ -18,7 +18,12 @@ from altermag.cli.screen import _source_options
 
 RUNNER_HELP = (
     "auto (QE here when pseudopotentials exist for every element, else Slurm when "
-    "ALTERMAG_SLURM=1, else decks only) | local | slurm | prepare"
+    "ALTERMAG_SLURM=1, else decks only; VASP: Slurm, else here with ALTERMAG_VASP_CMD) | "
+    "local | slurm | prepare"
+)
+CODE_HELP = (
+    "qe | vasp | auto (QE when its pseudopotentials exist here for every element, else VASP "
+    "when ALTERMAG_VASP_CMD or ALTERMAG_VASP_PSP_DIR is set)"
 )
 
 
@@ -62,7 +67,7 @@ def _report(outcomes: list[dict[str, Any]], as_json: bool) -> None:
 )
 def verify(
     material_ids: Annotated[list[int], typer.Argument(help="Material ids in the store.")],
-    code: Annotated[str, typer.Option(help="DFT code (qe).")] = "qe",
+    code: Annotated[str, typer.Option(help=CODE_HELP)] = "qe",
     preset: Annotated[str, typer.Option(help="Preset name in dft_inputs/presets.")] = "fast",
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
     db: Annotated[
@@ -93,35 +98,28 @@ def verify(
             list(material_ids), code, preset, runner, db, wd, wait, overrides, resources
         )
     else:
-        from altermag.dft.verify import VerifyError, verify_material
-        from altermag.hpc import Resources
+        from altermag.dft.verify import verify_many
         from altermag.store import Store
 
-        outcomes = []
         with Store(db) as store:
-            for mid in dict.fromkeys(material_ids):
-                try:
-                    out = verify_material(
-                        store,
-                        mid,
-                        code,
-                        preset,
-                        wd,
-                        runner,  # type: ignore[arg-type]
-                        Resources(**resources) if resources else None,
-                        overrides=overrides,
-                        wait_s=wait,
-                        on_status=lambda s, m=mid: typer.echo(f"material {m}: {s}", err=True),
-                    )
-                    outcomes.append(out.to_dict())
-                except VerifyError as exc:
-                    outcomes.append({"material_id": mid, "status": "error", "message": str(exc)})
+            outcomes = verify_many(
+                store,
+                material_ids,
+                code,
+                preset,
+                wd,
+                runner,  # type: ignore[arg-type]
+                resources,
+                overrides=overrides,
+                wait_s=wait,
+                on_status=lambda m, s: typer.echo(f"material {m}: {s}", err=True),
+            )
     _report(outcomes, as_json)
 
 
 @app.command(
     help="The whole engine as a Prefect flow: screen a source, then verify the top N "
-    "candidates with DFT (QE here, or decks prepared / submitted to Slurm)."
+    "candidates with DFT (QE here, or QE/VASP decks prepared and submitted to Slurm)."
 )
 def discover(
     source: Annotated[
@@ -143,7 +141,7 @@ def discover(
     workdir: Annotated[
         Path | None, typer.Option(help="Parent of the DFT job folders (dft_inputs/generated).")
     ] = None,
-    code: Annotated[str, typer.Option(help="DFT code (qe).")] = "qe",
+    code: Annotated[str, typer.Option(help=CODE_HELP)] = "auto",
     preset: Annotated[str, typer.Option(help="DFT preset.")] = "fast",
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
     wait: Annotated[float, typer.Option(help="Seconds to poll a Slurm job.")] = 3600.0,

@@ -34,9 +34,12 @@ from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
 
 __all__ = [
+    "BandRun",
+    "Judged",
     "QEAnalysis",
     "analyze_qe",
     "judge_bands",
+    "judge_run",
     "load_settings",
     "moments_follow_order",
     "structure_from_qe",
@@ -165,6 +168,73 @@ def judge_bands(
 
 
 @dataclass
+class BandRun:
+    """What either code's parser reads from a finished bands run (code-neutral)."""
+
+    structure: MagneticStructure
+    """The computed cell with the prepared moments (μB per site)."""
+    kpoints: np.ndarray
+    """n_k × 3, fractional in the reciprocal basis of ``structure.lattice``."""
+    eigenvalues_up: np.ndarray
+    eigenvalues_down: np.ndarray
+    fermi: float
+    converged: bool | None
+    moments: list[float]
+    """Site moments of the SCF (μB); empty when the outputs have none."""
+    total_moment: float | None
+    absolute_moment: float | None
+    prepared_moments: list[float]
+    """The prepared collinear moments (or starting fractions), to check the order held."""
+    code: str
+    warnings: list[str]
+
+
+@dataclass
+class Judged:
+    """:func:`judge_run`'s result."""
+
+    verdict: DFTVerdict
+    prediction: SpinGroupResult
+    kpath: KPath
+    ranges: list[tuple[int, int, str, str]]
+    splitting: np.ndarray
+
+
+def judge_run(directory: Path, run: BandRun, settings: dict[str, Any]) -> Judged:
+    """Judge a parsed run of either code against its spin-group prediction.
+
+    The prediction is ``spin_group.json`` of ``directory`` when altermag prepared it, else
+    :func:`altermag.analyze` of the run's cell with its prepared moments. The order counts as
+    kept when the SCF's site moments follow the prepared up/down pattern
+    (:func:`moments_follow_order`); then :func:`judge_bands` measures and judges.
+    """
+    import altermag
+
+    pred_path = directory / "spin_group.json"
+    if pred_path.is_file():
+        prediction = SpinGroupResult.from_dict(json.loads(pred_path.read_text()))
+    else:
+        prediction = altermag.analyze(run.structure)
+    verdict, kpath, ranges, split_k = judge_bands(
+        run.structure,
+        prediction,
+        run.kpoints,
+        run.eigenvalues_up,
+        run.eigenvalues_down,
+        run.fermi,
+        settings,
+        converged=run.converged,
+        moments=run.moments,
+        total_moment=run.total_moment,
+        absolute_moment=run.absolute_moment,
+        order_kept=moments_follow_order(run.prepared_moments, run.moments),
+        code=run.code,
+        warnings=run.warnings,
+    )
+    return Judged(verdict, prediction, kpath, ranges, split_k)
+
+
+@dataclass
 class QEAnalysis:
     """Everything read and derived from one QE folder."""
 
@@ -202,8 +272,6 @@ def analyze_qe(directory: Path, overrides: dict[str, Any] | None = None) -> QEAn
     overrides
         Threshold overrides (``split_min_ev``, ``noise_ev``, ``window_ev``…).
     """
-    import altermag
-
     settings = load_settings(directory, overrides)
     files = find_qe_files(directory)
     bands = read_qe_xml(files.xml)
@@ -214,40 +282,30 @@ def analyze_qe(directory: Path, overrides: dict[str, Any] | None = None) -> QEAn
         )
     scf = parse_pw_output(files.scf_out) if files.scf_out else None
     structure = structure_from_qe(bands, float(settings["moment_saturation"]))
-    pred_path = directory / "spin_group.json"
-    if pred_path.is_file():
-        prediction = SpinGroupResult.from_dict(json.loads(pred_path.read_text()))
-    else:
-        prediction = altermag.analyze(structure)
     warnings: list[str] = []
     fermi = scf.fermi_energy if scf and scf.fermi_energy is not None else bands.fermi_energy
     if fermi is None:
         raise QEOutputError(f"no Fermi energy in {files.scf_out or files.xml}")
     if scf is None:
         warnings.append("no SCF text output found: convergence and moments unknown")
-    converged = bool(scf.converged) if scf else bool(bands.converged)
     moments = list(scf.site_moments) if scf else []
     if scf and not moments:
         warnings.append("no site moments in the SCF output")
-    start = [bands.starting_magnetization.get(x, 0.0) for x in bands.labels]
-    order_kept = moments_follow_order(start, moments)
-
-    total = scf.total_magnetization if scf else bands.total_magnetization
-    judged = judge_bands(
-        structure,
-        prediction,
-        bands.kpoints,
-        bands.eigenvalues_up,
-        bands.eigenvalues_down,
-        fermi,
-        settings,
-        converged=converged,
+    run = BandRun(
+        structure=structure,
+        kpoints=bands.kpoints,
+        eigenvalues_up=bands.eigenvalues_up,
+        eigenvalues_down=bands.eigenvalues_down,
+        fermi=fermi,
+        converged=bool(scf.converged) if scf else bool(bands.converged),
         moments=moments,
-        total_moment=total,
+        total_moment=scf.total_magnetization if scf else bands.total_magnetization,
         absolute_moment=scf.absolute_magnetization if scf else bands.absolute_magnetization,
-        order_kept=order_kept,
+        prepared_moments=[bands.starting_magnetization.get(x, 0.0) for x in bands.labels],
         code="qe",
         warnings=warnings,
     )
-    verdict, kpath, ranges, split_k = judged
-    return QEAnalysis(verdict, bands, scf, structure, prediction, kpath, ranges, split_k, fermi)
+    j = judge_run(directory, run, settings)
+    return QEAnalysis(
+        j.verdict, bands, scf, structure, j.prediction, j.kpath, j.ranges, j.splitting, fermi
+    )

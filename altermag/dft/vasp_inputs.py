@@ -6,6 +6,11 @@ Layout of a prepared folder (``dft_inputs/<id>/vasp`` by default)::
     bands/  POSCAR INCAR KPOINTS POTCAR.spec   (reads ../scf/CHGCAR)
     run.sh  job.sbatch  structure.json spin_group.json kpath.json settings.json
 
+``run.sh`` and ``job.sbatch`` run the SCF, stop unless it reached EDIFF, copy ``CHGCAR`` to
+``bands/`` and run the bands step; the VASP command is ``ALTERMAG_VASP_CMD`` or the preset's
+``vasp_command``, under ``srun`` in the Slurm script and ``mpirun -np N`` locally when the
+preset's resources ask for N > 1 tasks (:mod:`altermag.dft.vasp_run`).
+
 Choices that matter for a splitting test (DESIGN.md §5):
 
 - one POSCAR species per element: VASP takes the up/down pattern from ``MAGMOM`` (one value
@@ -39,6 +44,7 @@ from pymatgen.io.vasp.inputs import Incar, Kpoints, Poscar
 
 from altermag.dft.kpath import KPath, build_kpath
 from altermag.dft.qe_inputs import _hubbard, collinear_moments, kpoint_mesh
+from altermag.dft.vasp_run import launched, vasp_command, vasp_steps
 from altermag.hpc.slurm import Resources, local_script, slurm_script
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
@@ -298,20 +304,16 @@ def write_vasp_inputs(
         (sub / "POTCAR.spec").write_text("\n".join(symbols) + "\n")
         if potcar is not None:
             (sub / "POTCAR").write_text(potcar)
-    exe = str(settings["vasp_command"])
-    steps = [
-        f"(cd scf && {exe} > vasp.out)",
-        "cp scf/CHGCAR bands/CHGCAR",
-        f"(cd bands && {exe} > vasp.out)",
-    ]
+    exe = vasp_command(settings)
+    res = _resources(settings, resources)
     env = {"OMP_NUM_THREADS": "1"}
-    (directory / "run.sh").write_text(local_script(steps, env=env))
+    local = vasp_steps(launched(exe, "mpirun", res.ntasks))
+    (directory / "run.sh").write_text(local_script(local, env=env))
     (directory / "run.sh").chmod(0o755)
-    srun = [s.replace(f"&& {exe}", f"&& srun {exe}") for s in steps]
     (directory / "job.sbatch").write_text(
         slurm_script(
-            srun,
-            _resources(settings, resources),
+            vasp_steps(launched(exe, "srun")),
+            res,
             job_name=f"altermag-{structure.label or structure.formula}",
             env=env,
         )

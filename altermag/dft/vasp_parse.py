@@ -6,7 +6,7 @@ eigenvalues of both spins, Fermi level, INCAR, electronic convergence),
 from the POSCAR/CONTCAR beside it) and :class:`~pymatgen.io.vasp.outputs.Outcar` (site
 moments with ``LORBIT`` ≥ 10, total moment, Fermi level). Everything after that — segments
 named after the high-symmetry points, splitting per segment, gaps, verdict — is the
-code-neutral :func:`~altermag.dft.analysis.judge_bands`, the same as for Quantum ESPRESSO.
+code-neutral :func:`~altermag.dft.analysis.judge_run`, the same as for Quantum ESPRESSO.
 
 A folder may hold one run or two (``scf/`` and ``bands/`` as ``altermag dft prepare`` writes
 them, or any other names): a run is the *bands* run when its INCAR has ``ICHARG`` ≥ 10 or its
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from altermag.dft.analysis import judge_bands, load_settings, moments_follow_order
+from altermag.dft.analysis import BandRun, judge_run, load_settings
 from altermag.dft.kpath import KPath
 from altermag.dft.verdict import DFTVerdict
 from altermag.result import SpinGroupResult
@@ -330,8 +330,6 @@ def analyze_vasp(
     otherwise from :func:`altermag.analyze` on the cell with the INCAR MAGMOM (no MAGMOM or
     ISPIN = 1: no moments, a nonmagnetic reference).
     """
-    import altermag
-
     if not directory.is_dir():
         raise VaspOutputError(f"{directory} is not a folder")
     runs = find_vasp_runs(directory)
@@ -401,31 +399,24 @@ def analyze_vasp(
         prepared = MagneticStructure.from_dict(json.loads(saved.read_text()))
         if prepared.species == structure.species and prepared.magmoms is not None:
             structure = structure.with_moments(prepared.magmoms)
-    pred_path = directory / "spin_group.json"
-    if pred_path.is_file():
-        prediction = SpinGroupResult.from_dict(json.loads(pred_path.read_text()))
-    else:
-        prediction = altermag.analyze(structure)
-
     prepared_moments = (
         [float(m[2]) for m in structure.magmoms] if structure.magmoms is not None else []
     )
-    verdict, kpath, ranges, split_k = judge_bands(
-        structure,
-        prediction,
-        bands.kpoints,
-        bands.eigenvalues_up,
-        bands.eigenvalues_down,
-        fermi,
-        settings,
+    run = BandRun(
+        structure=structure,
+        kpoints=bands.kpoints,
+        eigenvalues_up=bands.eigenvalues_up,
+        eigenvalues_down=bands.eigenvalues_down,
+        fermi=fermi,
         converged=converged,
         moments=moments,
         total_moment=total,
         absolute_moment=None,
-        order_kept=moments_follow_order(prepared_moments, moments),
+        prepared_moments=prepared_moments,
         code="vasp",
         warnings=warnings_,
     )
+    j = judge_run(directory, run, settings)
     return VaspAnalysis(
-        verdict, bands, mom, structure, prediction, kpath, ranges, split_k, fermi, runs
+        j.verdict, bands, mom, structure, j.prediction, j.kpath, j.ranges, j.splitting, fermi, runs
     )

@@ -1,19 +1,24 @@
 """Verify a stored material with DFT: prepare → run or submit → parse → verdict → store → figure.
 
 :func:`verify_material` is the one orchestration used by the CLI (``altermag dft verify``)
-and the Prefect flows (``verify``, ``discover``). For a material of the store it
+and the Prefect flows (``verify``, ``discover``); :func:`verify_many` is its loop over
+several materials. For a material of the store it
 
 1. chooses the magnetic order to compute: the moments stored with the structure, or, for a
    structure given without moments, the best-ranked enumerated altermagnetic order (each
    magnetic site given ±``DEFAULT_MOMENT`` μB), with its spin-group prediction;
-2. registers a DFT job keyed by the structure, its moments, the code and every setting of the
-   preset (``parameters["key"]``), and writes the QE decks into the job folder;
-3. runs them here (``pw.x``, one MPI rank) when pseudopotentials exist for all elements, or
+2. chooses the code (``qe``, ``vasp``, or ``auto``: QE when its pseudopotentials exist here
+   for every element, else VASP when a VASP command or POTCAR folder is configured);
+3. registers a DFT job keyed by the structure, its moments, the code and every setting of the
+   preset (``parameters["key"]``), and writes the decks into the job folder (QE: ``scf.in``,
+   ``bands.in``; VASP: ``scf/`` and ``bands/`` with POSCAR, INCAR, KPOINTS, POTCAR.spec);
+4. runs them here (``pw.x``, one MPI rank; VASP only with ``ALTERMAG_VASP_CMD``), or
    submits ``job.sbatch`` to Slurm and polls, or stops at ``prepared`` (decks written for a
-   machine that has the pseudopotentials);
-4. parses the outputs, judges the splitting against the prediction
-   (:func:`~altermag.dft.analysis.analyze_qe`), stores the verdict JSON and the largest spin
-   splitting, and writes the band figure ``bands.png`` next to the outputs.
+   machine that has the pseudopotentials, POTCARs or VASP);
+5. parses the outputs (:func:`~altermag.dft.analysis.analyze_qe` or
+   :func:`~altermag.dft.vasp_parse.analyze_vasp`), judges the splitting against the
+   prediction the same way for both codes, stores the verdict JSON and the largest spin
+   splitting, and writes the band figure ``bands.png`` into the job folder.
 
 Job statuses move ``pending`` → ``prepared`` → (``running`` | ``submitted`` → ``running``) →
 ``completed`` or ``failed``. The function is idempotent: a job with a verdict for the same
@@ -28,7 +33,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,23 +45,34 @@ from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
 
 if TYPE_CHECKING:
+    from altermag.dft.analysis import QEAnalysis
+    from altermag.dft.qe_run import QERunRecord
+    from altermag.dft.vasp_parse import VaspAnalysis
     from altermag.store import Store
     from altermag.store.records import DftJobRecord, MaterialRecord
 
 __all__ = [
+    "CODES",
     "DEFAULT_MOMENT",
     "DEFAULT_WORKDIR",
     "Runner",
     "VerifyError",
     "VerifyOutcome",
+    "analyze_outputs",
+    "choose_code",
     "job_key",
+    "missing_qe_pseudopotentials",
+    "outputs_complete",
     "slurm_configured",
+    "vasp_configured",
     "verification_target",
+    "verify_many",
     "verify_material",
 ]
 
 Runner = Literal["auto", "local", "slurm", "prepare"]
 RUNNERS = ("auto", "local", "slurm", "prepare")
+CODES = ("auto", "qe", "vasp")
 
 #: μB given to each magnetic site of an enumerated order (QE's starting magnetization is
 #: this over the preset's saturation moment; the SCF finds the real size).
@@ -87,6 +103,8 @@ class VerifyOutcome:
     max_splitting_ev: float | None = None
     figure: str | None = None
     slurm_job_id: str | None = None
+    code: str = "qe"
+    """The code of the job (``qe`` or ``vasp``; ``auto`` resolved)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,6 +117,40 @@ def slurm_configured() -> bool:
     and the usual ``SBATCH_*`` variables select the cluster and its defaults.
     """
     return os.environ.get("ALTERMAG_SLURM", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def vasp_configured() -> bool:
+    """True when this site can run VASP somewhere: a VASP command (``ALTERMAG_VASP_CMD``) or
+    a POTCAR folder (``ALTERMAG_VASP_PSP_DIR`` / ``PMG_VASP_PSP_DIR``) is set."""
+    from altermag.dft.vasp_inputs import find_potcar_dir
+    from altermag.dft.vasp_run import configured_vasp_command
+
+    return configured_vasp_command() is not None or find_potcar_dir() is not None
+
+
+def missing_qe_pseudopotentials(elements: Iterable[str], settings: Mapping[str, Any]) -> list[str]:
+    """Elements without a pseudopotential of the preset's functional in the folder here."""
+    from altermag.dft.pseudo import PseudoError, find_pseudopotentials
+
+    missing = []
+    for el in dict.fromkeys(elements):
+        try:
+            find_pseudopotentials(
+                [el], settings["functional"], None, settings.get("pseudopotentials") or None
+            )
+        except PseudoError:
+            missing.append(el)
+    return missing
+
+
+def choose_code(code: str, structure: MagneticStructure, settings: Mapping[str, Any]) -> str:
+    """Resolve ``code="auto"``: QE when pseudopotentials exist here for every element, else
+    VASP when :func:`vasp_configured`, else QE (decks for a machine that has them)."""
+    if code != "auto":
+        return code
+    if not missing_qe_pseudopotentials(structure.species, settings):
+        return "qe"
+    return "vasp" if vasp_configured() else "qe"
 
 
 def verification_target(record: MaterialRecord) -> tuple[MagneticStructure, SpinGroupResult]:
@@ -153,17 +205,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _outputs_complete(directory: Path) -> bool:
-    """True when the folder holds a finished bands run (parsable without running anything)."""
-    from altermag.dft.qe_parse import parse_pw_output
-
-    bands_out = directory / "bands.out"
-    if not bands_out.is_file() or not (directory / "scf.out").is_file():
-        return False
-    xml = [*directory.glob("**/*.save/data-file-schema.xml*")]
-    return bool(xml) and parse_pw_output(bands_out).job_done
-
-
 def _missing_pseudos(directory: Path) -> list[str]:
     settings = json.loads((directory / "settings.json").read_text())
     return list(settings.get("missing_pseudopotentials", []))
@@ -183,6 +224,7 @@ def verify_material(
     slurm_commands: list[str] | None = None,
     wait_s: float = 3600.0,
     pw: str = "pw.x",
+    vasp: str | None = None,
     force: bool = False,
     on_status: Callable[[str], None] | None = None,
 ) -> VerifyOutcome:
@@ -195,37 +237,42 @@ def verify_material(
     material_id
         Id of the material (``altermag db`` / the REST API list them).
     code
-        ``qe`` (Quantum ESPRESSO). VASP decks are not written by this stage yet.
+        ``qe`` (Quantum ESPRESSO), ``vasp``, or ``auto`` (:func:`choose_code`: QE when its
+        pseudopotentials exist here for every element, else VASP when
+        :func:`vasp_configured`, else QE decks for a machine that has them).
     preset, overrides
         DFT preset name in ``dft_inputs/presets`` and key overrides; both enter the job key.
     workdir
         Parent folder of the job folders (default ``dft_inputs/generated``).
     runner
-        ``local``: run pw.x here; ``slurm``: submit ``job.sbatch`` and poll; ``prepare``: write
-        the decks only; ``auto``: local when pseudopotentials exist here for every element
-        and pw.x is installed, else Slurm when :func:`slurm_configured` (or a
-        ``slurm_client`` is given), else prepare.
+        ``local``: run here (pw.x; VASP only with a configured command); ``slurm``: submit
+        ``job.sbatch`` and poll; ``prepare``: write the decks only; ``auto``: for QE, local
+        when pseudopotentials exist here for every element and pw.x is installed, else Slurm
+        when :func:`slurm_configured` (or a ``slurm_client`` is given), else prepare; for
+        VASP, Slurm when configured, else local when a VASP command is configured and the
+        POTCARs were written, else prepare.
     slurm_resources
         ``#SBATCH`` resources of the job script (default: the preset's ``resources``).
     slurm_client
         Client for the cluster (default: the Slurm commands on PATH).
     slurm_commands
         Replace the job script's commands (e.g. site-specific ``srun`` options or module
-        set-up); default: the SCF and bands steps of the prepared deck.
+        set-up); default: the SCF and bands steps of the prepared deck. A VASP deck without
+        POTCAR files is only submitted with such commands (they may provide the POTCARs).
     wait_s
         How long to poll a submitted job. A job still queued or running after that stays
         ``submitted``/``running``; calling again resumes polling the same Slurm job.
     pw
-        The pw.x executable for the local runner.
+        The pw.x executable for the local QE runner.
+    vasp
+        The VASP command for the local VASP runner (default ``ALTERMAG_VASP_CMD``).
     force
         Recompute even when a verdict for the same key is stored.
     on_status
         Called with each status the job moves to (for logs and progress reports).
     """
-    from altermag.dft.qe_inputs import write_qe_inputs
-
-    if code != "qe":
-        raise VerifyError(f"code {code!r}: only Quantum ESPRESSO ('qe') runs are orchestrated")
+    if code not in CODES:
+        raise VerifyError(f"code must be one of {CODES}, got {code!r}")
     if runner not in RUNNERS:
         raise VerifyError(f"runner must be one of {RUNNERS}, got {runner!r}")
     record = store.material(material_id)
@@ -233,6 +280,7 @@ def verify_material(
         raise VerifyError(f"no material with id {material_id} in {store}")
     structure, prediction = verification_target(record)
     settings = load_preset(preset, dict(overrides or {}))
+    code = choose_code(code, structure, settings)
     key = job_key(structure, code, settings)
     resources = slurm_resources or Resources(**settings.get("resources", {}))
     job = _find_job(record, code, key)
@@ -254,6 +302,7 @@ def verify_material(
             job.max_splitting_ev,
             job.verdict.get("figure"),
             job.verdict.get("slurm_job_id"),
+            code,
         )
     root = Path(workdir) if workdir is not None else DEFAULT_WORKDIR
     directory = (
@@ -282,7 +331,7 @@ def verify_material(
 
     def outcome(status: str, used: str, message: str, **kw: Any) -> VerifyOutcome:
         return VerifyOutcome(
-            material_id, job_id, status, str(directory), used, False, message, **kw
+            material_id, job_id, status, str(directory), used, False, message, code=code, **kw
         )
 
     def fail(used: str, message: str, extra: dict[str, Any] | None = None) -> VerifyOutcome:
@@ -292,44 +341,41 @@ def verify_material(
         notify("failed")
         return outcome("failed", used, message)
 
+    def finish(used: str, extra: dict[str, Any]) -> VerifyOutcome:
+        return _finish(store, job_id, directory, code, used, extra, notify, outcome, fail)
+
     slurm_file = directory / "slurm.json"
     resuming = job is not None and job.status in ("submitted", "running") and slurm_file.is_file()
     if resuming:
         used = "slurm"
     else:
-        write_qe_inputs(
-            structure,
-            prediction,
-            settings,
-            directory,
-            resources=resources,
-            allow_missing_pseudos=True,
-        )
+        try:
+            missing = _write_deck(code, structure, prediction, settings, directory, resources)
+        except ValueError as exc:  # a POTCAR folder without the named POTCARs
+            return fail("prepare", f"cannot write the {code} decks: {exc}")
         store.set_dft_status(job_id, "prepared", str(directory))
         notify("prepared")
-        missing = _missing_pseudos(directory)
-        if job is not None and job.status == "prepared" and _outputs_complete(directory):
-            return _finish(store, job_id, directory, "prepare", {}, notify, outcome, fail)
-        used = _choose_runner(runner, missing, pw, slurm_client)
-        if used == "prepare" or (used == "local" and (missing or shutil.which(pw) is None)):
-            why = (
-                f"no {settings['functional']} pseudopotential here for {', '.join(missing)}"
-                if missing
-                else (f"{pw} not installed" if used == "local" else "runner 'prepare'")
-            )
+        if job is not None and job.status == "prepared" and outputs_complete(directory, code):
+            return finish("prepare", {})
+        local = _local_command(code, pw, vasp)
+        used = _choose_runner(runner, code, missing, local, slurm_client)
+        why = None
+        if used == "prepare":
+            why = _lacks(code, settings, missing) if missing else "runner 'prepare'"
+        elif used == "local" and (missing or local is None):
+            why = _lacks(code, settings, missing) if missing else _no_command(code, pw)
+        elif used == "slurm" and code == "vasp" and missing and slurm_commands is None:
+            why = _lacks(code, settings, missing) + ": the Slurm job could not run"
+        if why is not None:
             return outcome("prepared", "prepare", f"decks written to {directory} ({why})")
 
     if used == "local":
-        from altermag.dft.qe_run import run_qe
-
         store.set_dft_status(job_id, "running")
         notify("running")
-        run = run_qe(directory, pw)
+        run = _run_here(code, directory, local or pw)
         if not run.ok:
             return fail("local", f"{run.status}: {run.message}", {"run": run.to_dict()})
-        return _finish(
-            store, job_id, directory, "local", {"run": run.to_dict()}, notify, outcome, fail
-        )
+        return finish("local", {"run": run.to_dict()})
 
     client = slurm_client or SlurmClient()
     if resuming:
@@ -368,11 +414,56 @@ def verify_material(
             f"Slurm job {slurm_id} is {state} after {wait_s:.0f} s; verify again to collect it",
             slurm_job_id=slurm_id,
         )
-    if state != JobState.COMPLETED or not _outputs_complete(directory):
+    if state != JobState.COMPLETED or not outputs_complete(directory, code):
         return fail(
             "slurm", f"Slurm job {slurm_id} ended {state} without a finished bands run", extra
         )
-    return _finish(store, job_id, directory, "slurm", extra, notify, outcome, fail)
+    return finish("slurm", extra)
+
+
+def verify_many(
+    store: Store,
+    material_ids: Iterable[int],
+    code: str = "qe",
+    preset: str = "fast",
+    workdir: Path | str | None = None,
+    runner: Runner = "auto",
+    slurm_resources: Resources | Mapping[str, Any] | None = None,
+    *,
+    on_status: Callable[[int, str], None] | None = None,
+    **options: Any,
+) -> list[dict[str, Any]]:
+    """Verify each material once, in order; the outcomes as JSON-friendly dicts.
+
+    The one loop behind ``altermag dft verify`` and the Prefect flow ``verify``: repeated ids
+    are verified once, and a material that cannot be verified (:class:`VerifyError`: unknown
+    id, no compensated order, no moments) gives ``{"material_id", "status": "error",
+    "message"}`` instead of stopping the others. ``slurm_resources`` may be a
+    :class:`~altermag.hpc.Resources` or its fields as a mapping; ``on_status(id, status)``
+    follows every job; other keyword ``options`` go to :func:`verify_material`.
+    """
+    if isinstance(slurm_resources, Mapping):
+        slurm_resources = Resources(**slurm_resources) if slurm_resources else None
+    outcomes: list[dict[str, Any]] = []
+    for mid in dict.fromkeys(material_ids):
+        follow = None if on_status is None else (lambda s, m=mid: on_status(m, s))
+        try:
+            out = verify_material(
+                store,
+                mid,
+                code,
+                preset,
+                workdir,
+                runner,
+                slurm_resources,
+                on_status=follow,
+                **options,
+            )
+        except VerifyError as exc:
+            outcomes.append({"material_id": mid, "status": "error", "message": str(exc)})
+            continue
+        outcomes.append(out.to_dict())
+    return outcomes
 
 
 def _signed_moments(structure: MagneticStructure) -> list[float]:
@@ -386,34 +477,130 @@ def _find_job(record: MaterialRecord, code: str, key: str) -> DftJobRecord | Non
     return jobs[-1] if jobs else None
 
 
-def _choose_runner(runner: Runner, missing: list[str], pw: str, client: SlurmClient | None) -> str:
+def _write_deck(
+    code: str,
+    structure: MagneticStructure,
+    prediction: SpinGroupResult,
+    settings: dict[str, Any],
+    directory: Path,
+    resources: Resources,
+) -> list[str]:
+    """Write the code's decks; returns what this machine lacks to run them.
+
+    QE: the elements without a pseudopotential here (the decks are then written for a
+    machine that has them); VASP: ``["POTCAR"]`` when no POTCAR folder is configured.
+    """
+    if code == "vasp":
+        from altermag.dft.vasp_inputs import write_vasp_inputs
+
+        written = write_vasp_inputs(structure, prediction, settings, directory, resources)
+        return [] if written.potcar_written else ["POTCAR"]
+    from altermag.dft.qe_inputs import write_qe_inputs
+
+    write_qe_inputs(
+        structure, prediction, settings, directory, resources=resources, allow_missing_pseudos=True
+    )
+    return _missing_pseudos(directory)
+
+
+def outputs_complete(directory: Path, code: str = "qe") -> bool:
+    """True when a job folder holds a finished bands run (parsable without running anything).
+
+    QE: ``scf.out`` and a ``bands.out`` that printed JOB DONE, and the XML; VASP:
+    :func:`~altermag.dft.vasp_run.vasp_outputs_complete` (``bands/vasprun.xml``, or
+    ``bands/EIGENVAL`` with an OUTCAR).
+    """
+    if code == "vasp":
+        from altermag.dft.vasp_run import vasp_outputs_complete
+
+        return vasp_outputs_complete(directory)
+    from altermag.dft.qe_parse import parse_pw_output
+
+    bands_out = directory / "bands.out"
+    if not bands_out.is_file() or not (directory / "scf.out").is_file():
+        return False
+    xml = [*directory.glob("**/*.save/data-file-schema.xml*")]
+    return bool(xml) and parse_pw_output(bands_out).job_done
+
+
+def _local_command(code: str, pw: str, vasp: str | None) -> str | None:
+    """The command that runs the code here, None when there is none."""
+    if code == "vasp":
+        from altermag.dft.vasp_run import configured_vasp_command
+
+        return vasp or configured_vasp_command()
+    return pw if shutil.which(pw) is not None else None
+
+
+def _lacks(code: str, settings: Mapping[str, Any], missing: list[str]) -> str:
+    if code == "vasp":
+        return "no POTCAR files here: set ALTERMAG_VASP_PSP_DIR"
+    return f"no {settings['functional']} pseudopotential here for {', '.join(missing)}"
+
+
+def _no_command(code: str, pw: str) -> str:
+    if code == "vasp":
+        from altermag.dft.vasp_run import VASP_CMD_ENV
+
+        return f"no VASP command configured: set {VASP_CMD_ENV}"
+    return f"{pw} not installed"
+
+
+def _choose_runner(
+    runner: Runner, code: str, missing: list[str], local: str | None, client: SlurmClient | None
+) -> str:
     if runner != "auto":
         return runner
-    if not missing and shutil.which(pw) is not None:
+    slurm = client is not None or slurm_configured()
+    if code == "vasp":
+        if slurm:
+            return "slurm"
+        return "local" if local is not None and not missing else "prepare"
+    if not missing and local is not None:
         return "local"
-    if client is not None or slurm_configured():
-        return "slurm"
-    return "prepare"
+    return "slurm" if slurm else "prepare"
+
+
+def _run_here(code: str, directory: Path, command: str) -> QERunRecord:
+    if code == "vasp":
+        from altermag.dft.vasp_run import run_vasp
+
+        return run_vasp(directory, command)
+    from altermag.dft.qe_run import run_qe
+
+    return run_qe(directory, command)
+
+
+def analyze_outputs(directory: Path, code: str) -> QEAnalysis | VaspAnalysis:
+    """Parse and judge a finished job folder of either code."""
+    if code == "vasp":
+        from altermag.dft.vasp_parse import analyze_vasp
+
+        return analyze_vasp(directory)
+    from altermag.dft.analysis import analyze_qe
+
+    return analyze_qe(directory)
 
 
 def _finish(
     store: Store,
     job_id: int,
     directory: Path,
+    code: str,
     used: str,
     extra: dict[str, Any],
     notify: Callable[[str], None],
     outcome: Callable[..., VerifyOutcome],
     fail: Callable[..., VerifyOutcome],
 ) -> VerifyOutcome:
-    """Parse, judge, draw and store a finished run."""
-    from altermag.dft.analysis import analyze_qe
+    """Parse, judge, draw and store a finished run (the same for QE and VASP)."""
     from altermag.dft.plot import band_figure
     from altermag.dft.qe_parse import QEOutputError
+    from altermag.dft.vasp_parse import VaspOutputError
 
     try:
-        analysis = analyze_qe(directory)
-    except (QEOutputError, OSError, ValueError) as exc:
+        analysis = analyze_outputs(directory, code)
+    except (QEOutputError, VaspOutputError, OSError, ValueError) as exc:
         return fail(used, f"cannot parse the outputs in {directory}: {exc}", extra)
     verdict = analysis.verdict
     figure = directory / "bands.png"
