@@ -13,6 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+
+try:  # optional (the api extra): a faster JSON decoder for JSON columns
+    import orjson
+except ImportError:  # pragma: no cover - the plain json module is used instead
+    orjson = None  # type: ignore[assignment]
 from sqlalchemy.engine import make_url
 
 __all__ = ["DEFAULT_URL", "ENV_VAR", "database_url", "make_engine"]
@@ -37,6 +42,8 @@ def database_url(url: str | None = None) -> str:
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """A SQLAlchemy engine for ``database_url(url)`` with the SQLite pragmas switched on."""
     resolved = make_url(database_url(url))
+    if orjson is not None:  # JSON columns (results, moments, nodal planes) decode ~4× faster
+        kwargs.setdefault("json_deserializer", orjson.loads)
     if resolved.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(resolved, **kwargs)
