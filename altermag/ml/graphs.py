@@ -2,20 +2,23 @@
 
 A crystal is turned into a directed graph in the CGCNN way: every atom is linked to its
 ``n_neighbors`` nearest neighbours (periodic images included), found with pymatgen's periodic
-neighbour search (``find_points_in_spheres``) inside a cutoff that doubles until every atom
-has enough neighbours. Each edge carries its length d expanded on Gaussians
-exp(-(d - μ_k)² / σ²) centred every ``gaussian_step`` Å, so the network sees a smooth,
-differentiable picture of the coordination shells. Nodes carry the atomic number; the model
-looks up the element features (:mod:`altermag.ml.features`).
+neighbour search (``find_points_in_spheres``) inside a sphere sized from the crystal's density
+that doubles until every atom has enough neighbours. Each edge carries its length d expanded
+on Gaussians exp(-(d - μ_k)² / σ²) centred every ``gaussian_step`` Å, so the network sees a
+smooth, differentiable picture of the coordination shells. Nodes carry the atomic number;
+the model looks up the element features (:mod:`altermag.ml.features`).
 
 Graphs are batched into a ``torch_geometric.data.Batch`` by plain concatenation with node
-offsets, which is what ``Batch.from_data_list`` does, done here in numpy for speed.
+offsets, which is what ``Batch.from_data_list`` does, done here in numpy for speed. Many
+crystals are best built together (:func:`crystal_graphs`): their neighbour lists are sorted
+in one go.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import chain
 
 import numpy as np
 import torch
@@ -39,7 +42,9 @@ class GraphConfig:
     n_neighbors
         Neighbours kept per atom (12 as in CGCNN and the original work).
     cutoff
-        First search radius in Å; doubled until every atom has ``n_neighbors`` neighbours.
+        Largest first search radius in Å (the first radius is the one expected to hold about
+        twice ``n_neighbors`` atoms at the crystal's density, if smaller); the radius doubles
+        until every atom has ``n_neighbors`` neighbours. The graph does not depend on it.
     max_cutoff
         Largest search radius in Å (20 Å as in the original work).
     gaussian_step
@@ -92,6 +97,8 @@ _TICKS_PER_ANGSTROM = 1e6
 #: The first search radius over the radius expected to hold k + 1 atoms.
 _SPHERE_MARGIN = 1.25
 
+_PERIODIC = np.array([1, 1, 1], dtype=np.int64)
+
 #: Crystals whose neighbour pairs are sorted together (bounds the memory of one sort).
 _CHUNK = 1024
 
@@ -103,7 +110,7 @@ def _neighbors(
         cart,
         cart,
         r=float(cutoff),
-        pbc=np.array([1, 1, 1], dtype=np.int64),
+        pbc=_PERIODIC,
         lattice=lattice,
         tol=1e-8,
     )
@@ -212,19 +219,21 @@ def _graph_chunk(structures: Sequence[MagneticStructure], cfg: GraphConfig) -> l
     kept = np.minimum(counts, k)
     edges = np.add.reduceat(kept, atom_offsets[:-1])
     local = np.stack([centers - np.repeat(atom_offsets[:-1], edges), points])
-    bounds = np.cumsum(edges)[:-1]
+    edge_bounds = np.concatenate([[0], np.cumsum(edges)]).tolist()
+    atom_bounds = atom_offsets.tolist()
     z = np.fromiter(
-        (atomic_number(sp) for s in structures for sp in s.species),
+        map(atomic_number, chain.from_iterable(s.species for s in structures)),
         dtype=np.int64,
-        count=int(atom_offsets[-1]),
+        count=atom_bounds[-1],
     )
     return [
-        CrystalGraph(z=zz, edge_index=np.ascontiguousarray(ei), distances=dd)
-        for zz, ei, dd in zip(
-            np.split(z, atom_offsets[1:-1]),
-            np.split(local, bounds, axis=1),
-            np.split(dists, bounds),
-            strict=True,
+        CrystalGraph(
+            z=z[a0:a1],
+            edge_index=np.ascontiguousarray(local[:, e0:e1]),
+            distances=dists[e0:e1],
+        )
+        for a0, a1, e0, e1 in zip(
+            atom_bounds[:-1], atom_bounds[1:], edge_bounds[:-1], edge_bounds[1:], strict=True
         )
     ]
 
@@ -275,29 +284,41 @@ def collate(
     graphs: Sequence[CrystalGraph],
     config: GraphConfig | None = None,
     y: Sequence[float] | np.ndarray | None = None,
+    unique_distances: bool = False,
 ) -> Batch:
     """Batch crystal graphs into one disconnected graph (node offsets on edge indices).
 
     The result is a ``torch_geometric.data.Batch`` with ``z``, ``edge_index``,
     ``edge_attr`` (Gaussian-expanded lengths), ``distance``, ``batch`` (graph of each node),
     ``ptr`` and optionally ``y`` (one label per graph).
+
+    With ``unique_distances`` (inference) ``edge_attr`` instead holds the Gaussians of each
+    *distinct* edge length once and ``edge_inverse`` gives, for every edge, its row there.
+    Symmetry makes many bonds of a crystal equally long (about one edge length in seven is
+    distinct in the corpus), so the network's per-edge linear maps of the Gaussians are
+    computed on the distinct lengths only; the values are the same.
     """
     if not graphs:
         raise GraphError("no graphs to batch")
     sizes = np.fromiter((g.num_nodes for g in graphs), dtype=np.int64, count=len(graphs))
+    n_edges = np.fromiter((g.distances.shape[0] for g in graphs), dtype=np.int64, count=len(graphs))
     offsets = np.concatenate([[0], np.cumsum(sizes)])
-    edge_index = np.concatenate(
-        [g.edge_index + off for g, off in zip(graphs, offsets[:-1], strict=True)], axis=1
-    )
+    edge_index = np.concatenate([g.edge_index for g in graphs], axis=1)
+    edge_index += np.repeat(offsets[:-1], n_edges)
     distances = np.concatenate([g.distances for g in graphs])
     batch = Batch(
         z=torch.from_numpy(np.concatenate([g.z for g in graphs])),
         edge_index=torch.from_numpy(edge_index),
-        edge_attr=torch.from_numpy(gaussian_expansion(distances, config)),
         distance=torch.from_numpy(distances),
         batch=torch.from_numpy(np.repeat(np.arange(len(graphs)), sizes)),
         ptr=torch.from_numpy(offsets),
     )
+    if unique_distances:
+        lengths, inverse = np.unique(distances, return_inverse=True)
+        batch.edge_attr = torch.from_numpy(gaussian_expansion(lengths, config))
+        batch.edge_inverse = torch.from_numpy(inverse.astype(np.int64))
+    else:
+        batch.edge_attr = torch.from_numpy(gaussian_expansion(distances, config))
     batch._num_graphs = len(graphs)
     if y is not None:
         batch.y = torch.as_tensor(np.asarray(y, dtype=np.float32))

@@ -10,9 +10,13 @@ where j runs over the 12 nearest neighbours of atom i (the mean is CGCNN's sum d
 12). This is the update of ``torch_geometric.nn.CGConv``, written out so that the linear
 maps of the concatenation z_ij are split into per-atom and per-edge parts
 (W z_ij = W_i x_i + W_j x_j + W_e e_ij): the atom parts are computed once per atom instead of
-once per edge (same results, less work). The atom vectors are then averaged
-into one crystal vector (mean pooling), projected to an ``embedding_dim`` vector, the
-embedding used by the classifier and by the optimal-transport adaptation.
+once per edge (same results, less work). At inference the edge parts are computed once
+per distinct bond length, and since every atom has exactly 12 edges stored together, the
+atom parts are broadcast over blocks of 12 and the mean is a reshaped sum.
+
+The atom vectors are then averaged into one crystal vector (mean pooling), projected to an
+``embedding_dim`` vector, the embedding used by the classifier and by the optimal-transport
+adaptation.
 """
 
 from __future__ import annotations
@@ -80,17 +84,54 @@ class GatedConv(nn.Module):
         self.bn = nn.BatchNorm1d(width)
 
     def forward(
-        self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor
+        self,
+        x: torch.Tensor,
+        edge_index: torch.Tensor,
+        edge_attr: torch.Tensor,
+        edge_inverse: torch.Tensor | None = None,
+        degree: int | None = None,
     ) -> torch.Tensor:
+        """Update the atom vectors from their neighbours.
+
+        Parameters
+        ----------
+        x
+            Atom vectors, (N, width).
+        edge_index
+            (2, E) centre/neighbour pairs.
+        edge_attr
+            Gaussian-expanded edge lengths, (E, edge_dim); with ``edge_inverse``, one row per
+            distinct length and ``edge_inverse[e]`` the row of edge e.
+        degree
+            When every atom has exactly this many edges, stored contiguously in atom order
+            (what :func:`altermag.ml.graphs.crystal_graph` builds), the per-atom parts are
+            broadcast over each atom's block of edges and the mean over neighbours is a
+            reshape and a sum instead of a gather and a scatter (same result).
+        """
         centre, neighbour = edge_index
         gate_in = self.edge(edge_attr)
-        gate_in += self.centre(x).index_select(0, centre)
+        if edge_inverse is not None:
+            gate_in = gate_in.index_select(0, edge_inverse)
+        if degree:
+            gate_in.view(-1, degree, 2 * self.width).add_(self.centre(x).unsqueeze(1))
+        else:
+            gate_in += self.centre(x).index_select(0, centre)
         gate_in += self.neighbour(x).index_select(0, neighbour)
         f, s = gate_in.split(self.width, dim=-1)
         messages = torch.sigmoid(f) * nn.functional.softplus(s)
+        if degree:
+            return x + self.bn(messages.view(-1, degree, self.width).sum(dim=1) / degree)
         summed = torch.zeros_like(x).index_add_(0, centre, messages)
         counts = torch.bincount(centre, minlength=x.shape[0]).clamp(min=1).unsqueeze(-1)
         return x + self.bn(summed / counts)
+
+
+def uniform_degree(centre: torch.Tensor, n_atoms: int, k: int) -> int | None:
+    """k if atom i's edges are exactly rows k·i … k·i + k − 1 for every atom, else None."""
+    if k <= 0 or centre.numel() != n_atoms * k:
+        return None
+    expected = torch.arange(n_atoms, dtype=centre.dtype).repeat_interleave(k)
+    return k if torch.equal(centre, expected) else None
 
 
 class CrystalEncoder(nn.Module):
@@ -114,8 +155,11 @@ class CrystalEncoder(nn.Module):
     def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (atom vectors (N, width), crystal embeddings (B, embedding_dim))."""
         x = self.embed(self.atom_features(batch))
+        inverse = getattr(batch, "edge_inverse", None)
+        degree = uniform_degree(batch.edge_index[0], x.shape[0], self.config.n_neighbors)
         for conv in self.convs:
-            x = nn.functional.softplus(conv(x, batch.edge_index, batch.edge_attr))
+            x = conv(x, batch.edge_index, batch.edge_attr, inverse, degree)
+            x = nn.functional.softplus(x)
         pooled = global_mean_pool(x, batch.batch, size=batch.num_graphs)
         return x, self.project(pooled)
 
