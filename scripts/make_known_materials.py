@@ -20,6 +20,8 @@ import yaml
 from pymatgen.core import Composition, Lattice, Structure
 from pymatgen.symmetry.groups import SpaceGroup
 
+from altermag.prototypes import corundum_chain, corundum_sites, r3c_chain_rule
+
 OUT = Path(__file__).resolve().parents[1] / "altermag" / "data" / "known"
 
 # A moment rule: (element, coordinates in units of the parent conventional cell) -> μB.
@@ -119,23 +121,6 @@ def nias(mid, metal, anion, a, c, m, ref, sref, note):
         note,
         "²6/²m²m¹m",
     )
-
-
-def r3c_chain(metal: str, m: float, base: list[float], signs: list[int]) -> Rule:
-    """Moments on a metal at (0,0,z) in R-3c (hexagonal axes); R-centring keeps the spin."""
-    shifts = {(0, 0): 0.0, (2, 1): 1 / 3, (1, 2): 2 / 3}
-
-    def rule(el: str, f: np.ndarray) -> float:
-        if el != metal:
-            return 0.0
-        key = (round(f[0] * 3) % 3, round(f[1] * 3) % 3)
-        z0 = (f[2] - shifts[key]) % 1.0
-        for zb, s in zip(base, signs, strict=True):
-            if close(z0, zb):
-                return m * s
-        raise ValueError(f"unexpected {metal} site {f}")
-
-    return rule
 
 
 def perovskite(mid, a_site, b_site, pbnm, a_xy, o1_xy, o2, order, m, ref, sref, note):
@@ -367,8 +352,8 @@ def specs() -> list[Spec]:
             "g",
             167,
             (5.0355, 5.0355, 13.7471, 90, 90, 120),
-            [("Fe", (0, 0, z)), ("O", (0.3059, 0, 0.25))],
-            r3c_chain("Fe", 4.9, [0.5 - z, z, 1 - z, 0.5 + z], [-1, 1, 1, -1]),
+            corundum_sites("Fe", z, 0.3059),
+            r3c_chain_rule("Fe", 4.9, corundum_chain(z), [-1, 1, 1, -1]),
             SMEJKAL_PERSP,
             "Blake et al., Am. Mineral. 51, 123 (1966); order Shull, Strauser & Wollan, PR 83, 333 "
             "(1951)",
@@ -614,7 +599,7 @@ def specs() -> list[Spec]:
                 167,
                 (a, a, c, 90, 90, 120),
                 [(metal, (0, 0, 0)), (other, (0, 0, 0.25)), ("O", (x, 0, 0.25))],
-                r3c_chain(metal, m, [0.0, 0.5], [1, -1]),
+                r3c_chain_rule(metal, m, [0.0, 0.5], [1, -1]),
                 SMEJKAL_PRX,
                 sref,
                 "Metal (001) layers ferromagnetic, alternating along c; the two metal sites of the "
@@ -685,8 +670,8 @@ def specs() -> list[Spec]:
             None,
             167,
             (4.9607, 4.9607, 13.599, 90, 90, 120),
-            [("Cr", (0, 0, z)), ("O", (0.3058, 0, 0.25))],
-            r3c_chain("Cr", 3.0, [0.5 - z, z, 1 - z, 0.5 + z], [1, -1, 1, -1]),
+            corundum_sites("Cr", z, 0.3058),
+            r3c_chain_rule("Cr", 3.0, corundum_chain(z), [1, -1, 1, -1]),
             ("10.1063/1.1699098", "Brockhouse, J. Chem. Phys. 21, 961 (1953)"),
             "Finger & Hazen, J. Appl. Phys. 51, 5362 (1980)",
             "Chain (+, −, +, −): inversion flips the spin (PT symmetric, magnetoelectric).",

@@ -13,6 +13,7 @@ import numpy as np
 from pymatgen.core import Lattice, Structure
 
 from altermag import MagneticStructure
+from altermag.prototypes import corundum
 
 MomentRule = Callable[[str, np.ndarray], float]
 
@@ -95,37 +96,13 @@ def crsb() -> MagneticStructure:
     return nias("CrSb", "Cr", "Sb", 4.121, 5.467, 2.7)
 
 
-def _corundum(label, metal, a, c, z, x, m, chain_signs):
-    """Corundum M2O3 (R-3c, hexagonal axes): M at 12c (0,0,z), O at 18e (x,0,¼).
-
-    ``chain_signs`` maps the four z of the chain through the origin, in the order
-    (½−z, z, 1−z, ½+z), to ±1; the R-centring copies keep the sign (k = 0).
-    """
-    base = [0.5 - z, z, 1 - z, 0.5 + z]
-    shifts = {(0, 0): 0.0, (2, 1): 1 / 3, (1, 2): 2 / 3}
-
-    def rule(el: str, f: np.ndarray) -> float:
-        if el != metal:
-            return 0.0
-        key = (round(f[0] * 3) % 3, round(f[1] * 3) % 3)
-        z0 = (f[2] - shifts[key]) % 1.0
-        for zb, sgn in zip(base, chain_signs, strict=True):
-            if _close(z0, zb):
-                return m * sgn
-        raise ValueError(f"unexpected site {f}")
-
-    return _build(
-        167, Lattice.hexagonal(a, c), [metal, "O"], [[0, 0, z], [x, 0, 0.25]], rule, label
-    )
-
-
 def fe2o3_hexagonal() -> MagneticStructure:
     """α-Fe2O3 above the Morin transition: Fe (001) layers ferromagnetic, stacked + − along c.
 
     Structure: Blake et al., Am. Mineral. 51, 123 (1966); order: Shull, Strauser & Wollan,
     PR 83, 333 (1951) — chain (½−z, z, 1−z, ½+z) = (−, +, +, −).
     """
-    return _corundum("Fe2O3", "Fe", 5.0355, 13.7471, 0.35530, 0.3059, 4.9, (-1, 1, 1, -1))
+    return corundum("Fe2O3", "Fe", 5.0355, 13.7471, 0.35530, 0.3059, 4.9, (-1, 1, 1, -1))
 
 
 def fe2o3_rhombohedral() -> MagneticStructure:
@@ -143,7 +120,7 @@ def cr2o3() -> MagneticStructure:
     Structure: Finger & Hazen, J. Appl. Phys. 51, 5362 (1980); order: Brockhouse,
     J. Chem. Phys. 21, 961 (1953).
     """
-    return _corundum("Cr2O3", "Cr", 4.9607, 13.599, 0.3475, 0.3058, 3.0, (1, -1, 1, -1))
+    return corundum("Cr2O3", "Cr", 4.9607, 13.599, 0.3475, 0.3058, 3.0, (1, -1, 1, -1))
 
 
 def fesb2(cell: str = "1x1x1", order: str = "uudd") -> MagneticStructure:
