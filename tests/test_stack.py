@@ -76,6 +76,25 @@ def test_dockerfile_installs_the_app_with_the_extras_the_services_need() -> None
 # ---------------------------------------------------------------------- the services, for real
 
 
+DOTENV = {
+    k: v
+    for k, _, v in (
+        line.partition("=")
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+}
+
+
+def _interpolate(value: str, variables: dict[str, str]) -> str:
+    """Compose's ``${NAME}`` / ``${NAME:-default}`` substitution from the ``.env`` values."""
+    return re.sub(
+        r"\$\{(\w+)(?::-([^}]*))?\}",
+        lambda m: variables.get(m.group(1)) or (m.group(2) or ""),
+        value,
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -146,7 +165,10 @@ def test_compose_commands_run_the_stack_and_a_screening_through_the_api(
 
     def env_of(name: str, **local: str) -> dict[str, str]:
         """The service's compose environment, addresses pointed at this machine."""
-        env = {k: str(v) for k, v in SERVICES[name].get("environment", {}).items()}
+        env = {
+            k: _interpolate(str(v), DOTENV)
+            for k, v in SERVICES[name].get("environment", {}).items()
+        }
         assert set(local) <= set(env), set(local) - set(env)
         return {**base_env, **env, **local}
 

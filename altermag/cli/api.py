@@ -45,7 +45,13 @@ def api(
     ] = 8000,
     db: DbOption = None,
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Worker processes (each with its own pool).")
+        int,
+        typer.Option(
+            envvar="ALTERMAG_API_WORKERS",
+            min=1,
+            max=64,
+            help="Worker processes (each with its own pool and page cache); about one per core.",
+        ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
