@@ -108,6 +108,20 @@ def test_presets_layer_and_validate():
         load_preset("fast", {"ecutrho": 60.0})
     with pytest.raises(PresetError, match="no preset"):
         load_preset("nonexistent")
+    with pytest.raises(PresetError, match="bands_diago_thr"):
+        load_preset("fast", {"bands_diago_thr": 0.01})  # eigenvalues to 0.1 eV: useless
+
+
+@needs_pseudos
+def test_bands_step_sets_its_eigenvalue_threshold(tmp_path):
+    """diago_thr_init in the bands step only (pw.x's default there is ~1e-10 Ry)."""
+    s = cro2()
+    write_qe_inputs(s, altermag.analyze(s), load_preset("fast"), tmp_path)
+    assert "diago_thr_init = 1.0e-08" in (tmp_path / "bands.in").read_text()
+    assert "diago_thr_init" not in (tmp_path / "scf.in").read_text()
+    settings = load_preset("fast", {"bands_diago_thr": None})
+    write_qe_inputs(s, altermag.analyze(s), settings, tmp_path / "default")
+    assert "diago_thr_init" not in (tmp_path / "default" / "bands.in").read_text()
 
 
 @needs_pseudos

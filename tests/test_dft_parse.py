@@ -64,7 +64,7 @@ def test_scf_text_output_gives_convergence_fermi_level_and_moments():
     m = scf.site_moments
     assert len(m) == 6 and m[0] > 1.0 and m[1] == pytest.approx(-m[0], abs=0.02)
     assert abs(scf.total_magnetization) < 0.05
-    assert scf.cpu_s == pytest.approx(76.03) and scf.wall_s == pytest.approx(371.10)
+    assert scf.cpu_s == pytest.approx(73.27) and scf.wall_s == pytest.approx(84.22)
     bands = parse_pw_output(CRO2 / "bands.out")
     assert bands.calculation == "bands" and not bands.converged and bands.job_done
 

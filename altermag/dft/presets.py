@@ -27,6 +27,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "smearing": (str,),
     "degauss": _NUMBER,
     "conv_thr_per_atom": _NUMBER,
+    "bands_diago_thr": (int, float, type(None)),
     "mixing_beta": _NUMBER,
     "moment_saturation": _NUMBER,
     "hubbard_u": (dict,),
@@ -82,6 +83,9 @@ def _validate(settings: dict[str, Any]) -> dict[str, Any]:
     for key in ("kspacing", "degauss", "kpath_density", "moment_saturation"):
         if settings[key] <= 0:
             raise PresetError(f"{key} must be positive")
+    thr = settings["bands_diago_thr"]
+    if thr is not None and not 0 < thr <= 1e-4:
+        raise PresetError("bands_diago_thr must be in (0, 1e-4] Ry, or null")
     if not 0 < settings["mixing_beta"] <= 1:
         raise PresetError("mixing_beta must be in (0, 1]")
     bad = set(settings["resources"]) - _RESOURCE_KEYS

@@ -212,6 +212,10 @@ def pw_input(
     ]
     if calculation == "bands":
         electrons.append("  diago_full_acc = .true.")
+        if settings.get("bands_diago_thr") is not None:
+            # non-SCF: the Davidson threshold of every k-point (Ry); QE's default,
+            # conv_thr / nelec / 10, asks for ~1e-10 Ry and costs time for nothing
+            electrons.append(f"  diago_thr_init = {float(settings['bands_diago_thr']):.1e}")
     lines = ["&CONTROL", *control, "/", "&SYSTEM", *system, "/", "&ELECTRONS", *electrons, "/"]
     lines.append("ATOMIC_SPECIES")
     for sp in species:
