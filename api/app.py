@@ -22,8 +22,8 @@ from sqlalchemy.exc import OperationalError
 from altermag import __version__
 from altermag.store import Store
 from api.launch import BackgroundScreenings, PrefectLauncher
+from api.page_cache import CachedPagesMiddleware, PageCache
 from api.routes import analyze, candidates, health, keys, materials, reports, screenings
-from api.routes.candidates import PageCache
 from api.settings import ApiSettings
 
 __all__ = ["create_app"]
@@ -83,6 +83,9 @@ def create_app(
     )
     app.state.flow_runs = {}
     app.state.page_cache = PageCache(settings.page_cache) if settings.page_cache > 0 else None
+    if app.state.page_cache is not None and not settings.require_key_for_reads:
+        # inside CORS (added after it, so CORS wraps it): cached answers get CORS headers too
+        app.add_middleware(CachedPagesMiddleware, cache=app.state.page_cache, store=store)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

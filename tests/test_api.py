@@ -305,6 +305,22 @@ def test_page_cache_is_never_stale(seeded: tuple[str, dict[str, int]], tmp_path:
         assert fresh.get("/candidates", params=params).json()["items"] == now
 
 
+def test_cached_pages_keep_validation_auth_and_cors(seeded: tuple[str, dict[str, int]]) -> None:
+    """The cache answers only query strings the endpoint answered with 200 itself."""
+    url = seeded[0]
+    with TestClient(create_app(url, prefect_api_url=None, cors_origins=["https://a.org"])) as c:
+        for _ in range(2):
+            assert c.get("/candidates", params={"limit": 0}).status_code == 422
+            assert c.get("/candidates", params={"cursor": "nonsense"}).status_code == 400
+            hit = c.get("/candidates", params={"limit": 3}, headers={"Origin": "https://a.org"})
+            assert hit.status_code == 200 and len(hit.json()["items"]) == 3
+            assert hit.headers["access-control-allow-origin"] == "https://a.org"
+    with TestClient(create_app(url, prefect_api_url=None, require_key_for_reads=True)) as c:
+        key = c.app.state.store.create_api_key("reader")
+        assert c.get("/candidates", headers={"X-API-Key": key}).status_code == 200
+        assert c.get("/candidates").status_code == 401  # the same page, not from the cache
+
+
 def test_cli_apikey_create_list_revoke(client: TestClient, db_url: str) -> None:
     from typer.testing import CliRunner
 

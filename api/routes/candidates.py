@@ -20,6 +20,7 @@ from fastapi.responses import Response, StreamingResponse
 from altermag.result import VERDICTS, Wave
 from altermag.store import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Candidate, CandidateQuery, Store
 from api.deps import ReadAccess, StoreDep
+from api.page_cache import PageCache, cache_key
 from api.schemas import CandidateList, problems
 
 router = APIRouter(tags=["candidates"], responses=problems(400, 401, 503))
@@ -29,7 +30,7 @@ Sort = Literal["score", "adapted_score", "dft_splitting", "heuristic_score", "fo
 MAX_INT = 2**31 - 1
 
 
-def candidate_query(
+async def candidate_query(
     verdict: Annotated[list[Verdict] | None, Query(description="Verdict(s) to keep.")] = None,
     wave: Annotated[list[Wave] | None, Query(description="Altermagnetic wave(s) to keep.")] = None,
     element: Annotated[
@@ -63,34 +64,6 @@ def candidate_query(
 QueryDep = Annotated[CandidateQuery, Depends(candidate_query)]
 
 
-class PageCache:
-    """Candidate pages by query string, valid while the store's revision is unchanged.
-
-    Entries carry the :meth:`Store.revision` they were computed at; a lookup at another
-    revision misses (and the whole cache is dropped, since every entry is then outdated).
-    Bounded: past ``max_entries`` pages it starts afresh.
-    """
-
-    def __init__(self, max_entries: int = 4096) -> None:
-        self.max_entries = max_entries
-        self._revision: int | None = None
-        self._pages: dict[str, bytes] = {}
-
-    def get(self, revision: int, key: str) -> bytes | None:
-        if revision != self._revision:
-            self._pages = {}
-            self._revision = revision
-            return None
-        return self._pages.get(key)
-
-    def put(self, revision: int, key: str, body: bytes) -> None:
-        if revision != self._revision:
-            return  # computed at an older revision than the cache now holds
-        if len(self._pages) >= self.max_entries:
-            self._pages = {}
-        self._pages[key] = body
-
-
 @router.get("/candidates", response_model=CandidateList)
 async def list_candidates(
     request: Request,
@@ -103,17 +76,14 @@ async def list_candidates(
 ) -> Any:
     """A page of candidates (a magnetic order with its material and model score)."""
     cache: PageCache | None = request.app.state.page_cache
-    key = request.url.query
     if cache is None:
         body = await run_in_threadpool(_page, store, query, sort, cursor, limit)
         return Response(body, media_type="application/json")
-    # A primary-key read (~0.1 ms), done on the event loop: a thread hop would cost more.
+    # Repeats are answered by CachedPagesMiddleware before they get here; this is a miss.
+    # The revision is read before the page, so the page is at least as new as its label.
     revision = store.revision()
-    if (body := cache.get(revision, key)) is None:
-        body = await run_in_threadpool(_page, store, query, sort, cursor, limit)
-        # The page was read at or after `revision`: if a write came in between, the page
-        # is newer than its label, and the next request (at the new revision) misses.
-        cache.put(revision, key, body)
+    body = await run_in_threadpool(_page, store, query, sort, cursor, limit)
+    cache.put(revision, cache_key(request.scope), body)
     return Response(body, media_type="application/json")
 
 

@@ -1,0 +1,94 @@
+"""Exact caching of ``GET /candidates`` pages, keyed by the store's revision.
+
+A candidate page is a pure function of the query string and the store's contents. The store
+keeps a revision number that every committed write increments (:meth:`Store.revision`), so
+a page computed at revision *r* is exactly right for as long as the revision is still *r*.
+
+:class:`PageCache` keeps such pages; :class:`CachedPagesMiddleware` answers a repeated
+query string from it *before* FastAPI parses and validates parameters (which costs more than
+the cached answer itself: ~0.8 ms of CPU against ~0.2 ms). Only query strings that the
+endpoint itself has answered with 200 are ever cached, so a hit is a request that already
+passed validation; with private reads (``require_key_for_reads``) every request goes the
+full way through the key check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from altermag.store import Store
+
+__all__ = ["CachedPagesMiddleware", "PageCache", "cache_key"]
+
+
+class PageCache:
+    """Response bodies by query string, valid while the store's revision is unchanged.
+
+    A lookup at another revision than the entries' misses and drops them all (they are all
+    outdated then). Bounded: past ``max_entries`` pages it starts afresh.
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._revision: int | None = None
+        self._pages: dict[str, bytes] = {}
+
+    def get(self, revision: int, key: str) -> bytes | None:
+        if revision != self._revision:
+            self._pages = {}
+            self._revision = revision
+            return None
+        return self._pages.get(key)
+
+    def put(self, revision: int, key: str, body: bytes) -> None:
+        """Keep ``body``, computed from data read at or after ``revision``.
+
+        If a write came in between, the body is newer than its label: the next lookup (at
+        the new revision) misses, so nothing stale is ever served.
+        """
+        if revision != self._revision:
+            return  # the cache has moved on to another revision meanwhile
+        if len(self._pages) >= self.max_entries:
+            self._pages = {}
+        self._pages[key] = body
+
+
+class CachedPagesMiddleware:
+    """ASGI middleware: serve ``GET {path}?<query>`` from a :class:`PageCache` when it can."""
+
+    def __init__(
+        self, app: ASGIApp, cache: PageCache, store: Store, path: str = "/candidates"
+    ) -> None:
+        self.app = app
+        self.cache = cache
+        self.store = store
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path:
+            try:
+                revision = self.store.revision()
+            except SQLAlchemyError:  # the endpoint answers with its own error (503)
+                revision = None
+            body = None if revision is None else self.cache.get(revision, cache_key(scope))
+            if body is not None:
+                await _send_json(send, body)
+                return
+        await self.app(scope, receive, send)
+
+
+def cache_key(scope: Scope) -> str:
+    """The raw query string: the cache key of a page (the endpoint stores under the same)."""
+    return bytes(scope.get("query_string", b"")).decode("latin-1")
+
+
+async def _send_json(send: Send, body: bytes) -> None:
+    headers: list[Any] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
