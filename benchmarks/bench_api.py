@@ -73,6 +73,9 @@ def fill(url: str, n_candidates: int) -> int:
             n_items *= 2
         rng = random.Random(0)
         store.add_scores((s.material_id, "bench-v1", rng.random(), rng.random()) for s in stored)
+        if store.dialect == "postgresql":  # planner statistics, as autovacuum would gather
+            with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("ANALYZE"))
         return n
 
 
@@ -133,8 +136,10 @@ end
 
 
 def _ms(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if m is None:
+        raise ValueError(f"unexpected wrk latency {value!r}")
+    return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[m.group(2)]
 
 
 def load_wrk(base: str, clients: int, seconds: float, script: str) -> tuple[float, float, float]:
@@ -151,8 +156,8 @@ def load_wrk(base: str, clients: int, seconds: float, script: str) -> tuple[floa
     if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
         print(f"  {m.group(1)} requests failed")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     return rps, p50, p99
 
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, Table, event, func, select, update
+from sqlalchemy import Connection, Engine, Table, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from altermag.result import SpinGroupResult
@@ -148,6 +150,9 @@ class Store:
         if migrate and current_revision(self.url) != head():
             upgrade(self.url)
         self.engine: Engine = make_engine(self.url)
+        # one long-lived autocommit connection for revision reads (one round trip each)
+        self._reader: Connection | None = None
+        self._reader_lock = threading.Lock()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         event.listen(self._sessions, "do_orm_execute", _note_write)
         event.listen(self._sessions, "before_flush", _note_flush)
@@ -156,6 +161,10 @@ class Store:
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:
         """Close every pooled connection."""
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -196,8 +205,28 @@ class Store:
         Two equal readings mean nothing was written in between, so a view computed at the
         first (a cached candidate page) is still exact at the second.
         """
-        with self.engine.connect() as conn:
-            return int(conn.execute(_REVISION).scalar_one())
+        with self._reader_lock:
+            for attempt in (0, 1):
+                try:
+                    if self._reader is None or self._reader.invalidated or self._reader.closed:
+                        self._reader = self.engine.connect().execution_options(
+                            isolation_level="AUTOCOMMIT"
+                        )
+                    return int(self._reader.execute(_REVISION).scalar_one())
+                except DBAPIError:  # the server went away: reconnect once, then give up
+                    if self._reader is not None:
+                        self._reader.invalidate()
+                        self._reader = None
+                    if attempt:
+                        raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A pooled connection in autocommit mode for one read-only statement (no
+        BEGIN/COMMIT round trips on PostgreSQL; still checked by the pool's pre-ping)."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
 
     def row_counts(self) -> dict[str, int]:
         """Number of rows in every table of the store."""
@@ -723,8 +752,8 @@ class Store:
         after = decode_cursor(cursor, sort) if cursor else None
         stmt, scores = q.select()
         key, descending = sort_key(sort, scores, self.dialect)
-        with self.session() as s:
-            rows = s.execute(paginate(stmt, key, descending, after).limit(limit + 1)).all()
+        with self._reading() as conn:
+            rows = conn.execute(paginate(stmt, key, descending, after).limit(limit + 1)).all()
         items = [_candidate(r) for r in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
