@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from altermag import __version__
 from altermag.store import Store
 from api.launch import BackgroundScreenings, PrefectLauncher
-from api.page_cache import CachedPagesMiddleware, PageCache
+from api.page_cache import CachedPagesMiddleware, PageCache, RevisionReader
 from api.routes import analyze, candidates, health, keys, materials, reports, screenings
 from api.settings import ApiSettings
 
@@ -83,9 +83,12 @@ def create_app(
     )
     app.state.flow_runs = {}
     app.state.page_cache = PageCache(settings.page_cache) if settings.page_cache > 0 else None
+    app.state.revisions = RevisionReader(store.revision, batched=store.dialect != "sqlite")
     if app.state.page_cache is not None and not settings.require_key_for_reads:
         # inside CORS (added after it, so CORS wraps it): cached answers get CORS headers too
-        app.add_middleware(CachedPagesMiddleware, cache=app.state.page_cache, store=store)
+        app.add_middleware(
+            CachedPagesMiddleware, cache=app.state.page_cache, revisions=app.state.revisions
+        )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -14,14 +14,15 @@ full way through the key check.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from altermag.store import Store
-
-__all__ = ["CachedPagesMiddleware", "PageCache", "cache_key"]
+__all__ = ["CachedPagesMiddleware", "PageCache", "RevisionReader", "cache_key"]
 
 
 class PageCache:
@@ -56,21 +57,56 @@ class PageCache:
         self._pages[key] = body
 
 
+class RevisionReader:
+    """Batched, never-stale reads of the store's revision from async code.
+
+    Over a network (PostgreSQL) a read is a round trip; done synchronously it would stall the
+    event loop for every request. Here a request waits for a read that *starts after it
+    arrived* (so it sees every write committed before it), and all requests that arrive
+    while one read is in flight share the next one: one round trip per batch, off the loop.
+    With SQLite (an in-process read of a few µs) the read is made directly.
+    """
+
+    def __init__(self, read: Callable[[], int], batched: bool = True) -> None:
+        self._read = read
+        self._batched = batched
+        self._next: asyncio.Future[int] | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def get(self) -> int:
+        if not self._batched:
+            return self._read()
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._loop())
+        return await asyncio.shield(self._next)
+
+    async def _loop(self) -> None:
+        while self._next is not None:
+            waiting, self._next = self._next, None  # everyone in it arrived before this read
+            try:
+                waiting.set_result(await run_in_threadpool(self._read))
+            except Exception as exc:
+                waiting.set_exception(exc)
+                waiting.exception()  # retrieved: no "never retrieved" warning without waiters
+
+
 class CachedPagesMiddleware:
     """ASGI middleware: serve ``GET {path}?<query>`` from a :class:`PageCache` when it can."""
 
     def __init__(
-        self, app: ASGIApp, cache: PageCache, store: Store, path: str = "/candidates"
+        self, app: ASGIApp, cache: PageCache, revisions: RevisionReader, path: str = "/candidates"
     ) -> None:
         self.app = app
         self.cache = cache
-        self.store = store
+        self.revisions = revisions
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path:
             try:
-                revision = self.store.revision()
+                revision: int | None = await self.revisions.get()
             except SQLAlchemyError:  # the endpoint answers with its own error (503)
                 revision = None
             body = None if revision is None else self.cache.get(revision, cache_key(scope))

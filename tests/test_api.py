@@ -334,3 +334,33 @@ def test_cli_apikey_create_list_revoke(client: TestClient, db_url: str) -> None:
     assert client.get("/keys", headers=h).status_code == 401
     listed = CliRunner().invoke(cli, ["apikey", "list", "--db", db_url])
     assert listed.exit_code == 0 and "ops" in listed.stdout and "revoked" in listed.stdout
+
+
+def test_revision_reads_are_batched_and_never_older_than_the_request() -> None:
+    """Each request sees every write made before it arrived; concurrent ones share a read."""
+    import asyncio
+
+    from api.page_cache import RevisionReader
+
+    state = {"revision": 0, "reads": 0}
+
+    def read() -> int:
+        state["reads"] += 1
+        seen = state["revision"]
+        time.sleep(0.01)  # a slow round trip: writes land while it is in flight
+        return seen
+
+    async def scenario() -> None:
+        reader = RevisionReader(read)
+
+        async def request() -> None:
+            state["revision"] += 1  # a write committed just before this request arrives
+            before = state["revision"]
+            assert await reader.get() >= before
+
+        await asyncio.gather(*(request() for _ in range(40)))
+        for _ in range(3):  # later arrivals, each after its own write
+            await asyncio.gather(*(request() for _ in range(10)))
+
+    asyncio.run(scenario())
+    assert state["reads"] <= 8  # 70 requests, a handful of round trips

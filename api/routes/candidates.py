@@ -81,7 +81,7 @@ async def list_candidates(
         return Response(body, media_type="application/json")
     # Repeats are answered by CachedPagesMiddleware before they get here; this is a miss.
     # The revision is read before the page, so the page is at least as new as its label.
-    revision = store.revision()
+    revision = await request.app.state.revisions.get()
     body = await run_in_threadpool(_page, store, query, sort, cursor, limit)
     cache.put(revision, cache_key(request.scope), body)
     return Response(body, media_type="application/json")
