@@ -61,7 +61,9 @@ def copy_outputs(directory: Path) -> None:
 def test_outputs_computed_elsewhere_become_a_stored_verdict(db_url: str, tmp_path: Path) -> None:
     seen: list[str] = []
     with Store(db_url) as store:
-        mid = store.add_material(cro2(), source="test", source_id="CrO2")
+        s = cro2()
+        stored = store.add_analysis(s, altermag.analyze(s), source="test", source_id="CrO2")
+        mid = stored.material_id
         first = verify_material(
             store, mid, workdir=tmp_path, runner="prepare", on_status=seen.append
         )
@@ -90,6 +92,9 @@ def test_outputs_computed_elsewhere_become_a_stored_verdict(db_url: str, tmp_pat
         assert job.max_splitting_ev >= 0.3
         figure = Path(job.verdict["figure"])
         assert figure.parent == directory and figure.read_bytes()[:4] == b"\x89PNG"
+        # the candidate table carries the evidence and ranks by it
+        (row,) = store.candidates(sort="dft_splitting").items
+        assert (row.dft_status, row.dft_splitting_ev) == ("confirmed", job.max_splitting_ev)
 
         again = verify_material(store, mid, workdir=tmp_path, on_status=seen.append)
         assert again.reused and again.runner == "stored" and again.status == "completed"
