@@ -14,14 +14,17 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     SQLColumnExpression,
     and_,
+    bindparam,
     exists,
     func,
     or_,
@@ -132,6 +135,15 @@ class CandidateQuery:
     settings_hash: str | None = None
     formula: str | None = None
     model_version: str | None = None
+
+    def canonical(self) -> CandidateQuery:
+        """The same query with every multi-valued filter as a sorted tuple (hashable)."""
+        return replace(
+            self,
+            verdict=tuple(sorted(_as_list(self.verdict))) or None,
+            wave=tuple(sorted(_as_list(self.wave))) or None,
+            elements=tuple(sorted({normalise_element(e) for e in self.elements})),
+        )
 
     def select(self) -> tuple[Select[Any], ScoreColumns]:
         """The filtered ``SELECT`` of the candidate columns and where its scores come from.
@@ -298,15 +310,33 @@ def paginate(
     stmt: Select[*tuple[Any, ...]],
     key: SQLColumnExpression[Any],
     descending: bool,
-    after: tuple[Any, int] | None,
+    with_cursor: bool,
 ) -> Select[*tuple[Any, ...]]:
-    """Order by (key, id) and start strictly after the cursor's (key, id)."""
+    """Order by (key, id); with a cursor, start strictly after the bound ``(cursor_key,
+    cursor_id)`` pair (parameters given at execution, so the statement can be reused)."""
     oid = MagneticOrder.id
-    if after is not None:
-        k, i = after
+    if with_cursor:
+        k = bindparam("cursor_key", type_=key.type)
+        i = bindparam("cursor_id", type_=Integer)
         if descending:
             stmt = stmt.where(or_(key < k, and_(key == k, oid < i)))
         else:
             stmt = stmt.where(or_(key > k, and_(key == k, oid > i)))
     order = (key.desc(), oid.desc()) if descending else (key.asc(), oid.asc())
     return stmt.add_columns(key.label("sort_value")).order_by(*order)
+
+
+@lru_cache(maxsize=512)
+def page_statement(
+    query: CandidateQuery, sort: str, dialect: str, with_cursor: bool, limit: int
+) -> Select[*tuple[Any, ...]]:
+    """The ``SELECT`` of one page of ``query`` (``limit`` rows), built once and reused.
+
+    Building the statement and letting SQLAlchemy adapt its cached compilation to a new
+    statement object cost more than running the indexed query itself (~1.5 ms of ~3.5 ms
+    per page); the same query shape now reuses one statement. ``query`` must be hashable
+    (:meth:`CandidateQuery.canonical`).
+    """
+    stmt, scores = query.select()
+    key, descending = sort_key(sort, scores, dialect)
+    return paginate(stmt, key, descending, with_cursor).limit(limit)

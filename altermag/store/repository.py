@@ -32,9 +32,8 @@ from altermag.store.candidates import (
     decode_cursor,
     encode_cursor,
     normalise_element,
-    paginate,
+    page_statement,
     same_order,
-    sort_key,
 )
 from altermag.store.engine import database_url, make_engine
 from altermag.store.migrate import current_revision, head, upgrade
@@ -750,10 +749,10 @@ class Store:
         if sort not in SORTS:
             raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
         after = decode_cursor(cursor, sort) if cursor else None
-        stmt, scores = q.select()
-        key, descending = sort_key(sort, scores, self.dialect)
+        stmt = page_statement(q.canonical(), sort, self.dialect, after is not None, limit + 1)
+        params = {} if after is None else {"cursor_key": after[0], "cursor_id": after[1]}
         with self._reading() as conn:
-            rows = conn.execute(paginate(stmt, key, descending, after).limit(limit + 1)).all()
+            rows = conn.execute(stmt, params).all()
         items = [_candidate(r) for r in rows[:limit]]
         next_cursor = None
         if len(rows) > limit:
