@@ -91,7 +91,10 @@ def candidates(
         bool, typer.Option(help="Only the top-ranked enumerated order of each material.")
     ] = False,
     sort: Annotated[
-        str, typer.Option(help="score, adapted_score, heuristic_score, formula or newest.")
+        str,
+        typer.Option(
+            help="score, adapted_score, dft_splitting, heuristic_score, formula or newest."
+        ),
     ] = "score",
     limit: Annotated[int, typer.Option(min=1, help="Rows per page (at most 500).")] = 20,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,

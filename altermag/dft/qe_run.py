@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, Literal
 
 from altermag.dft.qe_parse import parse_pw_output
 
-__all__ = ["QERunRecord", "RunStatus", "StepRecord", "run_qe"]
+__all__ = ["QERunRecord", "RunStatus", "StepRecord", "run_qe", "start_run"]
 
 RunStatus = Literal["completed", "unconverged", "failed", "timeout", "missing_executable"]
 
@@ -71,6 +72,34 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+Recorder = Callable[[RunStatus, str, list[StepRecord]], QERunRecord]
+
+
+def start_run(
+    directory: Path, timeout_scf_s: float | None, timeout_bands_s: float | None
+) -> tuple[dict[str, Any], float, float, Recorder]:
+    """What every local run (QE or VASP) starts with.
+
+    Returns the folder's ``settings.json`` (empty when absent), the SCF and bands time
+    limits (the arguments, else ``timeout_scf_s``/``timeout_bands_s`` of the settings, else
+    one hour each) and ``record(status, message, steps)``, which writes ``run.json`` and
+    returns the run record.
+    """
+    settings: dict[str, Any] = {}
+    if (directory / "settings.json").is_file():
+        settings = json.loads((directory / "settings.json").read_text())
+    t_scf = timeout_scf_s or float(settings.get("timeout_scf_s", 3600))
+    t_bands = timeout_bands_s or float(settings.get("timeout_bands_s", 3600))
+    started = _now()
+
+    def record(status: RunStatus, message: str, steps: list[StepRecord]) -> QERunRecord:
+        rec = QERunRecord(str(directory), status, message, started, _now(), steps)
+        (directory / "run.json").write_text(json.dumps(rec.to_dict(), indent=1))
+        return rec
+
+    return settings, t_scf, t_bands, record
+
+
 def _step(name: str, pw: str, directory: Path, timeout: float, env: dict[str, str]) -> StepRecord:
     cmd = [pw, "-in", f"{name}.in"]
     out = directory / f"{name}.out"
@@ -112,18 +141,7 @@ def run_qe(
     calculation (the status says what happened).
     """
     directory = Path(directory)
-    settings: dict[str, Any] = {}
-    if (directory / "settings.json").is_file():
-        settings = json.loads((directory / "settings.json").read_text())
-    t_scf = timeout_scf_s or float(settings.get("timeout_scf_s", 3600))
-    t_bands = timeout_bands_s or float(settings.get("timeout_bands_s", 3600))
-    started = _now()
-
-    def record(status: RunStatus, message: str, steps: list[StepRecord]) -> QERunRecord:
-        rec = QERunRecord(str(directory), status, message, started, _now(), steps)
-        (directory / "run.json").write_text(json.dumps(rec.to_dict(), indent=1))
-        return rec
-
+    settings, t_scf, t_bands, record = start_run(directory, timeout_scf_s, timeout_bands_s)
     if shutil.which(pw) is None:
         return record(
             "missing_executable", f"{pw} not found (apt-get install quantum-espresso)", []

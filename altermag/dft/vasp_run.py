@@ -19,17 +19,15 @@ after an SCF whose last electronic loop printed "aborting loop because EDIFF is 
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import shutil
 import subprocess
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from altermag.dft.qe_run import QERunRecord, RunStatus, StepRecord
+from altermag.dft.qe_run import QERunRecord, StepRecord, start_run
 from altermag.dft.vasp_parse import outcar_converged
 
 __all__ = [
@@ -104,10 +102,6 @@ def vasp_outputs_complete(directory: Path) -> bool:
     return _has(bands, "EIGENVAL") and (_has(bands, "OUTCAR") or _has(scf, "OUTCAR"))
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def _tail(path: Path, n: int = 5) -> list[str]:
     if not path.is_file():
         return []
@@ -160,18 +154,7 @@ def run_vasp(
     raises for a failed calculation: the status says what happened.
     """
     directory = Path(directory)
-    settings: dict[str, Any] = {}
-    if (directory / "settings.json").is_file():
-        settings = json.loads((directory / "settings.json").read_text())
-    t_scf = timeout_scf_s or float(settings.get("timeout_scf_s", 3600))
-    t_bands = timeout_bands_s or float(settings.get("timeout_bands_s", 3600))
-    started = _now()
-
-    def record(status: RunStatus, message: str, steps: list[StepRecord]) -> QERunRecord:
-        rec = QERunRecord(str(directory), status, message, started, _now(), steps)
-        (directory / "run.json").write_text(json.dumps(rec.to_dict(), indent=1))
-        return rec
-
+    _, t_scf, t_bands, record = start_run(directory, timeout_scf_s, timeout_bands_s)
     command = command or configured_vasp_command()
     if command is None:
         return record("missing_executable", f"no VASP command: set {VASP_CMD_ENV}", [])

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Engine, Table, event, func, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
@@ -205,20 +205,18 @@ class Store:
         first (a cached candidate page) is still exact at the second.
         """
         with self._reader_lock:
-            for attempt in (0, 1):
-                try:
-                    if self._reader is None or self._reader.invalidated or self._reader.closed:
-                        self._reader = self.engine.connect().execution_options(
-                            isolation_level="AUTOCOMMIT"
-                        )
-                    return int(self._reader.execute(_REVISION).scalar_one())
-                except DBAPIError:  # the server went away: reconnect once, then give up
-                    if self._reader is not None:
-                        self._reader.invalidate()
-                        self._reader = None
-                    if attempt:
-                        raise
-        raise AssertionError("unreachable")  # pragma: no cover
+            try:
+                return self._read_revision()
+            except DBAPIError:  # the server went away: reconnect once
+                if self._reader is not None:
+                    self._reader.invalidate()
+                self._reader = None
+                return self._read_revision()
+
+    def _read_revision(self) -> int:
+        if self._reader is None or self._reader.invalidated or self._reader.closed:
+            self._reader = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return int(self._reader.execute(_REVISION).scalar_one())
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -510,6 +508,7 @@ class Store:
         if not rows:
             return
         latest = {(mid, version): (score, adapted) for mid, version, score, adapted in rows}
+        previous = self._latest_model_version(s)
         stmt = self._insert(ModelScore)
         s.execute(
             stmt.on_conflict_do_update(
@@ -532,20 +531,21 @@ class Store:
             ],
         )
         # The last version in this call is now the most recently stored one: the candidate
-        # columns of every order follow it (rows of another version are cleared first).
+        # columns of every order follow it (when it changed, rows of the old one are cleared).
         version = self._latest_model_version(s)
-        s.execute(
-            update(MagneticOrder)
-            .where(MagneticOrder.model_version.is_not(None))
-            .where(MagneticOrder.model_version != version)
-            .values(
-                model_version=None,
-                score=None,
-                adapted_score=None,
-                score_key=MISSING_SCORE,
-                adapted_key=MISSING_SCORE,
+        if version != previous:
+            s.execute(
+                update(MagneticOrder)
+                .where(MagneticOrder.model_version.is_not(None))
+                .where(MagneticOrder.model_version != version)
+                .values(
+                    model_version=None,
+                    score=None,
+                    adapted_score=None,
+                    score_key=MISSING_SCORE,
+                    adapted_key=MISSING_SCORE,
+                )
             )
-        )
         self._sync_scores(s, version, sorted({mid for mid, v in latest if v == version}))
 
     @staticmethod
@@ -559,17 +559,19 @@ class Store:
                     ModelScore.model_version == version, ModelScore.material_id.in_(batch)
                 )
             ).all()
-            for mid, score, adapted in found:
+            if found:
                 s.execute(
-                    update(MagneticOrder)
-                    .where(MagneticOrder.material_id == mid)
-                    .values(
-                        model_version=version,
-                        score=score,
-                        adapted_score=adapted,
-                        score_key=score,
-                        adapted_key=MISSING_SCORE if adapted is None else adapted,
-                    )
+                    _SYNC_SCORES,
+                    [
+                        {
+                            "mid": mid,
+                            "v": version,
+                            "s": score,
+                            "a": adapted,
+                            "ak": MISSING_SCORE if adapted is None else adapted,
+                        }
+                        for mid, score, adapted in found
+                    ],
                 )
 
     def latest_model_version(self) -> str | None:
@@ -1025,6 +1027,20 @@ def _run_record(s: Session, run: ScreeningRun) -> RunRecord:
 
 
 _REVISION = select(StoreState.revision).where(StoreState.id == 1)
+
+_orders = cast(Table, MagneticOrder.__table__)
+_SYNC_SCORES = (
+    update(_orders)
+    .where(_orders.c.material_id == bindparam("mid"))
+    .values(
+        model_version=bindparam("v"),
+        score=bindparam("s"),
+        adapted_score=bindparam("a"),
+        score_key=bindparam("s"),
+        adapted_key=bindparam("ak"),
+    )
+)
+"""Scores of one material onto all its orders (executed for many materials at once)."""
 
 
 def _note_write(state: ORMExecuteState) -> None:
