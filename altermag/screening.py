@@ -1,6 +1,7 @@
 """Screening: analyze records in chunks, rank candidates, write the ranked tables.
 
-Pure library code used by the Prefect ``screen`` flow (``flows/screen.py``) and by tests:
+Pure library code used by the Prefect ``screen`` flow (``flows/altermag_flows/screen.py``) and
+by tests:
 no Prefect, no database. A chunk of source records becomes a list of
 :class:`ScreenedEntry`; the ranking orders them by
 

@@ -1,7 +1,8 @@
 """A resumable, idempotent screening run: source → chunks → analysis → store → ranked tables.
 
 The orchestration is plain Python with a pluggable chunk executor, so the Prefect flow
-(``flows/screen.py``) runs chunks as Prefect tasks (optionally on Dask) while tests and
+(``flows/altermag_flows/screen.py``) runs chunks as Prefect tasks (optionally on Dask) while
+tests and
 ``altermag screen --no-prefect`` run them in-process.
 
 Crash safety. For every window of source pages the run (1) analyzes the chunks, (2) stores

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from altermag.dft.qe_parse import parse_pw_output
+from altermag.dft.qe.parse import parse_pw_output
 from altermag.dft.verify import verify_material
 from altermag.store import Store
 from tests.literature import rutile

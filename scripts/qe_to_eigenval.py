@@ -37,8 +37,8 @@ import numpy as np
 from pymatgen.core import Lattice, Structure
 from pymatgen.io.vasp.inputs import Poscar
 
-from altermag.dft.qe_parse import find_qe_files, parse_pw_output, read_qe_xml
-from altermag.dft.vasp_inputs import RY_EV
+from altermag.dft.qe.parse import find_qe_files, parse_pw_output, read_qe_xml
+from altermag.dft.vasp.inputs import RY_EV
 
 
 def mv_occupation(e: np.ndarray, fermi: float, sigma: float) -> np.ndarray:

@@ -42,7 +42,7 @@ def _parse_set(values: list[str] | None) -> dict[str, object]:
 def prepare(
     target: Annotated[str, typer.Argument(help="Structure file (mCIF, CIF, POSCAR, JSON…).")],
     code: Annotated[str, typer.Option(help="qe or vasp.")] = "qe",
-    preset: Annotated[str, typer.Option(help="Preset name in dft_inputs/presets.")] = "default",
+    preset: Annotated[str, typer.Option(help="Preset name in altermag/dft/presets.")] = "default",
     out: Annotated[
         Path | None, typer.Option(help="Folder (default dft_inputs/generated/<id>/<code>).")
     ] = None,
@@ -52,8 +52,9 @@ def prepare(
     ] = None,
     order: Annotated[int, typer.Option(help="Rank of the enumerated order (no moments).")] = 1,
 ) -> None:
-    from altermag.dft.presets import PRESET_DIR, PresetError, load_preset
-    from altermag.dft.pseudo import PseudoError
+    from altermag.dft.presets import PresetError, load_preset
+    from altermag.dft.qe.pseudo import PseudoError
+    from altermag.dft.verify import DEFAULT_WORKDIR
     from altermag.io import StructureReadError, read_structure
     from altermag.symmetry import analyze
 
@@ -79,9 +80,9 @@ def prepare(
         result = chosen.result
         typer.echo(f"order {order}: {chosen.reason}", err=True)
     name = _slug(structure.label or Path(target).stem) + "-" + structure.content_hash()[:8]
-    folder = out or PRESET_DIR.parent / "generated" / name / code
-    from altermag.dft.qe_inputs import write_qe_inputs
-    from altermag.dft.vasp_inputs import write_vasp_inputs
+    folder = out or DEFAULT_WORKDIR / name / code
+    from altermag.dft.qe.inputs import write_qe_inputs
+    from altermag.dft.vasp.inputs import write_vasp_inputs
 
     try:
         if code == "vasp":
@@ -111,7 +112,7 @@ def run(
     timeout_scf: Annotated[float | None, typer.Option(help="SCF limit (s).")] = None,
     timeout_bands: Annotated[float | None, typer.Option(help="Bands limit (s).")] = None,
 ) -> None:
-    from altermag.dft.qe_run import run_qe
+    from altermag.dft.qe.run import run_qe
 
     if not (directory / "scf.in").is_file():
         typer.echo(f"error: no scf.in in {directory}", err=True)
@@ -142,9 +143,9 @@ def parse(
         float | None, typer.Option(help="Fermi level (eV) for a VASP EIGENVAL without SCF.")
     ] = None,
 ) -> None:
-    from altermag.dft.analysis import analyze_qe
-    from altermag.dft.qe_parse import QEOutputError
-    from altermag.dft.vasp_parse import VaspOutputError, analyze_vasp, is_vasp_folder
+    from altermag.dft.qe.analysis import analyze_qe
+    from altermag.dft.qe.parse import QEOutputError
+    from altermag.dft.vasp.parse import VaspOutputError, analyze_vasp, is_vasp_folder
 
     qe = directory.is_dir() and any(directory.rglob("data-file-schema.xml*"))
     vasp_deck = not qe and directory.is_dir() and any(directory.rglob("INCAR"))

@@ -68,7 +68,7 @@ def _report(outcomes: list[dict[str, Any]], as_json: bool) -> None:
 def verify(
     material_ids: Annotated[list[int], typer.Argument(help="Material ids in the store.")],
     code: Annotated[str, typer.Option(help=CODE_HELP)] = "qe",
-    preset: Annotated[str, typer.Option(help="Preset name in dft_inputs/presets.")] = "fast",
+    preset: Annotated[str, typer.Option(help="Preset name in altermag/dft/presets.")] = "fast",
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
     db: Annotated[
         str | None,
@@ -92,7 +92,7 @@ def verify(
     wd = str(workdir) if workdir else None
     if prefect:
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        from flows.verify import verify as verify_flow
+        from altermag_flows.verify import verify as verify_flow
 
         outcomes = verify_flow(
             list(material_ids), code, preset, runner, db, wd, wait, overrides, resources
@@ -151,7 +151,7 @@ def discover(
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
 ) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.discover import discover as discover_flow
+    from altermag_flows.discover import discover as discover_flow
 
     result = discover_flow(
         source=source,

@@ -162,8 +162,8 @@ def screen(
 
         if prefect:
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-            from flows.screen import screen as screen_flow
-            from flows.screen import task_runner_for
+            from altermag_flows.screen import screen as screen_flow
+            from altermag_flows.screen import task_runner_for
 
             runner = task_runner_for(dask_address, dask_workers)
             flow_fn = screen_flow.with_options(task_runner=runner) if runner else screen_flow

@@ -35,7 +35,7 @@ def serve_flows(
         str, typer.Option(help="Discover flow parameters as JSON, e.g. '{\"top\": 3}'")
     ] = "{}",
 ) -> None:
-    from flows.deployments import serve_flows as _serve
+    from altermag_flows.deployments import serve_flows as _serve
 
     try:
         params = json.loads(parameters)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from altermag.dft.kpath import KPath, KSegment, build_kpath
 from altermag.dft.presets import load_preset
-from altermag.dft.pseudo import PseudoError, find_pseudopotentials
+from altermag.dft.qe.pseudo import PseudoError, find_pseudopotentials
 
 __all__ = [
     "KPath",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from altermag.dft.analysis import QEAnalysis
+    from altermag.dft.qe.analysis import QEAnalysis
 
 __all__ = ["band_figure"]
 

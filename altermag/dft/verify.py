@@ -15,8 +15,8 @@ several materials. For a material of the store it
 4. runs them here (``pw.x``, one MPI rank; VASP only with ``ALTERMAG_VASP_CMD``), or
    submits ``job.sbatch`` to Slurm and polls, or stops at ``prepared`` (decks written for a
    machine that has the pseudopotentials, POTCARs or VASP);
-5. parses the outputs (:func:`~altermag.dft.analysis.analyze_qe` or
-   :func:`~altermag.dft.vasp_parse.analyze_vasp`), judges the splitting against the
+5. parses the outputs (:func:`~altermag.dft.qe.analysis.analyze_qe` or
+   :func:`~altermag.dft.vasp.parse.analyze_vasp`), judges the splitting against the
    prediction the same way for both codes, stores the verdict JSON and the largest spin
    splitting, and writes the band figure ``bands.png`` into the job folder.
 
@@ -39,15 +39,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from altermag.dft.presets import PRESET_DIR, load_preset
+from altermag.dft.presets import load_preset
 from altermag.hpc.slurm import JobState, Resources, SlurmClient, SlurmError, slurm_script
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
 
 if TYPE_CHECKING:
-    from altermag.dft.analysis import QEAnalysis
-    from altermag.dft.qe_run import QERunRecord
-    from altermag.dft.vasp_parse import VaspAnalysis
+    from altermag.dft.qe.analysis import QEAnalysis
+    from altermag.dft.qe.run import QERunRecord
+    from altermag.dft.vasp.parse import VaspAnalysis
     from altermag.store import Store
     from altermag.store.records import DftJobRecord, MaterialRecord
 
@@ -78,7 +78,7 @@ CODES = ("auto", "qe", "vasp")
 #: this over the preset's saturation moment; the SCF finds the real size).
 DEFAULT_MOMENT = 3.0
 #: Where job folders go by default: ``dft_inputs/generated/<formula>-m<id>-<key>/<code>``.
-DEFAULT_WORKDIR = PRESET_DIR.parent / "generated"
+DEFAULT_WORKDIR = Path(__file__).resolve().parents[2] / "dft_inputs" / "generated"
 
 
 class VerifyError(ValueError):
@@ -122,15 +122,15 @@ def slurm_configured() -> bool:
 def vasp_configured() -> bool:
     """True when this site can run VASP somewhere: a VASP command (``ALTERMAG_VASP_CMD``) or
     a POTCAR folder (``ALTERMAG_VASP_PSP_DIR`` / ``PMG_VASP_PSP_DIR``) is set."""
-    from altermag.dft.vasp_inputs import find_potcar_dir
-    from altermag.dft.vasp_run import configured_vasp_command
+    from altermag.dft.vasp.inputs import find_potcar_dir
+    from altermag.dft.vasp.run import configured_vasp_command
 
     return configured_vasp_command() is not None or find_potcar_dir() is not None
 
 
 def missing_qe_pseudopotentials(elements: Iterable[str], settings: Mapping[str, Any]) -> list[str]:
     """Elements without a pseudopotential of the preset's functional in the folder here."""
-    from altermag.dft.pseudo import PseudoError, find_pseudopotentials
+    from altermag.dft.qe.pseudo import PseudoError, find_pseudopotentials
 
     missing = []
     for el in dict.fromkeys(elements):
@@ -241,7 +241,7 @@ def verify_material(
         pseudopotentials exist here for every element, else VASP when
         :func:`vasp_configured`, else QE decks for a machine that has them).
     preset, overrides
-        DFT preset name in ``dft_inputs/presets`` and key overrides; both enter the job key.
+        DFT preset name in ``altermag/dft/presets`` and key overrides; both enter the job key.
     workdir
         Parent folder of the job folders (default ``dft_inputs/generated``).
     runner
@@ -467,7 +467,7 @@ def verify_many(
 
 
 def _signed_moments(structure: MagneticStructure) -> list[float]:
-    from altermag.dft.qe_inputs import collinear_moments
+    from altermag.dft.qe.inputs import collinear_moments
 
     return [round(float(m), 3) + 0.0 for m in collinear_moments(structure)]
 
@@ -491,11 +491,11 @@ def _write_deck(
     machine that has them); VASP: ``["POTCAR"]`` when no POTCAR folder is configured.
     """
     if code == "vasp":
-        from altermag.dft.vasp_inputs import write_vasp_inputs
+        from altermag.dft.vasp.inputs import write_vasp_inputs
 
         written = write_vasp_inputs(structure, prediction, settings, directory, resources)
         return [] if written.potcar_written else ["POTCAR"]
-    from altermag.dft.qe_inputs import write_qe_inputs
+    from altermag.dft.qe.inputs import write_qe_inputs
 
     write_qe_inputs(
         structure, prediction, settings, directory, resources=resources, allow_missing_pseudos=True
@@ -507,14 +507,14 @@ def outputs_complete(directory: Path, code: str = "qe") -> bool:
     """True when a job folder holds a finished bands run (parsable without running anything).
 
     QE: ``scf.out`` and a ``bands.out`` that printed JOB DONE, and the XML; VASP:
-    :func:`~altermag.dft.vasp_run.vasp_outputs_complete` (``bands/vasprun.xml``, or
+    :func:`~altermag.dft.vasp.run.vasp_outputs_complete` (``bands/vasprun.xml``, or
     ``bands/EIGENVAL`` with an OUTCAR).
     """
     if code == "vasp":
-        from altermag.dft.vasp_run import vasp_outputs_complete
+        from altermag.dft.vasp.run import vasp_outputs_complete
 
         return vasp_outputs_complete(directory)
-    from altermag.dft.qe_parse import parse_pw_output
+    from altermag.dft.qe.parse import parse_pw_output
 
     bands_out = directory / "bands.out"
     if not bands_out.is_file() or not (directory / "scf.out").is_file():
@@ -526,7 +526,7 @@ def outputs_complete(directory: Path, code: str = "qe") -> bool:
 def _local_command(code: str, pw: str, vasp: str | None) -> str | None:
     """The command that runs the code here, None when there is none."""
     if code == "vasp":
-        from altermag.dft.vasp_run import configured_vasp_command
+        from altermag.dft.vasp.run import configured_vasp_command
 
         return vasp or configured_vasp_command()
     return pw if shutil.which(pw) is not None else None
@@ -540,7 +540,7 @@ def _lacks(code: str, settings: Mapping[str, Any], missing: list[str]) -> str:
 
 def _no_command(code: str, pw: str) -> str:
     if code == "vasp":
-        from altermag.dft.vasp_run import VASP_CMD_ENV
+        from altermag.dft.vasp.run import VASP_CMD_ENV
 
         return f"no VASP command configured: set {VASP_CMD_ENV}"
     return f"{pw} not installed"
@@ -563,10 +563,10 @@ def _choose_runner(
 
 def _run_here(code: str, directory: Path, command: str) -> QERunRecord:
     if code == "vasp":
-        from altermag.dft.vasp_run import run_vasp
+        from altermag.dft.vasp.run import run_vasp
 
         return run_vasp(directory, command)
-    from altermag.dft.qe_run import run_qe
+    from altermag.dft.qe.run import run_qe
 
     return run_qe(directory, command)
 
@@ -574,10 +574,10 @@ def _run_here(code: str, directory: Path, command: str) -> QERunRecord:
 def analyze_outputs(directory: Path, code: str) -> QEAnalysis | VaspAnalysis:
     """Parse and judge a finished job folder of either code."""
     if code == "vasp":
-        from altermag.dft.vasp_parse import analyze_vasp
+        from altermag.dft.vasp.parse import analyze_vasp
 
         return analyze_vasp(directory)
-    from altermag.dft.analysis import analyze_qe
+    from altermag.dft.qe.analysis import analyze_qe
 
     return analyze_qe(directory)
 
@@ -595,8 +595,8 @@ def _finish(
 ) -> VerifyOutcome:
     """Parse, judge, draw and store a finished run (the same for QE and VASP)."""
     from altermag.dft.plot import band_figure
-    from altermag.dft.qe_parse import QEOutputError
-    from altermag.dft.vasp_parse import VaspOutputError
+    from altermag.dft.qe.parse import QEOutputError
+    from altermag.dft.vasp.parse import VaspOutputError
 
     try:
         analysis = analyze_outputs(directory, code)

@@ -15,7 +15,7 @@ One row per concept:
 * :class:`ApiKey` — hashed keys of the REST API.
 
 The schema itself is created by the Alembic migrations in ``altermag/store/migrations``;
-``tests/test_store.py`` checks that they match these models.
+``tests/integration/test_store.py`` checks that they match these models.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Quantum ESPRESSO: decks, pseudopotentials, runs, output parsing."""

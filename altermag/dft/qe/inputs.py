@@ -1,0 +1,334 @@
+"""Quantum ESPRESSO (pw.x 6.7) inputs for a spin-polarised SCF and a bands step.
+
+Choices that matter for a splitting test (see DESIGN.md §5):
+
+- up and down sites of a magnetic element are two species (``Cr1`` up, ``Cr2`` down), each
+  with its ``starting_magnetization`` given as a *fraction* (moment / saturation moment,
+  clamped to ±1 as pw.x does);
+- the FFT grid ``nr1, nr2, nr3`` is set explicitly, even and a multiple of every denominator
+  of the crystal's fractional translations: a grid that cannot represent the half
+  translation relating the sublattices breaks the symmetry that keeps nodal lines
+  degenerate and fakes ~10 meV splittings;
+- DFT+U (``Hubbard_U`` in eV, QE ≤ 6.x syntax) from the preset, applied like Materials
+  Project only when one of ``hubbard_u_anions`` is present;
+- the bands step lists explicit crystal k-points along the :class:`~altermag.dft.kpath.KPath`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import spglib
+
+from altermag.dft.kpath import KPath, build_kpath
+from altermag.dft.qe.pseudo import (
+    PseudoError,
+    Pseudopotential,
+    find_pseudopotentials,
+    pseudo_dir,
+)
+from altermag.hpc.slurm import Resources, local_script, slurm_script
+from altermag.result import SpinGroupResult
+from altermag.structure import MagneticStructure
+
+__all__ = [
+    "BOHR_ANGSTROM",
+    "QEInputs",
+    "collinear_moments",
+    "fft_grid",
+    "kpoint_mesh",
+    "qe_species",
+    "write_qe_inputs",
+]
+
+BOHR_ANGSTROM = 0.529177210903
+MOMENT_TOL = 0.05  # μB: smaller moments are treated as zero when assigning species
+
+
+def collinear_moments(structure: MagneticStructure) -> np.ndarray:
+    """Signed moments (μB) along the common spin axis (oriented towards +z), zeros if none."""
+    if structure.magmoms is None:
+        return np.zeros(len(structure))
+    m = np.asarray(structure.magmoms, float)
+    i = int(np.argmax(np.linalg.norm(m, axis=1)))
+    norm = np.linalg.norm(m[i])
+    if norm < 1e-12:
+        return np.zeros(len(structure))
+    axis = m[i] / norm
+    lead = axis[np.argmax(np.abs(axis) > 1e-6)] if axis[2] == 0 else axis[2]
+    return m @ (axis if lead > 0 else -axis)  # keep the sign of moments given along +z
+
+
+@dataclass
+class QESpecies:
+    """One pw.x species: a label (≤ 3 characters), its element and its moment (μB)."""
+
+    label: str
+    element: str
+    moment: float
+
+
+def qe_species(structure: MagneticStructure) -> tuple[list[QESpecies], list[int]]:
+    """Species of the pw.x input and each site's species index.
+
+    Sites of one element with different moments (±|m|, or magnetic and non-magnetic) become
+    different species numbered ``Cr1``, ``Cr2``…, up before down; elements with one kind of
+    site keep their symbol.
+    """
+    moments = collinear_moments(structure)
+    keys: dict[str, list[float]] = {}
+    for el, m in zip(structure.species, moments, strict=True):
+        vals = keys.setdefault(el, [])
+        if not any(abs(v - m) <= MOMENT_TOL for v in vals):
+            vals.append(float(m))
+    species: list[QESpecies] = []
+    for el, vals in keys.items():
+        vals.sort(reverse=True)
+        if len(vals) == 1:
+            species.append(QESpecies(el, el, vals[0]))
+        else:
+            if len(vals) > 9:
+                raise ValueError(f"{el}: more than 9 distinct moments cannot be labelled")
+            species += [QESpecies(f"{el}{i + 1}", el, v) for i, v in enumerate(vals)]
+    index = []
+    for el, m in zip(structure.species, moments, strict=True):
+        index.append(
+            next(
+                i
+                for i, s in enumerate(species)
+                if s.element == el and abs(s.moment - m) <= MOMENT_TOL
+            )
+        )
+    return species, index
+
+
+_GOOD = sorted(2**a * 3**b * 5**c for a in range(1, 12) for b in range(0, 7) for c in range(0, 5))
+
+
+def fft_grid(structure: MagneticStructure, ecutrho: float, symprec: float = 1e-3) -> list[int]:
+    """Even FFT grid for ``ecutrho`` (Ry), commensurate with the fractional translations.
+
+    The density needs Miller indices |m_i| ≤ √ecutrho |a_i| / 2π (bohr units), hence at least
+    2 m_i + 1 points; the grid is the next 2-3-5 number that is even and a multiple of every
+    denominator of the translations of the non-magnetic crystal along that axis (so that pw.x
+    keeps every symmetry, in particular the half translation relating the sublattices).
+    """
+    lattice_bohr = np.asarray(structure.lattice) / BOHR_ANGSTROM
+    numbers = [sorted(set(structure.species)).index(s) for s in structure.species]
+    sym = spglib.get_symmetry((structure.lattice, structure.frac_coords, numbers), symprec=symprec)
+    denoms = [2, 2, 2]
+    for t in sym["translations"] if sym else []:
+        for i in range(3):
+            x = Fraction(float(t[i]) % 1.0).limit_denominator(12)
+            if x.numerator % x.denominator:
+                denoms[i] = math.lcm(denoms[i], x.denominator)
+    grid = []
+    for i in range(3):
+        nmin = 2 * math.ceil(math.sqrt(ecutrho) * np.linalg.norm(lattice_bohr[i]) / (2 * np.pi))
+        nmin += 1
+        grid.append(next(n for n in _GOOD if n >= nmin and n % denoms[i] == 0))
+    return grid
+
+
+def kpoint_mesh(structure: MagneticStructure, settings: dict[str, Any]) -> list[int]:
+    """Monkhorst–Pack mesh: the preset's ``kpoints`` or ⌈|b_i| / kspacing⌉ (1/Å, 2π in)."""
+    if settings.get("kpoints"):
+        return [int(n) for n in settings["kpoints"]]
+    recip = 2 * np.pi * np.linalg.inv(np.asarray(structure.lattice)).T
+    return [max(1, math.ceil(np.linalg.norm(b) / settings["kspacing"])) for b in recip]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.10f}"
+
+
+def _hubbard(structure: MagneticStructure, settings: dict[str, Any]) -> dict[str, float]:
+    u = {el: float(v) for el, v in settings.get("hubbard_u", {}).items()}
+    anions = settings.get("hubbard_u_anions") or []
+    if anions and not set(anions) & set(structure.species):
+        return {}
+    return {el: v for el, v in u.items() if el in structure.species and v != 0.0}
+
+
+def pw_input(
+    structure: MagneticStructure,
+    settings: dict[str, Any],
+    pseudos: dict[str, Pseudopotential],
+    calculation: str,
+    kpoints_block: str,
+    prefix: str = "altermag",
+    outdir: str = "./out",
+    pseudo_folder: str | None = None,
+    nbnd: int | None = None,
+) -> str:
+    """Text of one pw.x input (``calculation`` = ``scf`` or ``bands``)."""
+    species, index = qe_species(structure)
+    grid = fft_grid(structure, settings["ecutrho"])
+    hub = _hubbard(structure, settings)
+    sat = float(settings["moment_saturation"])
+    folder = (
+        str(pseudos[structure.species[0]].path.parent) if pseudo_folder is None else pseudo_folder
+    )
+    control = [
+        f"  calculation = '{calculation}'",
+        f"  prefix = '{prefix}'",
+        f"  outdir = '{outdir}'",
+        *([f"  pseudo_dir = '{folder}'"] if folder else []),  # none: pw.x uses $ESPRESSO_PSEUDO
+        "  verbosity = 'high'" if calculation == "bands" else "  verbosity = 'low'",
+        "  disk_io = 'low'",
+    ]
+    system = [
+        "  ibrav = 0",
+        f"  nat = {len(structure)}",
+        f"  ntyp = {len(species)}",
+        f"  ecutwfc = {float(settings['ecutwfc'])}",
+        f"  ecutrho = {float(settings['ecutrho'])}",
+        "  occupations = 'smearing'",
+        f"  smearing = '{settings['smearing']}'",
+        f"  degauss = {float(settings['degauss'])}",
+        "  nspin = 2",
+        f"  nr1 = {grid[0]}",
+        f"  nr2 = {grid[1]}",
+        f"  nr3 = {grid[2]}",
+    ]
+    if nbnd is not None:
+        system.append(f"  nbnd = {nbnd}")
+    for i, sp in enumerate(species, start=1):
+        frac = max(-1.0, min(1.0, sp.moment / sat))
+        system.append(f"  starting_magnetization({i}) = {frac:.4f}")
+    if hub:
+        system.append("  lda_plus_u = .true.")
+        for i, sp in enumerate(species, start=1):
+            system.append(f"  Hubbard_U({i}) = {hub.get(sp.element, 0.0)}")
+    electrons = [
+        f"  conv_thr = {settings['conv_thr_per_atom'] * len(structure):.3e}",
+        f"  mixing_beta = {float(settings['mixing_beta'])}",
+    ]
+    if calculation == "bands":
+        electrons.append("  diago_full_acc = .true.")
+        if settings.get("bands_diago_thr") is not None:
+            # non-SCF: the Davidson threshold of every k-point (Ry); QE's default,
+            # conv_thr / nelec / 10, asks for ~1e-10 Ry and costs time for nothing
+            electrons.append(f"  diago_thr_init = {float(settings['bands_diago_thr']):.1e}")
+    lines = ["&CONTROL", *control, "/", "&SYSTEM", *system, "/", "&ELECTRONS", *electrons, "/"]
+    lines.append("ATOMIC_SPECIES")
+    for sp in species:
+        pp = pseudos[sp.element]
+        from pymatgen.core import Element
+
+        lines.append(f"  {sp.label} {float(Element(sp.element).atomic_mass):.4f} {pp.filename}")
+    lines.append("CELL_PARAMETERS angstrom")
+    lines += ["  " + " ".join(_fmt(x) for x in row) for row in np.asarray(structure.lattice)]
+    lines.append("ATOMIC_POSITIONS crystal")
+    for i, f in zip(index, np.asarray(structure.frac_coords), strict=True):
+        lines.append(f"  {species[i].label} " + " ".join(_fmt(x) for x in f))
+    lines.append(kpoints_block)
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class QEInputs:
+    """What :func:`write_qe_inputs` wrote."""
+
+    directory: Path
+    scf: Path
+    bands: Path
+    kpath: KPath
+    prefix: str
+    n_band_kpoints: int
+
+
+def write_qe_inputs(
+    structure: MagneticStructure,
+    result: SpinGroupResult,
+    settings: dict[str, Any],
+    directory: Path,
+    prefix: str = "altermag",
+    resources: Resources | None = None,
+    pseudo_folder: Path | None = None,
+    allow_missing_pseudos: bool = False,
+) -> QEInputs:
+    """Write ``scf.in``, ``bands.in``, job scripts and metadata into ``directory``.
+
+    Besides the two pw.x inputs the folder gets ``run.sh`` (local, one MPI rank),
+    ``job.sbatch`` (Slurm, ``resources``), ``structure.json``, ``spin_group.json``,
+    ``kpath.json`` and ``settings.json``, so that ``altermag dft parse`` can test the result
+    against the prediction without the original files.
+
+    With ``allow_missing_pseudos`` an element without a pseudopotential here gets the
+    placeholder file name ``<El>.<functional>.UPF``: the decks are then written for a machine
+    that has them (no ``pseudo_dir``, so pw.x reads ``$ESPRESSO_PSEUDO``; ``nbnd`` left to
+    pw.x, which needs the valence charges), and ``settings.json`` lists the missing elements
+    under ``missing_pseudopotentials``.
+    """
+    if structure.magmoms is None or not np.any(np.abs(collinear_moments(structure)) > 0):
+        raise ValueError("the structure needs moments (choose an order before preparing DFT)")
+    directory.mkdir(parents=True, exist_ok=True)
+    elements = sorted(set(structure.species))
+    folder = pseudo_folder or pseudo_dir()
+    pinned = settings.get("pseudopotentials") or None
+    missing: list[str] = []
+    try:
+        pseudos = find_pseudopotentials(elements, settings["functional"], folder, pinned)
+    except PseudoError:
+        if not allow_missing_pseudos:
+            raise
+        pseudos = {}
+        for el in elements:
+            try:
+                pseudos.update(find_pseudopotentials([el], settings["functional"], folder, pinned))
+            except PseudoError:
+                missing.append(el)
+                name = f"{el}.{settings['functional']}.UPF"
+                pseudos[el] = Pseudopotential(el, Path(name), math.nan, "missing")
+    kpath = build_kpath(structure, result)
+    mesh = kpoint_mesh(structure, settings)
+    scf_k = f"K_POINTS automatic\n  {mesh[0]} {mesh[1]} {mesh[2]} 0 0 0"
+    kpts, _ = kpath.kpoints(structure.lattice, settings["kpath_density"])
+    band_k = "\n".join(
+        [f"K_POINTS crystal\n  {len(kpts)}"]
+        + [f"  {_fmt(k[0])} {_fmt(k[1])} {_fmt(k[2])} 1.0" for k in kpts]
+    )
+    nelec = sum(pseudos[el].z_valence for el in structure.species)
+    nbnd = None if missing else math.ceil(nelec / 2 * 1.2) + int(settings["extra_bands"])
+    common = {"prefix": prefix, "pseudo_folder": "" if missing else str(folder)}
+    scf = directory / "scf.in"
+    bands = directory / "bands.in"
+    scf.write_text(pw_input(structure, settings, pseudos, "scf", scf_k, **common))
+    bands.write_text(pw_input(structure, settings, pseudos, "bands", band_k, nbnd=nbnd, **common))
+    steps = [
+        "pw.x -in scf.in > scf.out",
+        f"cp out/{prefix}.save/data-file-schema.xml scf-data-file-schema.xml",
+        "pw.x -in bands.in > bands.out",
+    ]
+    env = {"OMP_NUM_THREADS": "1"}
+    (directory / "run.sh").write_text(local_script(steps, env=env))
+    (directory / "run.sh").chmod(0o755)
+    srun = [s.replace("pw.x", "srun pw.x", 1) if s.startswith("pw.x") else s for s in steps]
+    (directory / "job.sbatch").write_text(
+        slurm_script(srun, resources, job_name=f"altermag-{structure.label or prefix}", env=env)
+    )
+    (directory / "structure.json").write_text(json.dumps(structure.to_dict(), indent=1))
+    (directory / "spin_group.json").write_text(result.to_json(indent=1))
+    (directory / "kpath.json").write_text(json.dumps(kpath.to_dict(), indent=1))
+    (directory / "settings.json").write_text(
+        json.dumps(
+            {
+                **settings,
+                "code": "qe",
+                "prefix": prefix,
+                **({"missing_pseudopotentials": missing} if missing else {}),
+            },
+            indent=1,
+        )
+    )
+    return QEInputs(directory, scf, bands, kpath, prefix, len(kpts))
+
+
+__all__ += ["QESpecies", "pw_input"]

@@ -1,0 +1,1 @@
+"""VASP: decks (through pymatgen's input sets), runs, output parsing."""

@@ -1,0 +1,327 @@
+"""VASP inputs for a spin-polarised SCF and a non-self-consistent bands step.
+
+Layout of a prepared folder (``dft_inputs/<id>/vasp`` by default)::
+
+    scf/    POSCAR INCAR KPOINTS POTCAR.spec (POTCAR when a pseudopotential folder is set)
+    bands/  POSCAR INCAR KPOINTS POTCAR.spec   (reads ../scf/CHGCAR)
+    run.sh  job.sbatch  structure.json spin_group.json kpath.json settings.json
+
+``run.sh`` and ``job.sbatch`` run the SCF, stop unless it reached EDIFF, copy ``CHGCAR`` to
+``bands/`` and run the bands step; the VASP command is ``ALTERMAG_VASP_CMD`` or the preset's
+``vasp_command``, under ``srun`` in the Slurm script and ``mpirun -np N`` locally when the
+preset's resources ask for N > 1 tasks (:mod:`altermag.dft.vasp.run`).
+
+Choices that matter for a splitting test (DESIGN.md §5):
+
+- one POSCAR species per element: VASP takes the up/down pattern from ``MAGMOM`` (one value
+  per site), unlike pw.x, which needs up and down sites as two species;
+- the bands step keeps the SCF's ``MAGMOM`` and sets ``ICHARG = 11`` and ``ISYM = 0``:
+  pymatgen's ``MPNonSCFSet`` drops ``MAGMOM``, and VASP would then symmetrise the frozen
+  density as a ferromagnet's;
+- DFT+U (Dudarev, ``LDAUTYPE = 2``) with the preset's ``hubbard_u`` (the Materials Project
+  values by default), applied like MP only when one of ``hubbard_u_anions`` (O, F) is present;
+  ``LDAUL``/``LDAUU``/``LDAUJ`` follow the POSCAR species order;
+- SCF k-points: a Γ-centred mesh (the same as the QE mesh of the preset); bands: line mode
+  (reciprocal coordinates) along the :class:`~altermag.dft.kpath.KPath` of the non-magnetic
+  cell, form-factor split and nodal segments included;
+- POTCARs are the Materials Project choices (``Cr_pv``, ``Mn_pv``, ``O``…); no POTCAR is
+  shipped, so ``POTCAR.spec`` lists the symbols, and real POTCAR files are concatenated when
+  ``ALTERMAG_VASP_PSP_DIR`` (or pymatgen's ``PMG_VASP_PSP_DIR``) names a folder that has them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pymatgen.core import Element, Lattice, Structure
+from pymatgen.io.vasp.inputs import Incar, Kpoints, Poscar
+
+from altermag.dft.kpath import KPath, build_kpath
+from altermag.dft.qe.inputs import _hubbard, collinear_moments, kpoint_mesh
+from altermag.dft.vasp.run import launched, vasp_command, vasp_steps
+from altermag.hpc.slurm import Resources, local_script, slurm_script
+from altermag.result import SpinGroupResult
+from altermag.structure import MagneticStructure
+
+__all__ = [
+    "RY_EV",
+    "VaspInputs",
+    "VaspPotcarError",
+    "bands_incar",
+    "find_potcar_dir",
+    "line_kpoints",
+    "potcar_symbols",
+    "scf_incar",
+    "write_vasp_inputs",
+]
+
+RY_EV = 13.605693122994
+PSP_ENV = ("ALTERMAG_VASP_PSP_DIR", "PMG_VASP_PSP_DIR")
+PSP_SUBDIRS = (
+    "",
+    "potpaw_PBE.64",
+    "potpaw_PBE.54",
+    "potpaw_PBE.52",
+    "potpaw_PBE",
+    "POT_PAW_PBE_64",
+    "POT_GGA_PAW_PBE_54",
+    "POT_GGA_PAW_PBE_52",
+    "POT_GGA_PAW_PBE",
+)
+"""Where POTCAR sets are looked for under the pseudopotential folder, in order: VASP's own
+distribution names (``<set>/<symbol>/POTCAR``) and pymatgen's ``pmg config`` layout (also
+``<set>/POTCAR.<symbol>``, gzip-compressed or not)."""
+
+_SMEARING = {"gaussian": 0, "gauss": 0, "mv": 0, "cold": 0, "mp": 1, "fd": -1}
+"""pw.x smearing → VASP ISMEAR. VASP has no Marzari–Vanderbilt cold smearing; Gaussian
+(ISMEAR = 0) is its closest safe choice for metals and insulators alike."""
+
+
+class VaspPotcarError(ValueError):
+    """A POTCAR named by the spec is missing from the pseudopotential folder."""
+
+
+def potcar_symbols(elements: list[str]) -> list[str]:
+    """Materials Project POTCAR symbols (``Cr`` → ``Cr_pv``) for ``elements``, in order."""
+    from pymatgen.io.vasp.sets import MPRelaxSet
+
+    table = MPRelaxSet.CONFIG["POTCAR"]
+    return [str(table.get(el, el)) for el in elements]
+
+
+def find_potcar_dir(folder: Path | None = None) -> Path | None:
+    """The pseudopotential folder: ``folder``, else the first of ``PSP_ENV`` that is set."""
+    if folder is not None:
+        return Path(folder)
+    for var in PSP_ENV:
+        if os.environ.get(var):
+            return Path(os.environ[var])
+    return None
+
+
+def _read_potcar(path: Path) -> str:
+    if path.suffix == ".gz":
+        import gzip
+
+        return gzip.decompress(path.read_bytes()).decode()
+    return path.read_text()
+
+
+def _potcar_text(symbols: list[str], folder: Path) -> str:
+    """Concatenated POTCARs of ``symbols`` from the first set under ``folder`` that has all.
+
+    Sets are never mixed (a PBE.54 Cr with a PBE.64 O would be a different calculation).
+    """
+    for sub in PSP_SUBDIRS:
+        found = []
+        for sym in symbols:
+            base = folder / sub
+            cands = [
+                base / sym / "POTCAR",
+                base / sym / "POTCAR.gz",
+                base / f"POTCAR.{sym}",
+                base / f"POTCAR.{sym}.gz",
+            ]
+            path = next((c for c in cands if c.is_file()), None)
+            if path is None:
+                break
+            found.append(path)
+        else:
+            texts = [_read_potcar(path) for path in found]
+            return "".join(x if x.endswith("\n") else x + "\n" for x in texts)
+    raise VaspPotcarError(
+        f"no POTCAR set under {folder} has all of {', '.join(symbols)} (looked in "
+        + ", ".join(str(folder / s) for s in PSP_SUBDIRS)
+        + ", each with <symbol>/POTCAR)"
+    )
+
+
+def _elements(structure: MagneticStructure) -> list[str]:
+    """POSCAR species order: elements in order of first appearance."""
+    return list(dict.fromkeys(structure.species))
+
+
+def _sorted_structure(structure: MagneticStructure) -> tuple[Structure, list[float]]:
+    """pymatgen structure grouped by element (POSCAR order) and the matching MAGMOM."""
+    order = _elements(structure)
+    moments = collinear_moments(structure)
+    idx = sorted(range(len(structure)), key=lambda i: order.index(structure.species[i]))
+    pmg = Structure(
+        Lattice(structure.lattice),
+        [structure.species[i] for i in idx],
+        np.asarray(structure.frac_coords)[idx],
+    )
+    return pmg, [round(float(moments[i]), 4) + 0.0 for i in idx]
+
+
+def _ldau(structure: MagneticStructure, settings: dict[str, Any]) -> dict[str, Any]:
+    """``LDAU*`` tags (Dudarev) ordered like the POSCAR species; empty without U."""
+    hub = _hubbard(structure, settings)
+    if not hub:
+        return {}
+    els = _elements(structure)
+    f_block = any(Element(el).block == "f" for el in hub)
+    return {
+        "LDAU": True,
+        "LDAUTYPE": 2,
+        "LDAUL": [(3 if Element(el).block == "f" else 2) if el in hub else -1 for el in els],
+        "LDAUU": [hub.get(el, 0.0) for el in els],
+        "LDAUJ": [0.0 for _ in els],
+        "LDAUPRINT": 1,
+        "LMAXMIX": 6 if f_block else 4,
+    }
+
+
+def scf_incar(structure: MagneticStructure, settings: dict[str, Any]) -> Incar:
+    """INCAR of the spin-polarised SCF (``ISPIN = 2``, ``MAGMOM`` per POSCAR site)."""
+    _, magmom = _sorted_structure(structure)
+    ediff = max(settings["conv_thr_per_atom"] * len(structure) * RY_EV, 1e-8)
+    tags: dict[str, Any] = {
+        "SYSTEM": structure.label or structure.formula,
+        "PREC": "Accurate",
+        "ENCUT": float(settings["encut"]),
+        "EDIFF": float(f"{ediff:.1e}"),
+        "NELM": 200,
+        "ALGO": "Normal",
+        "ISPIN": 2,
+        "MAGMOM": magmom,
+        "ISMEAR": _SMEARING.get(str(settings["smearing"]).lower(), 0),
+        "SIGMA": round(float(settings["degauss"]) * RY_EV, 4),
+        "AMIX": float(settings["mixing_beta"]),
+        "LORBIT": 11,
+        "LCHARG": True,
+        "LWAVE": False,
+        **_ldau(structure, settings),
+        **settings.get("vasp_incar", {}),
+    }
+    return Incar(tags)
+
+
+def bands_incar(scf: Incar) -> Incar:
+    """INCAR of the bands step: the SCF's with ``ICHARG = 11``, ``ISYM = 0``, same MAGMOM."""
+    tags = dict(scf)
+    tags.update({"ICHARG": 11, "ISYM": 0, "LCHARG": False, "LWAVE": False})
+    return Incar(tags)
+
+
+def line_kpoints(kpath: KPath, lattice: np.ndarray, density: float) -> Kpoints:
+    """Line-mode KPOINTS (reciprocal coordinates) over the segments of ``kpath``.
+
+    VASP uses one division count for every line; it is chosen so that the longest segment
+    gets ``density`` points per 1/Å (2π included), so no segment is sampled more coarsely.
+    """
+    recip = Lattice(lattice).reciprocal_lattice.matrix
+    longest = max(
+        float(np.linalg.norm((np.array(s.end) - np.array(s.start)) @ recip)) for s in kpath.segments
+    )
+    n = max(2, math.ceil(longest * density)) + 1
+    kpts: list[list[float]] = []
+    labels: list[str] = []
+    for seg in kpath.segments:
+        kpts += [list(seg.start), list(seg.end)]
+        labels += [seg.start_label, seg.end_label]
+    return Kpoints(
+        comment="altermag k-path: " + " | ".join(f"{s.name} {s.kind}" for s in kpath.segments),
+        num_kpts=n,
+        style=Kpoints.supported_modes.Line_mode,
+        coord_type="Reciprocal",
+        kpts=kpts,
+        labels=labels,
+    )
+
+
+@dataclass
+class VaspInputs:
+    """What :func:`write_vasp_inputs` wrote."""
+
+    directory: Path
+    scf: Path
+    bands: Path
+    kpath: KPath
+    potcar_symbols: list[str]
+    potcar_written: bool
+
+
+def _resources(settings: dict[str, Any], resources: Resources | None) -> Resources:
+    if resources is not None:
+        return resources
+    return Resources(**settings.get("resources", {}))
+
+
+def write_vasp_inputs(
+    structure: MagneticStructure,
+    result: SpinGroupResult,
+    settings: dict[str, Any],
+    directory: Path,
+    resources: Resources | None = None,
+    potcar_dir: Path | None = None,
+) -> VaspInputs:
+    """Write the ``scf/`` and ``bands/`` VASP decks, job scripts and metadata.
+
+    Parameters
+    ----------
+    structure
+        Magnetic cell with collinear moments (one POSCAR species per element).
+    result
+        Its spin-group prediction (form factor → split and nodal k-path segments).
+    settings
+        A preset (:func:`~altermag.dft.presets.load_preset`): ``encut``, ``kpoints`` or
+        ``kspacing``, ``hubbard_u``, ``vasp_incar``, ``vasp_command``, ``resources``…
+    directory
+        Output folder.
+    resources
+        Slurm resources; default from the preset's ``resources``.
+    potcar_dir
+        Folder with POTCARs; default ``ALTERMAG_VASP_PSP_DIR`` / ``PMG_VASP_PSP_DIR``. Without
+        one only ``POTCAR.spec`` is written.
+    """
+    if structure.magmoms is None or not np.any(np.abs(collinear_moments(structure)) > 0):
+        raise ValueError("the structure needs moments (choose an order before preparing DFT)")
+    pmg, _ = _sorted_structure(structure)
+    kpath = build_kpath(structure, result)
+    mesh = kpoint_mesh(structure, settings)
+    scf = scf_incar(structure, settings)
+    bands = bands_incar(scf)
+    symbols = potcar_symbols(_elements(structure))
+    folder = find_potcar_dir(potcar_dir)
+    potcar = _potcar_text(symbols, folder) if folder is not None else None
+    decks = {
+        "scf": (scf, Kpoints.gamma_automatic(tuple(mesh), comment="altermag SCF mesh")),
+        "bands": (bands, line_kpoints(kpath, structure.lattice, settings["kpath_density"])),
+    }
+    for step, (incar, kpoints) in decks.items():
+        sub = directory / step
+        sub.mkdir(parents=True, exist_ok=True)
+        Poscar(pmg, comment=structure.label or structure.formula).write_file(sub / "POSCAR")
+        incar.write_file(sub / "INCAR")
+        kpoints.write_file(sub / "KPOINTS")
+        (sub / "POTCAR.spec").write_text("\n".join(symbols) + "\n")
+        if potcar is not None:
+            (sub / "POTCAR").write_text(potcar)
+    exe = vasp_command(settings)
+    res = _resources(settings, resources)
+    env = {"OMP_NUM_THREADS": "1"}
+    local = vasp_steps(launched(exe, "mpirun", res.ntasks))
+    (directory / "run.sh").write_text(local_script(local, env=env))
+    (directory / "run.sh").chmod(0o755)
+    (directory / "job.sbatch").write_text(
+        slurm_script(
+            vasp_steps(launched(exe, "srun")),
+            res,
+            job_name=f"altermag-{structure.label or structure.formula}",
+            env=env,
+        )
+    )
+    (directory / "structure.json").write_text(json.dumps(structure.to_dict(), indent=1))
+    (directory / "spin_group.json").write_text(result.to_json(indent=1))
+    (directory / "kpath.json").write_text(json.dumps(kpath.to_dict(), indent=1))
+    (directory / "settings.json").write_text(json.dumps({**settings, "code": "vasp"}, indent=1))
+    return VaspInputs(
+        directory, directory / "scf", directory / "bands", kpath, symbols, potcar is not None
+    )

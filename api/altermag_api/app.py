@@ -1,0 +1,107 @@
+"""The FastAPI application factory.
+
+``create_app()`` wires the store (one engine per app), the screening launcher (Prefect
+deployment when ``PREFECT_API_URL`` is set, else one background thread), CORS and the
+routers. Run it with ``altermag api`` (uvicorn) or any ASGI server
+(``uvicorn --factory altermag_api.app:create_app``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from altermag import __version__
+from altermag.store import Store
+from altermag_api.launch import BackgroundScreenings, PrefectLauncher
+from altermag_api.page_cache import CachedPagesMiddleware, PageCache, RevisionReader
+from altermag_api.routes import analyze, candidates, health, keys, materials, reports, screenings
+from altermag_api.settings import ApiSettings
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Altermagnet discovery service: ranked candidates from screenings, single-structure spin-group
+analyses, screenings to start and follow, HTML/JSON reports.
+
+Reads and `POST /analyze` are public unless the server is configured otherwise; every
+request that changes stored state needs an API key in the `X-API-Key` header
+(`altermag apikey create NAME`).
+"""
+
+
+def create_app(
+    db_url: str | None = None,
+    *,
+    settings: ApiSettings | None = None,
+    **overrides: Any,
+) -> FastAPI:
+    """Build the API over the store at ``db_url``.
+
+    Parameters
+    ----------
+    db_url
+        Store URL (default ``$ALTERMAG_DATABASE_URL`` or ``./altermag.db``); migrated on start.
+    settings
+        Full configuration; ``overrides`` replace single fields of it
+        (``require_key_for_reads=True``, ``cors_origins=[...]``, ``prefect_api_url=None``...).
+    """
+    settings = replace(settings or ApiSettings(), **overrides)
+    if db_url is not None:
+        settings = replace(settings, db_url=db_url)
+    store = Store(settings.db_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.background.shutdown()
+        store.close()
+
+    app = FastAPI(
+        title="altermag",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.background = BackgroundScreenings(settings.db_url, settings.out_root)
+    app.state.prefect = (
+        PrefectLauncher(settings.prefect_api_url, settings.deployment)
+        if settings.prefect_api_url
+        else None
+    )
+    app.state.flow_runs = {}
+    app.state.page_cache = PageCache(settings.page_cache) if settings.page_cache > 0 else None
+    app.state.revisions = RevisionReader(store.revision, batched=store.dialect != "sqlite")
+    if app.state.page_cache is not None and not settings.require_key_for_reads:
+        # inside CORS (added after it, so CORS wraps it): cached answers get CORS headers too
+        app.add_middleware(
+            CachedPagesMiddleware, cache=app.state.page_cache, revisions=app.state.revisions
+        )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["X-API-Key", "Content-Type"],
+        )
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error on %s: %s", request.url.path, exc)
+        return JSONResponse({"detail": "database unavailable"}, status_code=503)
+
+    for module in (health, candidates, materials, analyze, screenings, reports, keys):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,77 @@
+"""``POST /analyze``: classify one uploaded structure file (stores nothing).
+
+The answer is the object ``altermag analyze --json`` prints for one input. The file is
+written to a private temporary folder under a sanitised name (the reader picks the format
+from the name: ``*.cif``, ``*.mcif``, ``POSCAR``/``CONTCAR``/``*.vasp``, ``*.json``,
+``*.xyz``/``*.extxyz``) and parsed there; any reader error comes back as a 422 with the
+reader's message.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path as FsPath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+
+from altermag_api.deps import ReadAccess, get_settings
+from altermag_api.schemas import AnalysisResult, problems
+
+router = APIRouter(tags=["analysis"], responses=problems(401, 413, 415, 422))
+
+SUFFIXES = (".cif", ".mcif", ".vasp", ".poscar", ".json", ".xyz", ".extxyz")
+STEMS = ("POSCAR", "CONTCAR")
+
+
+def _safe_name(filename: str | None) -> str:
+    """The upload's base name restricted to a safe alphabet; 415 for an unknown type."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", FsPath(filename or "").name)[-100:].lstrip(".")
+    lower = name.lower()
+    if lower.endswith(SUFFIXES) or any(name.upper().startswith(s) for s in STEMS):
+        return name
+    raise HTTPException(
+        415,
+        detail=f"unsupported file type {filename!r}: name it *.cif, *.mcif, POSCAR, *.vasp, "
+        "*.json, *.xyz or *.extxyz",
+    )
+
+
+@router.post(
+    "/analyze",
+    response_model=AnalysisResult,
+)
+def analyze_upload(
+    request: Request,
+    _: ReadAccess,
+    file: Annotated[UploadFile, File(description="CIF, mCIF, POSCAR, pymatgen JSON or extxyz")],
+    magmom: Annotated[
+        str | None, Form(max_length=10_000, description="Moments in VASP syntax, e.g. '5 -5'")
+    ] = None,
+    symprec: Annotated[float, Form(gt=0.0, le=1.0)] = 0.1,
+    magtol: Annotated[float, Form(gt=0.0, le=10.0)] = 0.15,
+) -> Any:
+    """Spin-group analysis of one structure (k = 0 orders enumerated when it has no moments)."""
+    from altermag.io import StructureReadError, read_structure
+    from altermag.symmetry import analyze
+
+    limit = get_settings(request).max_upload_bytes
+    name = _safe_name(file.filename)
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, detail=f"file larger than {limit} bytes")
+    if not data.strip():
+        raise HTTPException(422, detail=f"{file.filename}: empty file")
+    with tempfile.TemporaryDirectory(prefix="altermag-upload-") as tmp:
+        path = FsPath(tmp) / name
+        path.write_bytes(data)
+        try:
+            structure = read_structure(path, magmom=magmom or None)
+            result = analyze(structure, symprec=symprec, magtol=magtol)
+        except StructureReadError as exc:
+            raise HTTPException(422, detail=str(exc).replace(tmp + "/", "")) from None
+        except Exception as exc:  # the analysis refuses the input: a 4xx with its reason
+            msg = f"{name}: {type(exc).__name__}: {exc}".replace(tmp + "/", "")
+            raise HTTPException(422, detail=msg) from None
+    return {"source": file.filename or name, "formula": structure.formula, **result.to_dict()}

@@ -1,0 +1,156 @@
+"""The screening run and its Prefect flow: results, errors, idempotency, resume after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from altermag.screening import ScreenSettings
+from altermag.screening_run import run_screening
+from altermag.sources import get_source
+from altermag.store import Store
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "altermag" / "data" / "examples"
+
+
+@pytest.fixture
+def source_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "inputs"
+    shutil.copytree(EXAMPLES, folder)
+    (folder / "corrupt.cif").write_bytes(b"\x00\x01\x02 not a cif" * 20)
+    return folder
+
+
+def test_local_screening_stores_everything_and_records_the_bad_file(
+    db_url: str,
+    source_folder: Path,
+    tmp_path: Path,
+) -> None:
+    with Store(db_url) as store:
+        out = run_screening(
+            get_source("local", path=source_folder, page_size=3),
+            store,
+            ScreenSettings(),
+            tmp_path / "cand",
+            source_name="local",
+            source_options={"path": str(source_folder)},
+        )
+        run = store.run(out.run_id)
+        assert run.status == "completed"
+        assert run.n_inputs == 7 and run.n_failed == 1
+        assert run.failed_inputs[0].input_ref == "corrupt.cif"
+        assert "binary data" in run.failed_inputs[0].error
+        rows = json.loads(out.paths["json"].read_text())
+        # the four altermagnets given with moments lead, ranked by the model's raw probability
+        top = rows[:4]
+        assert {r["id"] for r in top} == {"MnF2.mcif", "MnTe.json", "CrSb.extxyz", "Fe2O3.mcif"}
+        assert all(r["ranking"].startswith("symmetry+model:") for r in rows)
+        scores = [r["model_score"] for r in top]
+        assert scores == sorted(scores, reverse=True)
+        assert {r["id"]: r["wave"] for r in rows}["MnF2.mcif"] == "d"
+        assert out.counts["errors"] == 1 and out.counts["screened"] == 6
+        # the run report lists the failed input and links the written material reports
+        html = out.paths["report"].read_text()
+        assert "corrupt.cif" in html and "binary data" in html
+        assert 'id="fig-score-distribution"' in html
+        linked = set(re.findall(r'href="(materials/\d+\.html)"', html))
+        assert linked and all((out.out_dir / link).exists() for link in linked)
+        before = store.row_counts()
+        again = run_screening(
+            get_source("local", path=source_folder, page_size=3),
+            store,
+            ScreenSettings(),
+            tmp_path / "cand",
+            source_name="local",
+            source_options={"path": str(source_folder)},
+            key="another-run",
+        )
+        assert store.row_counts()["materials"] == before["materials"]
+        assert store.row_counts()["magnetic_orders"] == before["magnetic_orders"]
+        assert again.counts == out.counts
+
+
+def _screen_cmd(db: str, out: Path) -> list[str]:
+    exe = str(Path(sys.executable).with_name("altermag"))
+    return [
+        exe,
+        "screen",
+        "--source",
+        "corpus",
+        "--limit",
+        "400",
+        "--chunk-size",
+        "40",
+        "--no-prefect",
+        "--db",
+        db,
+        "--out",
+        str(out),
+    ]
+
+
+def _rows(out: Path) -> list[dict]:
+    (run_dir,) = [p for p in out.iterdir() if p.is_dir()]
+    return json.loads((run_dir / "candidates.json").read_text())
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "120"}
+    ref_db, ref_out = f"sqlite:///{tmp_path / 'ref.db'}", tmp_path / "ref"
+    subprocess.run(_screen_cmd(ref_db, ref_out), check=True, env=env, capture_output=True)
+
+    db, out = f"sqlite:///{tmp_path / 'k.db'}", tmp_path / "k"
+    proc = subprocess.Popen(
+        _screen_cmd(db, out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        chunks = list(out.glob("*/chunks/*.json"))
+        if len(chunks) >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 3 <= len(list(out.glob("*/chunks/*.json"))) < 10, "killed too late to test resume"
+    subprocess.run(_screen_cmd(db, out), check=True, env=env, capture_output=True)
+
+    def strip(rows: list[dict]) -> list[dict]:
+        return sorted(rows, key=lambda r: r["id"])
+
+    assert strip(_rows(out)) == strip(_rows(ref_out))
+    with Store(db) as a, Store(ref_db) as b:
+        ca, cb = a.row_counts(), b.row_counts()
+        for table in ("materials", "magnetic_orders", "run_items"):
+            assert ca[table] == cb[table]
+        assert a.runs()[0].status == "completed"
+
+
+@pytest.mark.prefect
+def test_prefect_flow_runs_the_screening(
+    prefect_harness: None, source_folder: Path, tmp_path: Path
+) -> None:
+    from altermag_flows.screen import screen
+
+    db = f"sqlite:///{tmp_path / 'flow.db'}"
+    result = screen(
+        source="local",
+        source_options={"path": str(source_folder)},
+        db_url=db,
+        out_dir=str(tmp_path / "cand"),
+        chunk_size=2,
+        window=2,
+    )
+    assert result["counts"]["screened"] == 6 and result["counts"]["errors"] == 1
+    assert Path(result["paths"]["csv"]).read_text().count("\n") == 7
+    with Store(db) as store:
+        assert store.run(result["run_id"]).n_failed == 1

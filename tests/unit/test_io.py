@@ -1,0 +1,111 @@
+"""Reading structures: every supported format, and the exact error for every bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from altermag import analyze, read_structure
+from altermag.io import StructureReadError, parse_magmom
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "altermag" / "data" / "examples"
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad_inputs"
+
+
+def test_parse_magmom_vasp_syntax() -> None:
+    assert parse_magmom("2*5 -5 5 4*0") == [5, 5, -5, 5, 0, 0, 0, 0]
+    assert parse_magmom([1, -1]) == [1.0, -1.0]
+    with pytest.raises(ValueError, match="bad MAGMOM token 'x'"):
+        parse_magmom("1 x")
+    with pytest.raises(ValueError, match="non-finite"):
+        parse_magmom("1 inf")
+
+
+@pytest.mark.parametrize(
+    ("path", "verdict", "wave"),
+    [
+        ("MnF2.mcif", "altermagnet", "d"),
+        ("Fe2O3.mcif", "altermagnet", "g"),
+        ("MnTe.json", "altermagnet", "g"),
+        ("CrSb.extxyz", "altermagnet", "g"),
+        ("NiO/POSCAR", "antiferromagnet", None),
+    ],
+)
+def test_every_format_reads_and_classifies(path: str, verdict: str, wave: str | None) -> None:
+    s = read_structure(EXAMPLES / path)
+    assert s.magmoms is not None
+    res = analyze(s)
+    assert (res.verdict, res.wave) == (verdict, wave)
+
+
+def test_mcif_symmetry_expansion_gives_moments_on_all_sites() -> None:
+    s = read_structure(EXAMPLES / "MnF2.mcif")
+    assert s.formula == "MnF2" and len(s) == 6
+    mn = [m[2] for sp, m in zip(s.species, s.magmoms, strict=True) if sp == "Mn"]
+    assert sorted(mn) == [-4.6, 4.6]
+
+
+def test_cif_without_moments_and_with_magmom_override(tmp_path: Path) -> None:
+    s = read_structure(EXAMPLES / "Cr2O3.cif")
+    assert s.magmoms is None
+    mn = read_structure(EXAMPLES / "NiO" / "POSCAR", magmom="16*0")
+    assert analyze(mn).verdict == "nonmagnetic"
+
+
+def test_altermag_json_round_trip(tmp_path: Path) -> None:
+    s = read_structure(EXAMPLES / "MnF2.mcif")
+    p = tmp_path / "mnf2.json"
+    p.write_text(json.dumps(s.to_dict()))
+    t = read_structure(p)
+    assert np.allclose(t.magmoms, s.magmoms) and t.species == s.species
+
+
+# file -> the exact message after "<path>: "
+BAD_CASES = {
+    "empty.cif": "the file is empty",
+    "blank_POSCAR": "the file is empty",
+    "junk.cif": "binary data, not a structure file",
+    "truncated.mcif": "not a readable CIF (Time reversal operator could not be parsed.)",
+    "truncated.json": "not valid JSON (Expecting value at line 1)",
+    "disordered.cif": "site 2 is disordered or partially occupied (Fe 0.5, Co 0.5); altermag "
+    "needs an ordered structure (pick one configuration, e.g. with pymatgen's "
+    "OrderDisorderedStructureTransformation)",
+    "magmom_mismatch/POSCAR": "MAGMOM has 8 values for 16 sites (expected 16 collinear or 48 "
+    "non-collinear values)",
+    "nan_moment/POSCAR": "INCAR beside it: MAGMOM contains a non-finite value (nan)",
+    "overlap/POSCAR": "atoms 2 (Mn) and 3 (F) overlap: 0.08 Å apart (< 0.5 Å)",
+    "bad_structure.json": "JSON is neither altermag's structure format (lattice, species, "
+    "frac_coords, magmoms) nor a pymatgen Structure (AttributeError: 'list' object has no "
+    "attribute 'get')",
+    "does_not_exist.cif": "no such file",
+    "truncated_loop.cif": "not a readable CIF (integer modulo by zero)",
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_CASES))
+def test_bad_input_gets_its_exact_error(name: str) -> None:
+    path = BAD / name
+    with pytest.raises(StructureReadError) as info:
+        read_structure(path)
+    assert str(info.value) == f"{path}: {BAD_CASES[name]}"
+    assert info.value.path == str(path)
+
+
+def test_nan_moment_from_ase(tmp_path: Path) -> None:
+    p = tmp_path / "nan.extxyz"
+    text = (EXAMPLES / "CrSb.extxyz").read_text().splitlines()
+    # replace the first moment column value with nan
+    fields = text[2].split()
+    fields[-1] = "nan"
+    text[2] = " ".join(fields)
+    p.write_text("\n".join(text) + "\n")
+    with pytest.raises(StructureReadError, match=r"moment of site 1 \(Cr\) is NaN or infinite"):
+        read_structure(p)
+
+
+def test_magmom_override_count_mismatch() -> None:
+    with pytest.raises(StructureReadError, match="MAGMOM has 2 values for 6 sites"):
+        read_structure(EXAMPLES / "MnF2.mcif", magmom="5 -5")
