@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from altermag.errors import InputError
 from altermag.structure import MagneticStructure
 
 __all__ = ["MIN_DISTANCE", "StructureReadError", "parse_magmom", "read_structure"]
@@ -30,7 +31,7 @@ MIN_DISTANCE = 0.5
 _POSCAR_NAMES = re.compile(r"^(POSCAR|CONTCAR)([._-].*)?$|\.(vasp|poscar)$", re.IGNORECASE)
 
 
-class StructureReadError(ValueError):
+class StructureReadError(InputError):
     """A structure file could not be turned into a :class:`MagneticStructure`."""
 
     def __init__(self, path: str | Path, problem: str) -> None:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from altermag.dft.presets import load_preset
+from altermag.errors import DftError
 from altermag.hpc.slurm import JobState, Resources, SlurmClient, SlurmError, slurm_script
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
@@ -81,7 +82,7 @@ DEFAULT_MOMENT = 3.0
 DEFAULT_WORKDIR = Path(__file__).resolve().parents[2] / "dft_inputs" / "generated"
 
 
-class VerifyError(ValueError):
+class VerifyError(DftError, ValueError):
     """The material cannot be verified (unknown id, no compensated order, unknown code)."""
 
 

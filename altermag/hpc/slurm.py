@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from altermag.errors import DftError
+
 __all__ = ["JobState", "Resources", "SlurmClient", "SlurmError", "local_script", "slurm_script"]
 
 
-class SlurmError(RuntimeError):
+class SlurmError(DftError, RuntimeError):
     """A Slurm command failed (message includes its stderr)."""
 
 

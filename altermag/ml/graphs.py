@@ -25,11 +25,12 @@ import torch
 from pymatgen.optimization.neighbors import find_points_in_spheres
 from torch_geometric.data import Batch, Data
 
+from altermag.errors import ModelError
 from altermag.ml.features import atomic_number
 from altermag.structure import MagneticStructure
 
 
-class GraphError(ValueError):
+class GraphError(ModelError, ValueError):
     """A structure cannot be turned into a crystal graph (e.g. no atoms)."""
 
 

@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from altermag.errors import SourceError as _SourceError
 from altermag.structure import MagneticStructure
 
 __all__ = ["Page", "Record", "Source", "SourceError", "get_source", "iter_records"]
 
 
-class SourceError(RuntimeError):
+class SourceError(_SourceError):
     """A source could not be read; ``cursor`` is where a retry should resume."""
 
     def __init__(self, message: str, cursor: str | None = None) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from altermag.errors import SettingsError
+
 __all__ = ["PRESET_DIR", "PresetError", "available_presets", "load_preset"]
 
 PRESET_DIR = Path(__file__).resolve().parent
@@ -52,7 +54,7 @@ _RESOURCE_KEYS = {"nodes", "ntasks", "cpus_per_task", "time", "mem", "partition"
 """Keys of ``resources`` (fields of :class:`altermag.hpc.Resources`, ``#SBATCH`` lines)."""
 
 
-class PresetError(ValueError):
+class PresetError(SettingsError):
     """A preset or override is unknown or invalid."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from altermag.dft.qe.inputs import BOHR_ANGSTROM
+from altermag.errors import DftError
 
 __all__ = [
     "HARTREE_EV",
@@ -33,7 +34,7 @@ __all__ = [
 HARTREE_EV = 27.211386245988
 
 
-class QEOutputError(ValueError):
+class QEOutputError(DftError, ValueError):
     """Missing or unreadable Quantum ESPRESSO output."""
 
 

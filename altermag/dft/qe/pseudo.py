@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from altermag.errors import DftError
+
 __all__ = [
     "DEBIAN_PSEUDO_DIR",
     "PseudoError",
@@ -26,7 +28,7 @@ __all__ = [
 DEBIAN_PSEUDO_DIR = Path("/usr/share/espresso/pseudo")
 
 
-class PseudoError(LookupError):
+class PseudoError(DftError, LookupError):
     """No usable pseudopotential for an element."""
 
 

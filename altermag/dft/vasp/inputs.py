@@ -45,6 +45,7 @@ from pymatgen.io.vasp.inputs import Incar, Kpoints, Poscar
 from altermag.dft.kpath import KPath, build_kpath
 from altermag.dft.qe.inputs import _hubbard, collinear_moments, kpoint_mesh
 from altermag.dft.vasp.run import launched, vasp_command, vasp_steps
+from altermag.errors import DftError
 from altermag.hpc.slurm import Resources, local_script, slurm_script
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
@@ -83,7 +84,7 @@ _SMEARING = {"gaussian": 0, "gauss": 0, "mv": 0, "cold": 0, "mp": 1, "fd": -1}
 (ISMEAR = 0) is its closest safe choice for metals and insulators alike."""
 
 
-class VaspPotcarError(ValueError):
+class VaspPotcarError(DftError, ValueError):
     """A POTCAR named by the spec is missing from the pseudopotential folder."""
 
 

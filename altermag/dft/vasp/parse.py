@@ -29,6 +29,7 @@ import numpy as np
 from altermag.dft.kpath import KPath
 from altermag.dft.qe.analysis import BandRun, judge_run, load_settings
 from altermag.dft.verdict import DFTVerdict
+from altermag.errors import DftError
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
 
@@ -49,7 +50,7 @@ __all__ = [
 _EDIFF_REACHED = "aborting loop because EDIFF is reached"
 
 
-class VaspOutputError(ValueError):
+class VaspOutputError(DftError, ValueError):
     """Missing or unreadable VASP output."""
 
 
