@@ -207,16 +207,10 @@ def _from_ase(path: Path) -> MagneticStructure:
         raise StructureReadError(path, f"ASE could not read it ({msg})") from None
     if isinstance(atoms, list):
         atoms = atoms[-1]
-    if not all(atoms.pbc):
-        raise StructureReadError(path, "the structure is not periodic in all three directions")
-    magmoms = atoms.get_initial_magnetic_moments() if atoms.has("initial_magmoms") else None
-    return MagneticStructure(
-        np.asarray(atoms.cell[:]),
-        tuple(atoms.get_chemical_symbols()),
-        atoms.get_scaled_positions(wrap=True),
-        magmoms,
-        path.stem,
-    )
+    try:
+        return MagneticStructure.from_ase(atoms, label=path.stem)
+    except ValueError as exc:
+        raise StructureReadError(path, str(exc)) from None
 
 
 def _check_geometry(path: Path, ms: MagneticStructure) -> None:

@@ -2,6 +2,8 @@
 
 Everything here is plain data (strings, numbers, lists) so that ``to_dict()`` is
 JSON-serialisable without custom encoders and ``from_dict()`` restores the same object.
+``as_dict()`` adds monty's ``@module``/``@class`` keys (the MSONable protocol), so a result
+can be the output of a jobflow/atomate2 job and is decoded back by ``MontyDecoder``.
 """
 
 from __future__ import annotations
@@ -133,11 +135,16 @@ class SpinGroupResult:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def as_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` with ``@module``/``@class`` (monty's MSONable protocol)."""
+        return {"@module": type(self).__module__, "@class": type(self).__name__, **self.to_dict()}
+
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SpinGroupResult:
+        """Inverse of :meth:`to_dict` and :meth:`as_dict`."""
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in names}
         kwargs["nodal_planes"] = [NodalPlane(**p) for p in d.get("nodal_planes", [])]

@@ -14,16 +14,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from monty.json import MSONable
 
 if TYPE_CHECKING:
+    from ase import Atoms
     from pymatgen.core import Structure
 
-__all__ = ["MagneticStructure"]
+__all__ = ["MagneticStructure", "as_magnetic_structure"]
 
 
 @dataclass(frozen=True, eq=False)
-class MagneticStructure:
+class MagneticStructure(MSONable):
     """A crystal with (optional) magnetic moments.
+
+    MSONable (:meth:`as_dict`/:meth:`from_dict`), so it can be a jobflow/atomate2 job input
+    or output.
 
     Parameters
     ----------
@@ -101,19 +106,67 @@ class MagneticStructure:
         )
 
     # ------------------------------------------------------------------ conversions
+    def collinear_moments(self, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray] | None:
+        """Signed moments along their common axis and the axis, or None when not collinear.
+
+        Exact up to ``tol`` (relative to the largest moment): a conversion, not a
+        classification (the spin-group analysis has its own tolerance, ``magtol``). The axis
+        is +z whenever the moments lie along ±z, so ``MAGMOM = 5 -5`` stays ``[5, -5]``;
+        otherwise it points along the largest moment. None without moments.
+        """
+        if self.magmoms is None:
+            return None
+        m = self.magmoms
+        norms = np.linalg.norm(m, axis=1)
+        if not np.any(norms > 0):
+            return np.zeros(len(m)), np.array([0.0, 0.0, 1.0])
+        axis = m[int(np.argmax(norms))] / norms.max()
+        if abs(abs(axis[2]) - 1.0) <= tol:
+            axis = np.array([0.0, 0.0, 1.0])
+        values = m @ axis
+        if np.max(np.linalg.norm(m - np.outer(values, axis), axis=1)) > tol * norms.max():
+            return None
+        return values, axis
+
     def to_pymatgen(self) -> Structure:
-        """pymatgen ``Structure`` with a ``magmom`` site property (vectors) when moments exist."""
+        """pymatgen ``Structure`` with a ``magmom`` site property when moments exist.
+
+        Collinear moments become the scalars pymatgen's collinear tools expect
+        (``CollinearMagneticStructureAnalyzer``, ``Incar`` MAGMOM, MP documents): the signed
+        value along the common axis. An axis other than z is kept as
+        ``structure.properties["magmom_axis"]`` and restored by :meth:`from_pymatgen`.
+        Non-collinear moments are written as 3-vectors.
+        """
         from pymatgen.core import Lattice, Structure
 
-        props = {} if self.magmoms is None else {"magmom": [list(m) for m in self.magmoms]}
+        props: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        if self.magmoms is not None:
+            collinear = self.collinear_moments()
+            if collinear is None:
+                props["magmom"] = [[float(x) for x in m] for m in self.magmoms]
+            else:
+                values, axis = collinear
+                props["magmom"] = [float(v) for v in values]
+                if axis[2] != 1.0:
+                    extra["magmom_axis"] = [float(x) for x in axis]
         return Structure(
-            Lattice(self.lattice), list(self.species), self.frac_coords, site_properties=props
+            Lattice(self.lattice),
+            list(self.species),
+            self.frac_coords,
+            site_properties=props,
+            properties=extra,
         )
 
     @classmethod
     def from_pymatgen(cls, structure: Structure, label: str = "") -> MagneticStructure:
-        """From a pymatgen ``Structure``; the ``magmom`` site property (scalars, vectors or
-        pymatgen ``Magmom`` objects) becomes the moments."""
+        """From a pymatgen ``Structure``.
+
+        Moments come from the ``magmom`` site property (scalars along z, or along
+        ``structure.properties["magmom_axis"]`` when set; 3-vectors; pymatgen ``Magmom``
+        objects in their global frame), else from the ``spin`` of the species
+        (``Species("Mn", 2, spin=5)``); without either the structure has no moments.
+        """
         species = []
         for site in structure:
             if not site.is_ordered:
@@ -121,17 +174,59 @@ class MagneticStructure:
             species.append(
                 site.specie.symbol if hasattr(site.specie, "symbol") else str(site.specie)
             )
+        axis = np.array(
+            (getattr(structure, "properties", None) or {}).get("magmom_axis", [0.0, 0.0, 1.0]),
+            dtype=float,
+        )
         magmoms = None
         if "magmom" in structure.site_properties:
             raw = structure.site_properties["magmom"]
             if any(m is not None for m in raw):
-                magmoms = np.array([_as_vector(m) for m in raw])
+                magmoms = np.array([_as_vector(m, axis) for m in raw])
+        elif any(getattr(site.specie, "spin", None) is not None for site in structure):
+            magmoms = np.array(
+                [_as_vector(getattr(site.specie, "spin", None), axis) for site in structure]
+            )
         return cls(
             structure.lattice.matrix.copy(),
             tuple(species),
             structure.frac_coords.copy(),
             magmoms,
             label or structure.composition.reduced_formula,
+        )
+
+    def to_ase(self) -> Atoms:
+        """ASE ``Atoms`` (periodic) with initial magnetic moments when moments exist:
+        scalars for a collinear magnet (ASE's and VASP's ``ISPIN = 2`` convention; the common
+        axis is dropped, it does not matter without spin–orbit coupling), 3-vectors otherwise.
+        """
+        from ase import Atoms
+
+        magmoms = None
+        if self.magmoms is not None:
+            collinear = self.collinear_moments()
+            magmoms = self.magmoms.copy() if collinear is None else collinear[0]
+        return Atoms(
+            symbols=list(self.species),
+            scaled_positions=self.frac_coords,
+            cell=self.lattice,
+            pbc=True,
+            magmoms=magmoms,
+        )
+
+    @classmethod
+    def from_ase(cls, atoms: Atoms, label: str = "") -> MagneticStructure:
+        """From ASE ``Atoms``: the initial magnetic moments (scalars along z, or 3-vectors)
+        become the moments; Atoms without ``initial_magmoms`` have none."""
+        if not all(atoms.pbc):
+            raise ValueError("the structure is not periodic in all three directions")
+        magmoms = atoms.get_initial_magnetic_moments() if atoms.has("initial_magmoms") else None
+        return cls(
+            np.asarray(atoms.cell[:]),
+            tuple(atoms.get_chemical_symbols()),
+            atoms.get_scaled_positions(wrap=True),
+            magmoms,
+            label or atoms.get_chemical_formula(mode="reduce"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,8 +239,13 @@ class MagneticStructure:
             "label": self.label,
         }
 
+    def as_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` with monty's ``@module``/``@class`` keys."""
+        return {"@module": type(self).__module__, "@class": type(self).__name__, **self.to_dict()}
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MagneticStructure:
+        """Inverse of :meth:`to_dict` and :meth:`as_dict`."""
         return cls(
             np.array(d["lattice"]),
             tuple(d["species"]),
@@ -174,15 +274,42 @@ def _count(species: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-def _as_vector(m: Any) -> list[float]:
-    """A moment (None, scalar, 3-vector or pymatgen Magmom) as a 3-vector along z for scalars."""
+def _as_vector(m: Any, axis: np.ndarray | None = None) -> list[float]:
+    """A moment (None, scalar, 3-vector or pymatgen Magmom) as a 3-vector; a scalar lies
+    along ``axis`` (default z)."""
     if m is None:
         return [0.0, 0.0, 0.0]
-    if hasattr(m, "moment"):  # pymatgen Magmom
-        return [float(x) for x in m.moment]
+    if hasattr(m, "global_moment"):  # pymatgen Magmom: its moment in the global frame
+        return [float(x) for x in m.global_moment]
     arr = np.asarray(m, dtype=float).ravel()
     if arr.size == 1:
-        return [0.0, 0.0, float(arr[0])]
+        a = np.array([0.0, 0.0, 1.0]) if axis is None else np.asarray(axis, dtype=float)
+        return [float(x) for x in arr[0] * a]
     if arr.size == 3:
         return [float(x) for x in arr]
     raise ValueError(f"a moment must be a number or a 3-vector, got {m!r}")
+
+
+def as_magnetic_structure(structure: MagneticStructure | Structure | Atoms) -> MagneticStructure:
+    """A :class:`MagneticStructure` from one, a pymatgen ``Structure``/``IStructure``
+    (``magmom`` site property) or ASE ``Atoms`` (initial magnetic moments).
+
+    Raises
+    ------
+    TypeError
+        For anything else, naming what was given.
+    """
+    if isinstance(structure, MagneticStructure):
+        return structure
+    from pymatgen.core import IStructure
+
+    if isinstance(structure, IStructure):
+        return MagneticStructure.from_pymatgen(structure)
+    from ase import Atoms
+
+    if isinstance(structure, Atoms):
+        return MagneticStructure.from_ase(structure)
+    raise TypeError(
+        "expected an altermag MagneticStructure, a pymatgen Structure or ASE Atoms, got "
+        f"{type(structure).__module__}.{type(structure).__name__}"
+    )

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from altermag.result import SpinGroupResult
-from altermag.structure import MagneticStructure
+from altermag.structure import MagneticStructure, as_magnetic_structure
 from altermag.symmetry.spin_group import DEFAULT_MAGTOL, DEFAULT_SYMPREC, classify
+
+if TYPE_CHECKING:
+    from ase import Atoms
+    from pymatgen.core import Structure
 
 __all__ = ["DEFAULT_MAGTOL", "DEFAULT_SYMPREC", "analyze", "classify"]
 
 
 def analyze(
-    structure: MagneticStructure,
+    structure: MagneticStructure | Structure | Atoms,
     symprec: float = DEFAULT_SYMPREC,
     magtol: float = DEFAULT_MAGTOL,
     *,
@@ -22,8 +28,10 @@ def analyze(
     Parameters
     ----------
     structure
-        The crystal; ``structure.magmoms is None`` triggers the enumeration of collinear
-        compensated k = 0 orders on its magnetic sites.
+        The crystal: an altermag :class:`MagneticStructure`, a pymatgen ``Structure`` (moments
+        from the ``magmom`` site property, scalars or vectors) or ASE ``Atoms`` (initial
+        magnetic moments). Without moments the collinear compensated k = 0 orders on its
+        magnetic sites are enumerated.
     symprec
         Position tolerance (Å).
     magtol
@@ -34,6 +42,7 @@ def analyze(
     max_orders
         For the enumeration only: most distinct orders classified.
     """
+    structure = as_magnetic_structure(structure)
     if structure.magmoms is not None:
         return classify(structure, symprec=symprec, magtol=magtol)
     from altermag.symmetry.enumerate import enumerate_orders
