@@ -87,7 +87,7 @@ def test_analyze_takes_ase_atoms_with_scalar_and_vector_initial_moments() -> Non
 
 
 def test_analyze_rejects_other_objects_by_name() -> None:
-    with pytest.raises(TypeError, match="got builtins.dict"):
+    with pytest.raises(TypeError, match=r"got builtins\.dict"):
         analyze({"lattice": []})
 
 
