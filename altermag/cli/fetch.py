@@ -20,9 +20,22 @@ def _safe_name(record_id: str) -> str:
     return _SAFE.sub("_", record_id).strip("_") or "entry"
 
 
+def _write(out: Path, stem: str, structure, fmt: str, render) -> str:
+    """Write one structure; returns its file (or, for poscar, folder) relative to ``out``."""
+    if fmt == "auto":
+        fmt = "cif" if structure.magmoms is None else "mcif"
+    files = render(structure, fmt, stem=stem)
+    folder = out / stem if fmt == "poscar" else out
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return f"{stem}/POSCAR" if fmt == "poscar" else next(iter(files))
+
+
 @app.command(
     help="Fetch structures from a source (local, magndata, optimade, materials_project) into "
-    "OUT as altermag JSON files plus manifest.json. An interrupted fetch resumes from the "
+    "OUT as files pymatgen and ASE read (mCIF with moments, CIF without, or --format) plus "
+    "manifest.json with each record's metadata. An interrupted fetch resumes from the "
     "manifest's cursor with --resume."
 )
 def fetch(
@@ -35,8 +48,23 @@ def fetch(
     page_limit: Annotated[int, typer.Option(help="Entries per request/page.")] = 100,
     mp_mode: Annotated[str, typer.Option(help="Materials Project: optimade or api.")] = "optimade",
     resume: Annotated[bool, typer.Option(help="Continue from OUT/manifest.json.")] = False,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="auto (mCIF for structures with moments, CIF without), mcif, cif, json, "
+            "extxyz or poscar (a folder per entry).",
+        ),
+    ] = "auto",
 ) -> None:
+    from altermag.errors import InputError
+    from altermag.export import FORMATS, render
     from altermag.sources import SourceError, get_source
+
+    if fmt != "auto" and fmt not in FORMATS:
+        raise typer.BadParameter(
+            f"choose auto or one of {', '.join(FORMATS)}", param_hint="--format"
+        )
 
     console = Console(stderr=True)
     options: dict = {}
@@ -86,23 +114,30 @@ def fetch(
                     if rec.structure is None:
                         manifest["errors"].append({"id": rec.id, "error": rec.error})
                         continue
-                    name = _safe_name(rec.id) + ".json"
-                    payload = {**rec.structure.to_dict(), "id": rec.id, "metadata": rec.metadata}
-                    (out / name).write_text(json.dumps(payload, indent=1, default=str))
+                    try:
+                        name = _write(out, _safe_name(rec.id), rec.structure, fmt, render)
+                    except InputError as exc:
+                        manifest["errors"].append({"id": rec.id, "error": f"{rec.id}: {exc}"})
+                        continue
                     manifest["entries"].append(
-                        {"id": rec.id, "file": name, "formula": rec.structure.formula}
+                        {
+                            "id": rec.id,
+                            "file": name,
+                            "formula": rec.structure.formula,
+                            "metadata": rec.metadata,
+                        }
                     )
                 for reason, n in page.skipped.items():
                     manifest["skipped"][reason] = manifest["skipped"].get(reason, 0) + n
                 manifest["cursor"] = page.next_cursor
                 manifest["complete"] = page.next_cursor is None
-                manifest_path.write_text(json.dumps(manifest, indent=1))
+                manifest_path.write_text(json.dumps(manifest, indent=1, default=str))
                 bar.update(task, description=f"{count} records from {source}")
                 if limit is not None and count >= limit:
                     break
         except SourceError as exc:
             failed = str(exc)
-    manifest_path.write_text(json.dumps(manifest, indent=1))
+    manifest_path.write_text(json.dumps(manifest, indent=1, default=str))
     console.print(
         f"{len(manifest['entries'])} structures, {len(manifest['errors'])} errors, "
         f"{sum(manifest['skipped'].values())} skipped → {out}"

@@ -290,7 +290,17 @@ def test_fetch_cli_writes_files_and_manifest(
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["complete"] and len(manifest["entries"]) == 2
+    import ase.io
+    from pymatgen.core import Structure
+
     from altermag import read_structure
 
     for entry in manifest["entries"]:
-        assert read_structure(out / entry["file"]).formula in ("MnF2", "MnTe")
+        path = out / entry["file"]
+        assert path.suffix == ".cif"  # database entries carry no moments
+        formula = read_structure(path).formula
+        assert formula in ("MnF2", "MnTe") and entry["formula"] == formula
+        assert Structure.from_file(path).composition.reduced_formula == formula
+        atoms = ase.io.read(path)
+        assert Structure.from_ase_atoms(atoms).composition.reduced_formula == formula
+        assert entry["metadata"]["provider_url"] == optimade_server.url
