@@ -5,7 +5,10 @@ Each command group lives in its own module; this file only assembles them.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from typer.core import TyperOption
 
 app = typer.Typer(
     name="altermag",
@@ -14,6 +17,38 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+_value_type = TyperOption.display_type_rich
+
+
+def _flags_take_no_value(self: TyperOption, ctx: typer.Context) -> str | None:
+    """Typer's Rich help writes ``--json <bool>`` as if a flag took a value; a flag shows
+    none (``--json``, ``--prefect/--no-prefect``)."""
+    return None if self.is_flag else _value_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flags_take_no_value  # type: ignore[method-assign]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from altermag import __version__
+
+        typer.echo(f"altermag {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Discover altermagnets: exact spin-group screening, GNN ranking, DFT verification."""
+
 
 # Command modules register themselves on `app` when imported.
 from altermag.cli import analyze as _analyze  # noqa: E402,F401

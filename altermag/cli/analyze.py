@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from altermag.cli import app
+from altermag.cli.tables import Column, print_table
 from altermag.result import VERDICTS, SpinGroupResult
 from altermag.symmetry.spin_group import DEFAULT_MAGTOL, DEFAULT_SYMPREC
 
@@ -62,44 +62,49 @@ def _short(source: str) -> str:
         return source
 
 
-def _table(records: list[dict[str, Any]]) -> Table:
-    table = Table(title="Spin-group analysis", show_lines=False)
-    for col in (
-        "source",
-        "formula",
-        "verdict",
-        "wave",
-        "spin Laue group",
-        "form factor",
-        "nodal planes",
-        "space group",
-        "MSG (BNS)",
-    ):
-        table.add_column(col, overflow="fold")
+COLUMNS = [
+    Column("source", priority=4, wrap=True),
+    Column("formula", priority=9),
+    Column("verdict", priority=10),
+    Column("wave", priority=8),
+    Column("spin Laue\ngroup", priority=7),
+    Column("form factor", priority=6, wrap=True),
+    Column("nodal planes", priority=3, wrap=True),
+    Column("space group", priority=2),
+    Column("MSG (BNS)", priority=1),
+]
+
+
+def _rows(records: list[dict[str, Any]]) -> list[list[str]]:
+    rows = []
     for rec in records:
         if "error" in rec:
-            table.add_row(_short(rec["source"]), "", "[red]error[/red]", "", "", rec["error"])
+            rows.append(
+                [_short(rec["source"]), "", "[red]error[/red]", "", "", rec["error"], "", "", ""]
+            )
             continue
         res = SpinGroupResult.from_dict(rec)
-        verdict = res.verdict
+        verdict = f"[{_STYLE.get(res.verdict, '')}]{res.verdict}[/]"
         if res.enumerated:
             hosts = ",".join(res.host_waves) or "none"
-            verdict = f"{verdict} (best of {len(res.orders)} orders; AM waves: {hosts})"
-        planes = ", ".join(
+            verdict += f"\nbest of {len(res.orders)} orders\naltermagnetic: {hosts}"
+        planes = "\n".join(
             p.equation.replace(" ", "") + ("" if p.enforced else "*") for p in res.nodal_planes
         )
-        table.add_row(
-            _short(rec["source"]),
-            rec.get("formula", ""),
-            f"[{_STYLE.get(res.verdict, '')}]{verdict}[/]",
-            res.wave or "",
-            res.spin_laue_group or "",
-            res.form_factor or "",
-            planes,
-            f"{res.space_group_symbol} ({res.space_group_number})",
-            f"{res.magnetic_space_group or ''} ({res.magnetic_space_group_number or '?'})",
+        rows.append(
+            [
+                _short(rec["source"]),
+                rec.get("formula", ""),
+                verdict,
+                res.wave or "",
+                res.spin_laue_group or "",
+                res.form_factor or "",
+                planes,
+                f"{res.space_group_symbol} ({res.space_group_number})",
+                f"{res.magnetic_space_group or ''} ({res.magnetic_space_group_number or '?'})",
+            ]
         )
-    return table
+    return rows
 
 
 @app.command(
@@ -131,7 +136,7 @@ def analyze(
         sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
     else:
         console = Console()
-        console.print(_table(records))
+        print_table(console, "Spin-group analysis", COLUMNS, _rows(records))
         if any(not p.get("enforced", True) for r in records for p in r.get("nodal_planes", [])):
             console.print("* zero of the lowest-order form factor, not fixed by symmetry")
         for rec in records:

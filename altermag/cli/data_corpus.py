@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from altermag.cli.data import data_app
+from altermag.cli.tables import Column, print_table
 
 
 @data_app.command("corpus")
@@ -48,20 +48,26 @@ def corpus_command(
             }
             typer.echo(json.dumps(record))
         return
-    table = Table(title="altermag screening corpus")
-    for col in ("id", "formula", "sites", "prototype", "substitution", "probability"):
-        table.add_column(col)
-    for e in entries:
-        subs = ", ".join(f"{k}→{v}" for k, v in e.provenance.get("substitution", {}).items())
-        table.add_row(
+    columns = [
+        Column("id", priority=9, wrap=True),
+        Column("formula", priority=10),
+        Column("sites", priority=6, justify="right"),
+        Column("prototype", priority=5, wrap=True),
+        Column("substitution", priority=7, wrap=True),
+        Column("probability", priority=8, justify="right"),
+    ]
+    rows = [
+        [
             e.id,
             e.formula,
             str(len(e.structure)),
             f"{e.provenance['prototype_formula']} ({e.provenance['prototype']})",
-            subs,
+            ", ".join(f"{k}→{v}" for k, v in e.provenance.get("substitution", {}).items()),
             f"{e.provenance['probability']:.3g}",
-        )
-    Console().print(table)
+        ]
+        for e in entries
+    ]
+    print_table(Console(), "altermag screening corpus", columns, rows)
 
 
 @data_app.command("build-corpus")

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from altermag.cli.data import data_app
+from altermag.cli.tables import Column, print_table
 
 
 @data_app.command("known")
@@ -34,11 +34,18 @@ def known_command(
     if as_json:
         typer.echo(json.dumps([m.summary() for m in materials], indent=1, ensure_ascii=False))
         return
-    table = Table(title=f"Known magnetic materials ({len(materials)})")
-    for col in ("id", "formula", "label", "wave", "spin Laue group", "SG", "sites", "DOI"):
-        table.add_column(col)
-    for m in materials:
-        table.add_row(
+    columns = [
+        Column("id", priority=9),
+        Column("formula", priority=10),
+        Column("label", priority=8),
+        Column("wave", priority=7),
+        Column("spin Laue\ngroup", priority=6),
+        Column("SG", priority=4, justify="right"),
+        Column("sites", priority=3, justify="right"),
+        Column("DOI", priority=5, wrap=True),
+    ]
+    rows = [
+        [
             m.id,
             m.formula,
             m.label,
@@ -47,5 +54,7 @@ def known_command(
             str(m.space_group_number),
             str(len(m.structure)),
             m.reference["doi"],
-        )
-    Console().print(table)
+        ]
+        for m in materials
+    ]
+    print_table(Console(), f"Known magnetic materials ({len(materials)})", columns, rows)

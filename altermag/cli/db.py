@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from altermag.cli import app
+from altermag.cli.tables import Column, print_table
 
 db_app = typer.Typer(
     help="The screening store (SQLite file by default, PostgreSQL by URL): schema, "
@@ -121,13 +122,20 @@ def candidates(
     if as_json:
         typer.echo(json.dumps(page.to_dict(), indent=1))
         return
-    table = Table(title=f"Stored candidates (sort: {sort})")
-    for col in ("material", "formula", "verdict", "wave", "spin Laue group", "form factor"):
-        table.add_column(col, overflow="fold")
-    for col in ("order rank", "score", "adapted", "source"):
-        table.add_column(col, overflow="fold")
-    for c in page.items:
-        table.add_row(
+    columns = [
+        Column("material", priority=8, justify="right"),
+        Column("formula", priority=10),
+        Column("verdict", priority=9),
+        Column("wave", priority=8),
+        Column("spin Laue\ngroup", priority=6),
+        Column("form factor", priority=3, wrap=True),
+        Column("order\nrank", priority=4, justify="right"),
+        Column("score", priority=7, justify="right"),
+        Column("adapted", priority=5, justify="right"),
+        Column("source", priority=2, wrap=True),
+    ]
+    rows = [
+        [
             str(c.material_id),
             c.formula,
             c.verdict,
@@ -138,9 +146,11 @@ def candidates(
             "" if c.score is None else f"{c.score:.3f}",
             "" if c.adapted_score is None else f"{c.adapted_score:.3f}",
             f"{c.source or ''} {c.source_id or ''}".strip(),
-        )
+        ]
+        for c in page.items
+    ]
     console = Console()
-    console.print(table)
+    print_table(console, f"Stored candidates (sort: {sort})", columns, rows)
     if page.next_cursor:
         console.print(f"next page: --cursor {page.next_cursor}")
 

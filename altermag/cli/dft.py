@@ -105,7 +105,10 @@ def prepare(
     )
 
 
-@dft_app.command(help="Run a prepared QE folder here: pw.x SCF, then bands (one MPI rank).")
+@dft_app.command(
+    help="Run a prepared QE folder here: pw.x SCF, then bands (one MPI rank), with live "
+    "progress (SCF iteration and accuracy, bands k-point, elapsed time) on stderr."
+)
 def run(
     directory: Annotated[Path, typer.Argument(help="Folder written by `altermag dft prepare`.")],
     pw: Annotated[str, typer.Option(help="pw.x executable.")] = "pw.x",
@@ -117,7 +120,10 @@ def run(
     if not (directory / "scf.in").is_file():
         typer.echo(f"error: no scf.in in {directory}", err=True)
         raise typer.Exit(code=2)
-    rec = run_qe(directory, pw, timeout_scf, timeout_bands)
+    from altermag.cli.progress import follow_pw
+
+    with follow_pw([("SCF", directory / "scf.out"), ("bands", directory / "bands.out")]):
+        rec = run_qe(directory, pw, timeout_scf, timeout_bands)
     for step in rec.steps:
         typer.echo(
             f"{step.name}: {step.wall_s:.1f} s, rc={step.returncode}, converged={step.converged}"

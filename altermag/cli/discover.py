@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from altermag.cli import app
 from altermag.cli.dft import _parse_set, dft_app
 from altermag.cli.screen import _source_options
+from altermag.cli.tables import Column, print_table
 
 RUNNER_HELP = (
     "auto (QE here when pseudopotentials exist for every element, else Slurm when "
@@ -31,21 +31,34 @@ def _resources(values: list[str] | None) -> dict[str, Any] | None:
     return _parse_set(values) or None  # type: ignore[return-value]
 
 
-def _outcome_table(outcomes: list[dict[str, Any]]) -> Table:
-    table = Table("material", "job", "status", "runner", "DFT verdict", "max split (eV)", "folder")
+OUTCOME_COLUMNS = [
+    Column("material", priority=10, justify="right"),
+    Column("job", priority=6, justify="right"),
+    Column("status", priority=9),
+    Column("runner", priority=5),
+    Column("DFT verdict", priority=8),
+    Column("max split\n(eV)", priority=7, justify="right"),
+    Column("folder", priority=4, wrap=True),
+]
+
+
+def _outcome_rows(outcomes: list[dict[str, Any]]) -> list[list[str]]:
+    rows = []
     for o in outcomes:
         v = o.get("verdict") or {}
         split = o.get("max_splitting_ev")
-        table.add_row(
-            str(o["material_id"]),
-            str(o.get("job_id", "")),
-            o["status"],
-            o.get("runner", ""),
-            v.get("status", "") if "status" in v else "",
-            "" if split is None else f"{split:.3f}",
-            o.get("directory", o.get("message", "")),
+        rows.append(
+            [
+                str(o["material_id"]),
+                str(o.get("job_id", "")),
+                o["status"],
+                o.get("runner", ""),
+                v.get("status", "") if "status" in v else "",
+                "" if split is None else f"{split:.3f}",
+                o.get("directory", o.get("message", "")),
+            ]
         )
-    return table
+    return rows
 
 
 def _report(outcomes: list[dict[str, Any]], as_json: bool) -> None:
@@ -53,7 +66,7 @@ def _report(outcomes: list[dict[str, Any]], as_json: bool) -> None:
         typer.echo(json.dumps(outcomes, indent=1, default=str))
     else:
         console = Console()
-        console.print(_outcome_table(outcomes))
+        print_table(console, None, OUTCOME_COLUMNS, _outcome_rows(outcomes))
         for o in outcomes:
             console.print(f"material {o['material_id']}: {o['message']}")
     if any(o["status"] in ("failed", "error") for o in outcomes):

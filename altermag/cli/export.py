@@ -37,9 +37,11 @@ def _load(target: str, magmom: str | None, db: str | None):
 
 
 @app.command(
-    help="Write a structure file, or the stored material MATERIAL-ID, with its magnetic order "
-    "in a standard format: " + _FORMAT_HELP + ". A structure without moments gets its "
-    "enumerated k = 0 order of rank --order (default 1)."
+    help="Write a structure file or stored material, with its magnetic order, in a standard "
+    "format.\n\nTARGET is a structure file or the id of a stored material. Formats: "
+    + _FORMAT_HELP
+    + ". A structure without moments gets its enumerated k = 0 order of rank --order "
+    "(default 1)."
 )
 def export(
     target: Annotated[str, typer.Argument(help="Structure file, or the id of a stored material.")],

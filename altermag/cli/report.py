@@ -13,8 +13,10 @@ from altermag.cli import app
 
 
 @app.command(
-    help="Classification report of a structure file: summary, crystal and form-factor figures, "
-    "provenance. HTML is self-contained; JSON has the same content; stdout without --out. "
+    help="Classification report of a structure file or stored material: summary, crystal and "
+    "form-factor figures, provenance.\n\nHTML is self-contained; JSON has the same content. "
+    "Without --out the report goes to stdout when it is redirected, and to "
+    "reports/<name>.<format> under ALTERMAG_HOME (default: here) on a terminal. "
     "With --run RUN-ID: the screening report of a stored run (counts, ranked table, errors)."
 )
 def report(
@@ -22,7 +24,10 @@ def report(
         str | None, typer.Argument(help="Structure file, or the id of a stored material.")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="html, json or pdf.")] = "html",
-    out: Annotated[Path | None, typer.Option(help="Output file (default: stdout).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output file (default: stdout, or reports/<name> on a terminal)."),
+    ] = None,
     magmom: Annotated[str | None, typer.Option(help="Moments in VASP syntax.")] = None,
     run: Annotated[
         int | None,
@@ -44,6 +49,7 @@ def report(
     path = Path(target)
     if target.isdigit() and not path.exists():  # a stored material id
         rep = _stored_report(int(target), db)
+        name = f"material-{target}"
     else:
         try:
             structure = read_structure(path, magmom=magmom)
@@ -51,19 +57,30 @@ def report(
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code=2) from None
         rep = material_report(structure, analyze(structure), source="file", source_id=str(path))
+        name = path.stem if path.stem not in ("POSCAR", "CONTCAR") else structure.formula
     if fmt == "json":
         data: bytes = json.dumps(rep, indent=1, ensure_ascii=False).encode()
     elif fmt == "html":
         data = render_html(rep).encode()
     else:
         data = render_pdf(rep)
-    if out is None:
+    _write(data, out, name, fmt)
+
+
+def _write(data: bytes, out: Path | None, name: str, fmt: str) -> None:
+    """To ``out``; without it to stdout, unless stdout is a terminal and the format is not
+    text to read there (HTML, PDF): then to ``<home>/reports/<name>.<fmt>``."""
+    if out is None and (fmt == "json" or not sys.stdout.isatty()):
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
-        typer.echo(f"wrote {out}", err=True)
+        return
+    if out is None:
+        from altermag.config import get_settings
+
+        out = get_settings().home / "reports" / f"{name}.{fmt}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    typer.echo(f"wrote {out}", err=True)
 
 
 def _stored_report(material_id: int, db: str | None) -> dict:
@@ -97,9 +114,4 @@ def _run_report(run_id: int, fmt: str, out: Path | None, db: str | None) -> None
             material_link="material-{material_id}.html",
         )
     text = json.dumps(rep, indent=1, ensure_ascii=False) if fmt == "json" else render_run_html(rep)
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
-        typer.echo(f"wrote {out}", err=True)
+    _write(text.encode(), out, f"run-{run_id}", fmt)

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from altermag.cli import app
+from altermag.cli.tables import Column, print_table
 
 
 def _source_options(source: str, path: Path | None, url: str | None, flt: str | None) -> dict:
@@ -81,22 +81,23 @@ class _ChunkWatcher:
             self.callback(done, errors)
 
 
-def top_table(rows: list[dict[str, Any]], n: int = 15) -> Table:
-    table = Table(title=f"Top {min(n, len(rows))} altermagnet candidates")
-    for col in (
-        "rank",
-        "id",
-        "formula",
-        "wave",
-        "spin Laue group",
-        "form factor",
-        "space group",
-        "model p",
-        "order score",
-    ):
-        table.add_column(col, overflow="fold")
-    for r in rows[:n]:
-        table.add_row(
+TOP_COLUMNS = [
+    Column("rank", priority=9, justify="right"),
+    Column("id", priority=4, wrap=True),
+    Column("formula", priority=10),
+    Column("wave", priority=8),
+    Column("spin Laue\ngroup", priority=6),
+    Column("form factor", priority=3, wrap=True),
+    Column("space group", priority=2),
+    Column("model p", priority=7, justify="right"),
+    Column("order\nscore", priority=5, justify="right"),
+]
+
+
+def print_top(console: Console, rows: list[dict[str, Any]], n: int = 15) -> None:
+    """The best ``n`` candidates of a screening, fitted to the terminal."""
+    cells = [
+        [
             str(r["rank"]),
             r["id"],
             r["formula"],
@@ -106,8 +107,11 @@ def top_table(rows: list[dict[str, Any]], n: int = 15) -> Table:
             r["space_group"],
             "" if r["model_score"] is None else f"{r['model_score']:.2f}",
             f"{r['order_score']:.2f}",
-        )
-    return table
+        ]
+        for r in rows[:n]
+    ]
+    title = f"Top {min(n, len(rows))} altermagnet candidates"
+    print_table(console, title, TOP_COLUMNS, cells, hint="candidates.csv")
 
 
 @app.command(
@@ -212,7 +216,7 @@ def screen(
     import json
 
     rows = [r for r in json.loads(Path(paths["json"]).read_text()) if r["can_host_altermagnet"]]
-    console.print(top_table(rows))
+    print_top(console, rows)
     console.print(
         f"run {run_id}: {counts.get('screened', 0)} screened, "
         f"{counts.get('candidates', 0)} candidates "
