@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from altermag.formulas import normalise_formula
 from altermag.store.models import (
     MISSING_SCORE,
     MagneticOrder,
@@ -119,7 +120,10 @@ class CandidateQuery:
     settings_hash
         Only results computed with these analysis settings.
     formula
-        Exact reduced formula.
+        Reduced formula, however written (``MnF2``, ``F2Mn``, ``Mn2F4`` find the same rows).
+    dft_status
+        Status of the latest DFT check of the order: ``confirmed``, ``contradicted``,
+        ``inconclusive``, or ``unchecked`` (no DFT result); one or several.
     model_version
         Model whose scores are joined; default the most recently stored version.
     """
@@ -134,6 +138,7 @@ class CandidateQuery:
     max_rank: int | None = None
     settings_hash: str | None = None
     formula: str | None = None
+    dft_status: str | Sequence[str] | None = None
     model_version: str | None = None
 
     def canonical(self) -> CandidateQuery:
@@ -143,6 +148,8 @@ class CandidateQuery:
             verdict=tuple(sorted(_as_list(self.verdict))) or None,
             wave=tuple(sorted(_as_list(self.wave))) or None,
             elements=tuple(sorted({normalise_element(e) for e in self.elements})),
+            formula=None if self.formula is None else normalise_formula(self.formula),
+            dft_status=tuple(sorted(_as_list(self.dft_status))) or None,
         )
 
     def select(self) -> tuple[Select[Any], ScoreColumns]:
@@ -218,7 +225,13 @@ class CandidateQuery:
         if self.settings_hash is not None:
             conditions.append(MagneticOrder.settings_hash == self.settings_hash)
         if self.formula is not None:
-            conditions.append(Material.formula == self.formula)
+            conditions.append(Material.formula == normalise_formula(self.formula))
+        if statuses := _as_list(self.dft_status):
+            checked = [s for s in statuses if s != "unchecked"]
+            either = [MagneticOrder.dft_status.in_(checked)] if checked else []
+            if "unchecked" in statuses:
+                either.append(MagneticOrder.dft_status.is_(None))
+            conditions.append(or_(*either))
         if conditions:
             stmt = stmt.where(*conditions)
         return stmt, cols

@@ -105,6 +105,11 @@ class Material(Base):
     element_list: Mapped[str] = mapped_column(String(256), server_default="")
     """The elements, sorted and space separated (``"F Mn"``): read with each candidate row;
     :class:`MaterialElement` rows index them for filters."""
+    formula_reduced: Mapped[str] = mapped_column(String(128), index=True, server_default="")
+    """OPTIMADE ``chemical_formula_reduced`` (``F2Mn``: alphabetical), for OPTIMADE filters."""
+    formula_anonymous: Mapped[str] = mapped_column(String(128), index=True, server_default="")
+    """OPTIMADE ``chemical_formula_anonymous`` (``A2B``)."""
+    nelements: Mapped[int] = mapped_column(Integer, index=True, server_default="0")
 
     elements: Mapped[list[MaterialElement]] = relationship(
         back_populates="material", cascade="all, delete-orphan", lazy="selectin"

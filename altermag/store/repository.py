@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
+from altermag.formulas import optimade_formulas
 from altermag.result import SpinGroupResult
 from altermag.store.candidates import (
     DEFAULT_PAGE_SIZE,
@@ -258,6 +259,10 @@ class Store:
             }
             elements[h] = sorted({normalise_element(e) for e in structure.species})
             rows[h]["element_list"] = " ".join(elements[h])
+            rows[h]["nelements"] = len(elements[h])
+            rows[h]["formula_reduced"], rows[h]["formula_anonymous"] = optimade_formulas(
+                structure.species
+            )
         if not rows:
             return []
         s.execute(  # sorted keys: concurrent writers lock rows in one order, no deadlock

@@ -104,4 +104,9 @@ def create_app(
 
     for module in (health, candidates, materials, analyze, screenings, reports, keys):
         app.include_router(module.router)
+    from altermag_api.optimade import optimade_app
+
+    app.mount(
+        "/optimade", optimade_app(store, require_key=settings.require_key_for_reads), "optimade"
+    )
     return app

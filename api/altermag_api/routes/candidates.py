@@ -26,6 +26,7 @@ from altermag_api.schemas import CandidateList, problems
 router = APIRouter(tags=["candidates"], responses=problems(400, 401, 503))
 
 Verdict = Literal[tuple(VERDICTS)]  # type: ignore[valid-type]
+DftStatus = Literal["confirmed", "contradicted", "inconclusive", "unchecked"]
 Sort = Literal["score", "adapted_score", "dft_splitting", "heuristic_score", "formula", "newest"]
 MAX_INT = 2**31 - 1
 
@@ -45,7 +46,14 @@ async def candidate_query(
         int | None,
         Query(ge=1, le=1000, description="Keep enumerated orders ranked at most this."),
     ] = None,
-    formula: Annotated[str | None, Query(max_length=200)] = None,
+    formula: Annotated[
+        str | None,
+        Query(max_length=200, description="Reduced formula, any element order (F2Mn = MnF2)."),
+    ] = None,
+    dft_status: Annotated[
+        list[DftStatus] | None,
+        Query(description="Latest DFT check of the order; `unchecked`: none yet."),
+    ] = None,
 ) -> CandidateQuery:
     """The query parameters as the store's query object."""
     return CandidateQuery(
@@ -58,6 +66,7 @@ async def candidate_query(
         min_adapted_score=min_adapted_score,
         max_rank=max_rank,
         formula=formula,
+        dft_status=dft_status,
     )
 
 
