@@ -12,18 +12,29 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from altermag import __version__
 from altermag.store import Store
 from altermag_api.launch import BackgroundScreenings, PrefectLauncher
 from altermag_api.page_cache import CachedPagesMiddleware, PageCache, RevisionReader
-from altermag_api.routes import analyze, candidates, health, keys, materials, reports, screenings
+from altermag_api.routes import (
+    analyze,
+    browser,
+    candidates,
+    health,
+    keys,
+    materials,
+    reports,
+    screenings,
+)
 from altermag_api.settings import ApiSettings
 
 __all__ = ["create_app"]
@@ -72,6 +83,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # /docs is served from local assets by the browser routes
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -102,8 +115,12 @@ def create_app(
         log.error("database error on %s: %s", request.url.path, exc)
         return JSONResponse({"detail": "database unavailable"}, status_code=503)
 
-    for module in (health, candidates, materials, analyze, screenings, reports, keys):
+    for module in (health, candidates, materials, analyze, screenings, reports, keys, browser):
         app.include_router(module.router)
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), "swagger-ui")
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), "static")
     from altermag_api.optimade import optimade_app
 
     app.mount(
