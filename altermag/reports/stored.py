@@ -6,9 +6,9 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from altermag.store.records import MaterialRecord, OrderRecord
+from altermag.store.records import DftJobRecord, MaterialRecord, OrderRecord
 
-__all__ = ["pick_order", "stored_material_report"]
+__all__ = ["dft_settings_of", "pick_order", "stored_material_report"]
 
 
 def pick_order(record: MaterialRecord, order_id: int | None = None) -> OrderRecord | None:
@@ -33,14 +33,23 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
     if order is None:
         raise LookupError(f"material {record.id} has no stored order {order_id or ''}".strip())
     structure = record.magnetic_structure()
-    if order.moments is not None and len(order.moments) == len(structure):
-        structure = structure.with_moments(order.moments)
+    if order.moments is not None:
+        if len(order.moments) == len(structure):
+            structure = structure.with_moments(order.moments)
+        else:  # an enumerated order lives on the enumeration (primitive) cell
+            from altermag.symmetry.order_cell import signs_on_structure
+
+            symprec = float((order.settings or {}).get("symprec", 0.1))
+            signs = signs_on_structure(structure, order.moments, symprec=symprec)
+            if signs is not None:
+                structure = structure.with_moments(signs)
     scores = [
         {"model_version": s.model_version, "raw_score": s.score, "adapted_score": s.adapted_score}
         for s in record.scores
     ]
     dft_jobs = [j for j in record.dft_jobs if j.verdict and j.status == "completed"]
     dft = dft_jobs[-1].verdict if dft_jobs else None
+    dft_settings = dft_settings_of(dft_jobs[-1]) if dft_jobs else None
     extra = []
     figure = (dft or {}).get("figure")
     if figure and Path(figure).is_file():  # the band plot written by the verify stage
@@ -60,4 +69,50 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
         scores=scores,
         dft=dft,
         extra_figures=extra,
+        dft_settings=dft_settings,
     )
+
+
+#: Settings of a DFT check shown in reports, with their units.
+DFT_SETTINGS = {
+    "functional": "",
+    "ecutwfc": "Ry",
+    "ecutrho": "Ry",
+    "encut": "eV",
+    "kpoints": "",
+    "kspacing": "Å⁻¹",
+    "smearing": "",
+    "degauss": "Ry",
+    "hubbard_u": "eV",
+    "conv_thr_per_atom": "Ry",
+    "mixing_beta": "",
+    "split_min_ev": "eV",
+    "noise_ev": "eV",
+}
+
+
+def dft_settings_of(job: DftJobRecord) -> dict[str, str]:
+    """What a DFT check ran with: code and preset, and the settings the job folder recorded
+    (``settings.json``, written when the inputs were prepared) when it is still readable."""
+    import json
+
+    out = {"code": job.code}
+    params = job.parameters or {}
+    if params.get("preset"):
+        out["preset"] = str(params["preset"])
+    if params.get("overrides"):
+        out["overrides"] = ", ".join(f"{k}={v}" for k, v in params["overrides"].items())
+    path = Path(job.directory or "") / "settings.json"
+    if job.directory and path.is_file():
+        settings = json.loads(path.read_text())
+        code_keys = {"ecutwfc", "ecutrho"} if job.code == "vasp" else {"encut"}
+        for key, unit in DFT_SETTINGS.items():
+            value = settings.get(key)
+            if key in code_keys or value in (None, {}, []):
+                continue
+            if isinstance(value, dict):
+                value = ", ".join(f"{k} {v}" for k, v in value.items())
+            elif isinstance(value, list):
+                value = "×".join(str(v) for v in value)
+            out[key] = f"{value} {unit}".strip()
+    return out

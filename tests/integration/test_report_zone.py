@@ -1,0 +1,163 @@
+"""Reports: the form factor in the Brillouin zone, enumerated orders with their moments, the
+PDF's summary page and the DFT check with its settings."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from altermag import MagneticStructure, analyze, read_structure
+from altermag.reports.bz import brillouin_zone, zone_sections
+from altermag.reports.figures import form_factor_function
+from altermag.reports.material import _summary_page, material_report, render_html, render_pdf
+from tests import literature as lit
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "altermag" / "data" / "examples"
+QE = ROOT / "tests" / "data" / "qe"
+
+
+def _inside(poly: np.ndarray, u: float, v: float, tol: float = 1e-6) -> bool:
+    """Point in (or on) a convex counter-clockwise polygon."""
+    for a, b in zip(poly, np.roll(poly, -1, axis=0), strict=True):
+        if (b[0] - a[0]) * (v - a[1]) - (b[1] - a[1]) * (u - a[0]) < -tol:
+            return False
+    return True
+
+
+def test_mnf2_zone_section_is_the_tetragonal_zone_with_its_points() -> None:
+    s = lit.mnf2()
+    res = analyze(s)
+    first, second = zone_sections(s, res, n=41)
+    half = np.pi / 4.8734  # π/a
+    poly = np.array(first.polygon)
+    assert first.name == "kz = 0" and len(poly) == 4
+    assert np.allclose(np.sort(np.abs(poly), axis=0), half, atol=1e-6)
+    labels = {name: (u, v) for name, u, v in first.labels}
+    assert set(labels) == {"Γ", "X", "M"}
+    assert np.allclose(labels["Γ"], 0) and np.allclose(np.abs(labels["M"]), half)
+    assert sorted(np.abs(labels["X"])) == pytest.approx([0, half])
+    assert {name for name, _, _ in second.labels} >= {"Γ", "Z"}
+
+
+def test_mnte_kz0_is_nodal_so_the_zone_face_is_drawn() -> None:
+    s = lit.mnte()
+    first, _ = zone_sections(s, analyze(s), n=41)
+    assert "zone face" in first.name
+    assert first.origin[2] == pytest.approx(np.pi / 6.711, rel=1e-6)  # the A plane, π/c
+    assert len(first.polygon) == 6  # the hexagonal face
+    assert {name for name, _, _ in first.labels} >= {"A", "H", "L"}
+
+
+@pytest.mark.parametrize("build", [lit.mnf2, lit.mnte, lit.fe2o3_hexagonal, lit.iwave_hexagonal])
+def test_zone_sign_maps_are_sign_f_inside_the_zone(build) -> None:
+    s = build()
+    res = analyze(s)
+    f = form_factor_function(res)
+    zone = brillouin_zone(s, res)
+    rng = np.random.default_rng(3)
+    for sec in zone_sections(s, res, n=61, zone=zone):
+        poly = np.array(sec.polygon)
+        for name, u, v in sec.labels:  # labelled points lie in the section's zone outline
+            assert _inside(poly, u, v, tol=1e-6 * np.abs(poly).max()), name
+        checked = 0
+        for _ in range(300):
+            i, j = rng.integers(0, len(sec.u), size=2)
+            k = sec.point(sec.u[j], sec.v[i])
+            inside = bool(zone.inside(k[None, :], tol=1e-6)[0])
+            assert (sec.sign[i][j] is not None) == inside
+            if sec.sign[i][j] is None:
+                continue
+            value = float(f(*k))
+            if abs(value) > 1e-6 * max(1.0, np.abs(k).max() ** 6):
+                assert sec.sign[i][j] == np.sign(value)
+                checked += 1
+        assert checked > 50
+
+
+def test_enumerated_order_figure_shows_its_moments() -> None:
+    """Cr2O3 given without moments: the report draws the rank-1 order (the real, PT-symmetric
+    one) with its arrows on the 10-site cell the orders were enumerated on."""
+    s = read_structure(EXAMPLES / "Cr2O3.cif")
+    rep = material_report(s, analyze(s), source="file", source_id="Cr2O3.cif")
+    shown = rep["shown_order"]
+    assert shown["rank"] == 1 and shown["verdict"] == "antiferromagnet"
+    cell = MagneticStructure.from_dict(shown["cell"])
+    moments = cell.magmoms[:, 2]
+    cr = moments[np.array(cell.species) == "Cr"]
+    assert len(cell) == 10 and sorted(np.sign(cr)) == [-1, -1, 1, 1] and moments.sum() == 0
+    assert analyze(cell).verdict == "antiferromagnet"
+    assert "Rank-1 enumerated order" in rep["figures"][0]["caption"]
+
+
+def test_stored_enumerated_order_is_drawn_on_the_stored_cell(tmp_path: Path) -> None:
+    from altermag.reports.stored import stored_material_report
+    from altermag.store import Store
+
+    s = read_structure(EXAMPLES / "Cr2O3.cif")
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        mid = store.add_material(s, source="file", source_id="Cr2O3.cif")
+        order_ids = store.add_result(mid, analyze(s))
+        record = store.material(mid)
+    rep = stored_material_report(record, order_ids[1])  # rank 2: the hematite-type order
+    structure = MagneticStructure.from_dict(rep["structure"])
+    assert len(structure) == 30 and structure.magmoms is not None
+    again = analyze(structure)
+    assert (again.verdict, again.wave) == ("altermagnet", "g")
+    assert "form-factor" in [f["key"] for f in rep["figures"]]
+
+
+def test_dft_section_shows_the_settings_of_the_check(tmp_path: Path) -> None:
+    from altermag.reports.stored import stored_material_report
+    from altermag.store import Store
+
+    folder = tmp_path / "cro2"
+    folder.mkdir()
+    shutil.copy(QE / "cro2" / "settings.json", folder / "settings.json")
+    s = lit.mnf2()
+    with Store(f"sqlite:///{tmp_path / 's.db'}") as store:
+        mid = store.add_material(s, source="test", source_id="MnF2")
+        (oid,) = store.add_result(mid, analyze(s))
+        job = store.add_dft_job(
+            mid, "qe", order_id=oid, directory=str(folder), parameters={"preset": "fast"}
+        )
+        store.set_dft_result(job, {"status": "confirmed", "reason": "M-G split"}, 0.48)
+        rep = stored_material_report(store.material(mid))
+    settings = rep["dft_settings"]
+    assert settings["code"] == "qe" and settings["preset"] == "fast"
+    assert settings["ecutwfc"] == "30.0 Ry" and settings["kpoints"] == "4×4×4"
+    assert "encut" not in settings  # a VASP setting, not used by this QE check
+    html = render_html(rep)
+    assert 'id="dft-settings"' in html and "30.0 Ry" in html
+
+
+def test_pdf_first_page_is_the_summary() -> None:
+    s = lit.mnte()
+    rep = material_report(
+        s,
+        analyze(s),
+        source="test",
+        source_id="MnTe",
+        scores=[{"model_version": "m1", "raw_score": 0.84, "adapted_score": 0.31}],
+        dft={"status": "confirmed", "reason": "G-L split 0.3 eV"},
+        dft_settings={"code": "qe", "preset": "fast"},
+    )
+    page = _summary_page(rep)
+    text = " ".join(t.get_text() for t in page.texts)
+    for expected in (
+        "MnTe",
+        "altermagnet · g-wave",
+        "²6/²m²m¹m",
+        "P6_3'/m'm'c (194.268)",
+        "p = 0.840, adapted 0.310",
+        "confirmed: G-L split 0.3 eV (code qe, preset fast)",
+    ):
+        assert expected in text, expected
+    assert len(page.axes) == 2  # the crystal and the form factor in the zone
+    pdf = render_pdf(rep)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(
+        b"/Type /Page "
+    ) >= 1 + len(rep["figures"])
