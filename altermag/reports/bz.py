@@ -274,7 +274,7 @@ def zone_figure(
     val = np.asarray(f(surface[:, 0], surface[:, 1], surface[:, 2]), float) * np.ones(len(surface))
     scale = max(float(np.max(np.abs(val))), 1e-300)
     colors = np.where(val > 1e-9 * scale, UP, np.where(val < -1e-9 * scale, DOWN, "0.8"))
-    ax3.scatter(*surface.T, c=colors, s=4, alpha=0.55, depthshade=False)
+    ax3.scatter(*surface.T, c=colors, s=7, alpha=0.6, depthshade=False)
     for label, k in zone.points.items():
         ax3.scatter(*k, color="k", s=10)
         ax3.text(*k, " " + _display(label), fontsize=8)
@@ -298,7 +298,7 @@ def _is_edge(zone: Zone, seg: np.ndarray) -> bool:
     return len(normals) >= 2
 
 
-def _surface_points(zone: Zone, n: int = 4000) -> np.ndarray:
+def _surface_points(zone: Zone, n: int = 1500) -> np.ndarray:
     """Points on the zone's surface: rays from Γ on a Fibonacci sphere, cut at the surface."""
     i = np.arange(n) + 0.5
     phi = np.arccos(1 - 2 * i / n)
