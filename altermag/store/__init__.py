@@ -1,4 +1,8 @@
-"""The screening store: SQLAlchemy 2 models, Alembic migrations and a repository API.
+"""The screening store: SQLAlchemy 2 models, Alembic migrations and repositories by aggregate.
+
+:class:`Store` holds one repository per aggregate (``store.materials``, ``store.orders``,
+``store.scores``, ``store.screening_runs``, ``store.dft_jobs``, ``store.keys``) and
+``store.ingest`` for chunks of analysed inputs; its flat methods (below) delegate to them.
 
 SQLite file by default (``./altermag.db``), PostgreSQL by URL
 (``postgresql+psycopg://user@host/db``); the URL comes from the caller or
@@ -16,8 +20,13 @@ SQLite file by default (``./altermag.db``), PostgreSQL by URL
 from __future__ import annotations
 
 from altermag.store.candidates import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORTS, CandidateQuery
+from altermag.store.dft_jobs import DFT_STATUSES, DftJobRepository
 from altermag.store.engine import DEFAULT_URL, ENV_VAR, database_url, make_engine
+from altermag.store.ingest import AnalysisItem, Ingest
+from altermag.store.keys import ApiKeyRepository, hash_api_key
+from altermag.store.materials import MaterialRepository
 from altermag.store.migrate import current_revision, downgrade, head, upgrade
+from altermag.store.orders import OrderRepository, moments_key, result_settings, settings_hash
 from altermag.store.records import (
     ApiKeyRecord,
     Candidate,
@@ -30,32 +39,36 @@ from altermag.store.records import (
     ScoreRecord,
     StoredAnalysis,
 )
-from altermag.store.repository import (
-    AnalysisItem,
-    Store,
-    hash_api_key,
-    moments_key,
-    result_settings,
-    settings_hash,
-)
+from altermag.store.repository import Store
+from altermag.store.runs import RUN_STATUSES, RunRepository
+from altermag.store.scores import ScoreRepository
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_URL",
+    "DFT_STATUSES",
     "ENV_VAR",
     "MAX_PAGE_SIZE",
+    "RUN_STATUSES",
     "SORTS",
     "AnalysisItem",
     "ApiKeyRecord",
+    "ApiKeyRepository",
     "Candidate",
     "CandidatePage",
     "CandidateQuery",
     "DftJobRecord",
+    "DftJobRepository",
+    "Ingest",
     "MaterialRecord",
+    "MaterialRepository",
     "OrderRecord",
+    "OrderRepository",
     "RunItemRecord",
     "RunRecord",
+    "RunRepository",
     "ScoreRecord",
+    "ScoreRepository",
     "Store",
     "StoredAnalysis",
     "current_revision",

@@ -74,12 +74,13 @@ class OrderRecord(_Record):
     heuristic_rank: int | None
     heuristic_score: float | None
     heuristic_reason: str | None
-    result: dict[str, Any]
+    result: SpinGroupResult
+    """The full spin-group classification of this order."""
     created_at: datetime
 
     def spin_group_result(self) -> SpinGroupResult:
-        """The stored :class:`SpinGroupResult`, restored from its JSON."""
-        return SpinGroupResult.from_dict(self.result)
+        """The stored :class:`SpinGroupResult` (the same object as :attr:`result`)."""
+        return self.result
 
 
 @dataclass(frozen=True)

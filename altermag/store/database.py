@@ -1,0 +1,156 @@
+"""The unit every repository of the store shares: engine, transactions and the revision counter.
+
+A :class:`Database` owns the SQLAlchemy engine and session factory of one store. Every
+transaction that writes bumps ``store_state.revision`` just before it commits (session
+events), so a reader can tell from two equal revisions that nothing changed in between —
+the API caches candidate pages on that. Upserts use the dialect's own ``INSERT ... ON
+CONFLICT`` (:meth:`Database.insert`), so SQLite and PostgreSQL behave the same.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+
+from altermag.store.engine import database_url, make_engine
+from altermag.store.migrate import current_revision, head, upgrade
+from altermag.store.models import Base, StoreState
+
+__all__ = ["Database", "batches", "opt_float"]
+
+
+class Database:
+    """Engine, transactions and revision counter of one store.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL; default ``$ALTERMAG_DATABASE_URL``, else ``sqlite:///altermag.db``.
+    migrate
+        Bring the schema to the newest Alembic revision first (creates it on an empty
+        database). Readers that must not run DDL pass ``False``.
+    """
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = database_url(url)
+        if migrate and current_revision(self.url) != head():
+            upgrade(self.url)
+        self.engine: Engine = make_engine(self.url)
+        # one long-lived autocommit connection for revision reads (one round trip each)
+        self._reader: Connection | None = None
+        self._reader_lock = threading.Lock()
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "do_orm_execute", _note_write)
+        event.listen(self._sessions, "before_flush", _note_flush)
+        event.listen(self._sessions, "before_commit", _bump_revision)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+        self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction (committed on success, rolled back on error)."""
+        with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A pooled connection in autocommit mode for one read-only statement (no
+        BEGIN/COMMIT round trips on PostgreSQL; still checked by the pool's pre-ping)."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            yield conn
+
+    def insert(self, model: type[Base]) -> Any:
+        """The dialect's ``INSERT`` (with ``on_conflict_do_*``) on the model's table.
+
+        Statements are built without values and executed with a list of parameter dicts
+        (DB-API ``executemany``), so a chunk of thousands of rows costs one statement.
+        """
+        table = cast(Table, model.__table__)
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        if self.dialect == "sqlite":
+            return sqlite.insert(table)
+        raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {self.dialect}")
+
+    def revision(self) -> int:
+        """The store's revision: it grows with every committed write (any process).
+
+        Two equal readings mean nothing was written in between, so a view computed at the
+        first (a cached candidate page) is still exact at the second.
+        """
+        with self._reader_lock:
+            try:
+                return self._read_revision()
+            except DBAPIError:  # the server went away: reconnect once
+                if self._reader is not None:
+                    self._reader.invalidate()
+                self._reader = None
+                return self._read_revision()
+
+    def _read_revision(self) -> int:
+        if self._reader is None or self._reader.invalidated or self._reader.closed:
+            self._reader = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return int(self._reader.execute(_REVISION).scalar_one())
+
+    def row_counts(self) -> dict[str, int]:
+        """Number of rows in every table of the store."""
+        with self.session() as s:
+            return {
+                table.name: int(s.scalar(select(func.count()).select_from(table)) or 0)
+                for table in Base.metadata.sorted_tables
+            }
+
+
+def opt_float(value: float | None) -> float | None:
+    """``float(value)``, keeping None."""
+    return None if value is None else float(value)
+
+
+def batches(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
+    """Slices of ``values`` short enough for an ``IN (...)`` list on every database."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+_REVISION = select(StoreState.revision).where(StoreState.id == 1)
+
+
+def _note_write(state: ORMExecuteState) -> None:
+    """Session event: remember that this transaction ran an INSERT, UPDATE or DELETE."""
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+def _note_flush(session: Session, *_: Any) -> None:
+    """Session event: a flush of new, changed or deleted objects is a write too."""
+    if session.new or session.dirty or session.deleted:
+        session.info["wrote"] = True
+
+
+def _bump_revision(session: Session) -> None:
+    """Session event: increment ``store_state.revision`` in a transaction that wrote.
+
+    The increment is the transaction's last statement, so concurrent writers on PostgreSQL
+    queue on the one row only for the instant before their commits.
+    """
+    if session.info.pop("wrote", False):
+        session.execute(update(StoreState).values(revision=StoreState.revision + 1))
+        session.info.pop("wrote", None)

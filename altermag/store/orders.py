@@ -1,0 +1,296 @@
+"""Magnetic orders: the spin-group classifications of a material, and the candidate table.
+
+An order row is one collinear arrangement of a material's moments with its spin-group result,
+keyed by (material, settings hash, moments key): the analysis settings and the signed moments
+rounded to 0.01 μB. A structure given without moments gives one row per enumerated order
+(with the heuristic's rank, score and reason); a structure with moments gives one row. The
+candidate table is the order rows joined with their material and latest model score, read a
+page at a time (:mod:`altermag.store.candidates`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from altermag.result import SpinGroupResult
+from altermag.store.candidates import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    SORTS,
+    CandidateQuery,
+    decode_cursor,
+    encode_cursor,
+    page_statement,
+)
+from altermag.store.database import Database, batches, opt_float
+from altermag.store.models import MagneticOrder, utcnow
+from altermag.store.records import Candidate, CandidatePage, OrderRecord, as_utc
+from altermag.store.scores import latest_version, sync_scores
+
+__all__ = [
+    "OrderRepository",
+    "moments_key",
+    "result_settings",
+    "settings_dict",
+    "settings_hash",
+]
+
+ResultRow = tuple[int, SpinGroupResult, "Mapping[str, Any] | Any | None"]
+"""``(material_id, result, settings)``; settings None: the result's own tolerances."""
+
+
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def settings_hash(settings: Mapping[str, Any] | Any) -> str:
+    """SHA-256 of the analysis settings (canonical JSON: key order does not matter)."""
+    return hashlib.sha256(_canonical_json(settings_dict(settings)).encode()).hexdigest()
+
+
+def settings_dict(settings: Mapping[str, Any] | Any) -> dict[str, Any]:
+    """Settings as a plain dict: a mapping, or an object with ``to_dict()`` (ScreenSettings)."""
+    if isinstance(settings, Mapping):
+        return dict(settings)
+    if hasattr(settings, "to_dict"):
+        return dict(settings.to_dict())
+    raise TypeError(f"settings must be a mapping or have to_dict(), got {type(settings)}")
+
+
+def result_settings(result: SpinGroupResult) -> dict[str, Any]:
+    """The settings a result records about itself (the two tolerances)."""
+    return {"symprec": result.symprec, "magtol": result.magtol}
+
+
+def moments_key(moments: Sequence[float] | None) -> str:
+    """SHA-256 of signed collinear moments rounded to 0.01 μB (None for no order)."""
+    rounded = None if moments is None else [round(float(m), 2) + 0.0 for m in moments]
+    return hashlib.sha256(_canonical_json(rounded).encode()).hexdigest()
+
+
+class OrderRepository:
+    """Store spin-group results as order rows; read the candidate table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(
+        self,
+        material_id: int,
+        result: SpinGroupResult,
+        settings: Mapping[str, Any] | None = None,
+    ) -> list[int]:
+        """Store a spin-group result of a material; returns the ids of its order rows.
+
+        A result with enumerated orders (structure given without moments) gives one row per
+        order with its heuristic rank, score and reason; otherwise one row. ``settings``
+        (default: the result's ``symprec`` and ``magtol``) are hashed into the key, so the
+        same analysis stored twice adds nothing while other settings add new rows.
+        """
+        with self.db.session() as s:
+            return self.upsert(s, [(material_id, result, settings)])[0]
+
+    def upsert(self, s: Session, entries: Sequence[ResultRow]) -> list[list[int]]:
+        """Insert the order rows of (material id, result, settings) in the caller's
+        transaction; returns the order ids of each entry."""
+        rows: dict[tuple[int, str, str], dict[str, Any]] = {}
+        keys: list[list[tuple[int, str, str]]] = []
+        now = utcnow()
+        for material_id, result, settings in entries:
+            sdict = settings_dict(settings) if settings is not None else result_settings(result)
+            shash = settings_hash(sdict)
+            entry_keys = []
+            for row in _order_rows(result):
+                key = (material_id, shash, row["moments_key"])
+                entry_keys.append(key)
+                rows.setdefault(
+                    key,
+                    {
+                        **row,
+                        "material_id": material_id,
+                        "settings_hash": shash,
+                        "settings": sdict,
+                        "created_at": now,
+                    },
+                )
+            keys.append(entry_keys)
+        if not rows:
+            return [[] for _ in entries]
+        s.execute(
+            self.db.insert(MagneticOrder).on_conflict_do_nothing(
+                index_elements=["material_id", "settings_hash", "moments_key"]
+            ),
+            # key order (ranks first, so ids follow the heuristic within a material)
+            [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1], _rank(rows[k]), k[2]))],
+        )
+        sync_scores(s, latest_version(s), sorted({k[0] for k in rows}))
+        ids: dict[tuple[int, str, str], int] = {}
+        for batch in batches(sorted({k[0] for k in rows})):
+            query = select(
+                MagneticOrder.material_id,
+                MagneticOrder.settings_hash,
+                MagneticOrder.moments_key,
+                MagneticOrder.id,
+            ).where(MagneticOrder.material_id.in_(batch))
+            for mid, shash, mkey, oid in s.execute(query):
+                if (mid, shash, mkey) in rows:
+                    ids[(mid, shash, mkey)] = int(oid)
+        return [[ids[k] for k in entry_keys] for entry_keys in keys]
+
+    def candidates(
+        self,
+        query: CandidateQuery | None = None,
+        *,
+        sort: str = "score",
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        **filters: Any,
+    ) -> CandidatePage:
+        """One page of the candidate table.
+
+        Filters come as a :class:`CandidateQuery` or as its fields by keyword
+        (``verdict="altermagnet", elements=["Mn"], min_score=0.5``). ``sort`` is one of
+        :data:`altermag.store.candidates.SORTS`; ties are broken by order id. ``limit`` is
+        capped at :data:`MAX_PAGE_SIZE`. Pass the returned ``next_cursor`` to get the next
+        page with the same filters and sort.
+        """
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        limit = min(limit, MAX_PAGE_SIZE)
+        q = query if query is not None else CandidateQuery(**filters)
+        if query is not None and filters:
+            raise TypeError("give either a CandidateQuery or keyword filters, not both")
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+        after = decode_cursor(cursor, sort) if cursor else None
+        stmt = page_statement(q.canonical(), sort, self.db.dialect, after is not None, limit + 1)
+        params = {} if after is None else {"cursor_key": after[0], "cursor_id": after[1]}
+        with self.db.reading() as conn:
+            rows = conn.execute(stmt, params).all()
+        items = [_candidate(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            next_cursor = encode_cursor(sort, last.sort_value, last.order_id)
+        return CandidatePage(items, next_cursor, sort, limit)
+
+    def iter_candidates(
+        self, query: CandidateQuery | None = None, *, sort: str = "score", **filters: Any
+    ) -> Iterator[Candidate]:
+        """Every candidate matching the filters, page by page (for CSV/JSON exports)."""
+        cursor = None
+        while True:
+            page = self.candidates(query, sort=sort, cursor=cursor, limit=MAX_PAGE_SIZE, **filters)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+
+def _rank(row: Mapping[str, Any]) -> int:
+    rank = row.get("heuristic_rank")
+    return 0 if rank is None else int(rank)
+
+
+def _order_rows(result: SpinGroupResult) -> list[dict[str, Any]]:
+    """Order rows of a result: one per enumerated order, else one for the result itself."""
+    if result.orders:  # a structure without moments
+        return [
+            _order_row(
+                o.result,
+                [float(x) for x in o.signs],
+                enumerated=True,
+                rank=o.rank,
+                score=o.score,
+                reason=o.reason,
+            )
+            for o in result.orders
+        ]
+    return [_order_row(result, result.moments, enumerated=result.enumerated)]
+
+
+def _order_row(
+    result: SpinGroupResult,
+    moments: Sequence[float] | None,
+    *,
+    enumerated: bool,
+    rank: int | None = None,
+    score: float | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    data = result.to_dict()
+    return {
+        "moments_key": moments_key(moments),
+        "moments": None if moments is None else [float(m) for m in moments],
+        "enumerated": enumerated,
+        "verdict": result.verdict,
+        "wave": result.wave,
+        "spin_laue_group": result.spin_laue_group,
+        "form_factor": result.form_factor,
+        "nodal_planes": data["nodal_planes"],
+        "heuristic_rank": rank,
+        "heuristic_score": opt_float(score),
+        "heuristic_reason": reason,
+        "result": data,
+    }
+
+
+def order_record(o: MagneticOrder) -> OrderRecord:
+    """The record of an order row, its stored result restored as a :class:`SpinGroupResult`."""
+    return OrderRecord(
+        id=o.id,
+        material_id=o.material_id,
+        settings_hash=o.settings_hash,
+        settings=o.settings,
+        moments=o.moments,
+        enumerated=o.enumerated,
+        verdict=o.verdict,
+        wave=o.wave,
+        spin_laue_group=o.spin_laue_group,
+        form_factor=o.form_factor,
+        nodal_planes=o.nodal_planes,
+        heuristic_rank=o.heuristic_rank,
+        heuristic_score=o.heuristic_score,
+        heuristic_reason=o.heuristic_reason,
+        result=SpinGroupResult.from_dict(o.result),
+        created_at=as_utc(o.created_at),  # type: ignore[arg-type]
+    )
+
+
+def _candidate(row: Any) -> Candidate:
+    """A candidate record from a row of :data:`~altermag.store.candidates.CANDIDATE_COLUMNS`
+    followed by the score columns (unpacked by position: a page builds up to 500)."""
+    (oid, mid, formula, elements, chash, source, source_id, verdict, wave, slg, ff, planes,
+     moments, enumerated, hrank, hscore, hreason, shash, dft_status, dft_ev, version, score,
+     adapted) = tuple(row)[:23]  # fmt: skip
+    return Candidate(
+        order_id=oid,
+        material_id=mid,
+        formula=formula,
+        elements=elements.split(),
+        content_hash=chash,
+        source=source,
+        source_id=source_id,
+        verdict=verdict,
+        wave=wave,
+        spin_laue_group=slg,
+        form_factor=ff,
+        nodal_planes=planes,
+        moments=moments,
+        enumerated=enumerated,
+        heuristic_rank=hrank,
+        heuristic_score=hscore,
+        heuristic_reason=hreason,
+        settings_hash=shash,
+        model_version=version if score is not None else None,
+        score=score,
+        adapted_score=adapted,
+        dft_status=dft_status,
+        dft_splitting_ev=dft_ev,
+    )

@@ -1,0 +1,172 @@
+"""Model scores: one row per (material, model version), mirrored onto the candidate columns.
+
+A score is the learned prior's probability that a material is an altermagnet (raw GNN
+output) and, when the model was domain-adapted, the adapted probability. The candidate table
+shows the scores of one version — the one stored most recently — so each order row carries
+a copy of its material's score of that version (kept in step here), and the table sorts by
+score without a join.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import cast
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from altermag.store.database import Database, batches, opt_float
+from altermag.store.models import MISSING_SCORE, MagneticOrder, ModelScore, utcnow
+from altermag.store.records import ScoreRecord, as_utc
+
+__all__ = ["ScoreRepository", "ScoreRow"]
+
+ScoreRow = tuple[int, str, float, float | None]
+"""``(material_id, model_version, score, adapted_score)``."""
+
+
+class ScoreRepository:
+    """Write model scores and keep the candidate columns on the latest version."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(
+        self,
+        material_id: int,
+        model_version: str,
+        score: float,
+        adapted_score: float | None = None,
+    ) -> int:
+        """Store (or replace) a model's score of a material; returns the score row id."""
+        with self.db.session() as s:
+            self.upsert(s, [(material_id, model_version, score, adapted_score)])
+            score_id = s.scalar(
+                select(ModelScore.id).where(
+                    ModelScore.material_id == material_id,
+                    ModelScore.model_version == model_version,
+                )
+            )
+            assert score_id is not None
+            return int(score_id)
+
+    def add_many(self, rows: Iterable[ScoreRow]) -> None:
+        """Store (or replace) many scores in one transaction.
+
+        ``rows`` are ``(material_id, model_version, score, adapted_score)``; this is how a
+        model stage writes the scores of a whole screened database.
+        """
+        with self.db.session() as s:
+            self.upsert(s, list(rows))
+
+    def latest_version(self) -> str | None:
+        """The model version scored most recently (the default for candidate queries)."""
+        with self.db.session() as s:
+            return latest_version(s)
+
+    def upsert(self, s: Session, rows: Sequence[ScoreRow]) -> None:
+        """Insert or replace score rows in the caller's transaction."""
+        if not rows:
+            return
+        latest = {(mid, version): (score, adapted) for mid, version, score, adapted in rows}
+        previous = latest_version(s)
+        stmt = self.db.insert(ModelScore)
+        s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["material_id", "model_version"],
+                set_={
+                    "score": stmt.excluded.score,
+                    "adapted_score": stmt.excluded.adapted_score,
+                    "created_at": stmt.excluded.created_at,
+                },
+            ),
+            [
+                {
+                    "material_id": mid,
+                    "model_version": version,
+                    "score": float(score),
+                    "adapted_score": opt_float(adapted),
+                    "created_at": utcnow(),
+                }
+                for (mid, version), (score, adapted) in sorted(latest.items())
+            ],
+        )
+        # The last version in this call is now the most recently stored one: the candidate
+        # columns of every order follow it (when it changed, rows of the old one are cleared).
+        version = latest_version(s)
+        if version != previous:
+            s.execute(
+                update(MagneticOrder)
+                .where(MagneticOrder.model_version.is_not(None))
+                .where(MagneticOrder.model_version != version)
+                .values(
+                    model_version=None,
+                    score=None,
+                    adapted_score=None,
+                    score_key=MISSING_SCORE,
+                    adapted_key=MISSING_SCORE,
+                )
+            )
+        sync_scores(s, version, sorted({mid for mid, v in latest if v == version}))
+
+
+def latest_version(s: Session) -> str | None:
+    """The model version stored most recently, read in the caller's transaction."""
+    return s.scalar(
+        select(ModelScore.model_version)
+        .order_by(ModelScore.created_at.desc(), ModelScore.id.desc())
+        .limit(1)
+    )
+
+
+def sync_scores(s: Session, version: str | None, material_ids: Sequence[int]) -> None:
+    """Copy the ``version`` scores of these materials onto their order rows."""
+    if version is None or not material_ids:
+        return
+    for batch in batches(list(material_ids)):
+        found = s.execute(
+            select(ModelScore.material_id, ModelScore.score, ModelScore.adapted_score).where(
+                ModelScore.model_version == version, ModelScore.material_id.in_(batch)
+            )
+        ).all()
+        if found:
+            s.execute(
+                _SYNC_SCORES,
+                [
+                    {
+                        "mid": mid,
+                        "v": version,
+                        "s": score,
+                        "a": adapted,
+                        "ak": MISSING_SCORE if adapted is None else adapted,
+                    }
+                    for mid, score, adapted in found
+                ],
+            )
+
+
+def score_record(sc: ModelScore) -> ScoreRecord:
+    """The plain record of a score row."""
+    return ScoreRecord(
+        id=sc.id,
+        material_id=sc.material_id,
+        model_version=sc.model_version,
+        score=sc.score,
+        adapted_score=sc.adapted_score,
+        created_at=as_utc(sc.created_at),  # type: ignore[arg-type]
+    )
+
+
+_orders = cast(Table, MagneticOrder.__table__)
+_SYNC_SCORES = (
+    update(_orders)
+    .where(_orders.c.material_id == bindparam("mid"))
+    .values(
+        model_version=bindparam("v"),
+        score=bindparam("s"),
+        adapted_score=bindparam("a"),
+        score_key=bindparam("s"),
+        adapted_key=bindparam("ak"),
+    )
+)
+"""Scores of one material onto all its orders (executed for many materials at once)."""
