@@ -23,6 +23,7 @@ from sqlalchemy import String, cast, func, select
 from altermag.formulas import normalise_formula, optimade_reduced
 from altermag.store import Store
 from altermag.store.models import MagneticOrder, Material
+from altermag.store.records import as_utc
 from altermag.structure import MagneticStructure
 from altermag_api.optimade.filters import (
     ConstantField,
@@ -282,7 +283,7 @@ class StoreStructures(EntryCollection):
         return {
             "id": str(r.id),
             "type": "structures",
-            "last_modified": r.created_at,
+            "last_modified": as_utc(r.created_at),  # SQLite gives it back naive
             "elements": elements,
             "nelements": r.nelements,
             "elements_ratios": [c / len(species) for c in counts],
