@@ -141,7 +141,7 @@ def _zone_figure(
         zone = bz.brillouin_zone(structure, result)
         sections = bz.zone_sections(structure, result, n=101, zone=zone)
         fig = bz.zone_figure(structure, result, sections, zone)
-    except (ValueError, ArithmeticError) as exc:  # no standard path for this cell
+    except (ValueError, ArithmeticError, LookupError, RuntimeError) as exc:  # no zone or path
         caption = (
             f"Sign of the spin-splitting form factor {result.form_factor_basis[0]} on two "
             "planes of k-space (standard Cartesian frame, arbitrary units; the Brillouin zone "
