@@ -1,7 +1,8 @@
 """Live progress of pw.x runs in the terminal, read from their output files.
 
 :func:`follow_pw` shows one line per output file — SCF iteration, accuracy and energy, the
-k-point of a bands step, the ionic step of a relaxation, and the elapsed time — while the
+k-point of a bands step, the ionic step of a relaxation, and the elapsed time, within 80
+columns — while the
 caller runs pw.x (here, under Slurm, anywhere that writes the output to that path)::
 
     with follow_pw([("SCF", folder / "scf.out"), ("bands", folder / "bands.out")]):
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from altermag.dft.qe.progress import PwProgress
 
@@ -79,8 +80,7 @@ def follow_pw(
     ends; the display goes to ``console`` (default: standard error)."""
     progress = Progress(
         SpinnerColumn(),
-        TextColumn("[bold]{task.description:<8}"),
-        BarColumn(bar_width=20),
+        TextColumn("[bold]{task.description:<6}"),
         TextColumn("{task.fields[status]}"),
         TimeElapsedColumn(),
         console=console or Console(stderr=True),

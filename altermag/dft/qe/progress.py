@@ -56,7 +56,8 @@ class PwStatus:
     errors: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        """One line for a progress display."""
+        """One short line for a progress display, e.g. ``iteration 7 · accuracy 3.2e-05 Ry ·
+        E -662.39223 Ry`` or ``k-point 46/98``."""
         parts: list[str] = []
         if self.ionic_step is not None:
             parts.append(f"ionic step {self.ionic_step + 1}")
@@ -65,20 +66,20 @@ class PwStatus:
                 f"k-point {self.kpoint}" + (f"/{self.n_kpoints}" if self.n_kpoints else "")
             )
         elif self.scf_iteration is not None:
-            parts.append(f"SCF iteration {self.scf_iteration}")
+            parts.append(f"iteration {self.scf_iteration}")
             if self.scf_accuracy_ry is not None:
                 parts.append(f"accuracy {self.scf_accuracy_ry:.1e} Ry")
             if self.total_energy_ry is not None:
-                parts.append(f"E = {self.total_energy_ry:.5f} Ry")
+                parts.append(f"E {self.total_energy_ry:.5f} Ry")
         if self.converged:
             parts.append("converged")
         elif self.converged is False:
             parts.append("NOT converged")
         if self.errors:
             parts.append("error: " + self.errors[-1])
-        elif self.done:
+        elif self.done and not self.converged:
             parts.append("done")
-        return ", ".join(parts) or "starting"
+        return " · ".join(parts) or "starting"
 
 
 class PwProgress:

@@ -1,0 +1,60 @@
+"""``altermag dft run`` shows a real pw.x run's progress (marker ``dft``, about a minute of one
+core): the CsCl-type AFM Cr deck, SCF then bands, followed live from the outputs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from altermag.dft.qe.pseudo import DEBIAN_PSEUDO_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.dft
+
+
+def test_dft_run_reports_scf_iterations_and_kpoints(tmp_path: Path) -> None:
+    missing = [
+        what
+        for what, ok in (
+            ("pw.x", shutil.which("pw.x") is not None),
+            (
+                "quantum-espresso-data",
+                (DEBIAN_PSEUDO_DIR / "Cr.pbe-spn-kjpaw_psl.1.0.0.UPF").is_file(),
+            ),
+        )
+        if not ok
+    ]
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"not installed: {', '.join(missing)}")
+        pytest.skip(f"not installed: {', '.join(missing)}")
+    env = {
+        **os.environ,
+        "COLUMNS": "80",
+        "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("", "api", "flows")),
+    }
+    cli = [sys.executable, "-m", "altermag", "dft"]
+    deck = tmp_path / "cr"
+    structure = ROOT / "tests" / "data" / "qe" / "cr_afm" / "structure.json"
+    subprocess.run(
+        [*cli, "prepare", str(structure), "--preset", "fast", "--out", str(deck)],
+        check=True,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    run = subprocess.run(
+        [*cli, "run", str(deck)], env=env, capture_output=True, text=True, timeout=1800
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "completed: SCF converged and bands computed" in run.stdout
+    lines = run.stderr.splitlines()
+    scf = next(line for line in lines if "SCF" in line)
+    assert "iteration" in scf and "accuracy" in scf and "converged" in scf
+    assert any("k-point" in line and "done" in line for line in lines)
+    assert max(len(line) for line in lines) <= 80
