@@ -144,3 +144,16 @@ def test_follow_pw_shows_a_run_as_its_output_grows(tmp_path: Path) -> None:
     assert "k-point 98/98 · done" in final
     assert max(len(line) for line in final.splitlines()) <= 80
     assert seen and seen[0].startswith("iteration") and "converged" not in seen[0]
+
+
+def test_stored_candidates_table_is_readable_at_80_columns(tmp_path: Path) -> None:
+    from tests.api_server import fill_store
+
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    fill_store(db)
+    result = runner.invoke(app, ["db", "candidates", "--db", db], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(ln) for ln in lines) <= 80
+    words = {w for ln in lines for w in ln.split()}
+    assert {"altermagnet", "antiferromagnet", "ferromagnet", "La2CuO4"} <= words
