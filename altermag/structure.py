@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from altermag.errors import InputError
+
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
@@ -55,7 +57,7 @@ class MagneticStructure:
         coords = np.asarray(self.frac_coords, dtype=float).reshape(-1, 3)
         species = tuple(str(s) for s in self.species)
         if len(species) != len(coords):
-            raise ValueError(f"{len(species)} species for {len(coords)} sites")
+            raise InputError(f"{len(species)} species for {len(coords)} sites")
         object.__setattr__(self, "lattice", lattice)
         object.__setattr__(self, "frac_coords", coords)
         object.__setattr__(self, "species", species)
@@ -63,10 +65,10 @@ class MagneticStructure:
             m = np.asarray(self.magmoms, dtype=float)
             if m.ndim == 1:
                 if m.shape[0] != len(species):
-                    raise ValueError(f"{m.shape[0]} moments for {len(species)} sites")
+                    raise InputError(f"{m.shape[0]} moments for {len(species)} sites")
                 m = np.column_stack([np.zeros_like(m), np.zeros_like(m), m])
             if m.shape != (len(species), 3):
-                raise ValueError(f"moments of shape {m.shape} for {len(species)} sites")
+                raise InputError(f"moments of shape {m.shape} for {len(species)} sites")
             object.__setattr__(self, "magmoms", m)
 
     # ------------------------------------------------------------------ basic views
@@ -117,7 +119,7 @@ class MagneticStructure:
         species = []
         for site in structure:
             if not site.is_ordered:
-                raise ValueError(f"site {site.species_string} is disordered")
+                raise InputError(f"site {site.species_string} is disordered")
             species.append(
                 site.specie.symbol if hasattr(site.specie, "symbol") else str(site.specie)
             )
@@ -185,4 +187,4 @@ def _as_vector(m: Any) -> list[float]:
         return [0.0, 0.0, float(arr[0])]
     if arr.size == 3:
         return [float(x) for x in arr]
-    raise ValueError(f"a moment must be a number or a 3-vector, got {m!r}")
+    raise InputError(f"a moment must be a number or a 3-vector, got {m!r}")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from altermag.errors import SettingsError
 from altermag.store.candidates import same_order
 from altermag.store.database import Database, opt_float
 from altermag.store.models import MISSING_SCORE, DftJob, DftResult, MagneticOrder, utcnow
@@ -92,7 +93,7 @@ class DftJobRepository:
 
 def _check_status(status: str) -> None:
     if status not in DFT_STATUSES:
-        raise ValueError(f"status must be one of {DFT_STATUSES}, got {status!r}")
+        raise SettingsError(f"status must be one of {DFT_STATUSES}, got {status!r}")
 
 
 def _attach_dft(s: Session, job: DftJob, status: str, splitting: float | None) -> None:
