@@ -14,7 +14,8 @@ from rich.table import Table
 
 from altermag.cli import app
 from altermag.cli.dft import _parse_set, dft_app
-from altermag.cli.screen import _source_options
+from altermag.cli.screen import _DEFAULTS, _HELP, _source_options
+from altermag.screening_run import ScreenRequest
 
 RUNNER_HELP = (
     "auto (QE here when pseudopotentials exist for every element, else Slurm when "
@@ -127,17 +128,20 @@ def discover(
         typer.Option(
             help="embedded | known | corpus | local | magndata | optimade | materials_project"
         ),
-    ] = "embedded",
+    ] = _DEFAULTS.source,
     path: Annotated[Path | None, typer.Option(help="Folder or zip (local, magndata).")] = None,
     url: Annotated[str | None, typer.Option(help="OPTIMADE base URL.")] = None,
     filter: Annotated[str | None, typer.Option(help="OPTIMADE filter.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Screen at most N records.")] = None,
+    limit: Annotated[int | None, typer.Option(help=_HELP["limit"])] = None,
     top: Annotated[int, typer.Option(help="Verify the N best candidates.")] = 5,
     db: Annotated[
         str | None,
         typer.Option(help="Database URL (default $ALTERMAG_DATABASE_URL or ./altermag.db)."),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Folder for ranked outputs.")] = Path("candidates"),
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for ranked outputs (default $ALTERMAG_HOME/candidates)."),
+    ] = None,
     workdir: Annotated[
         Path | None, typer.Option(help="Parent of the DFT job folders (dft_inputs/generated).")
     ] = None,
@@ -153,13 +157,14 @@ def discover(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from altermag_flows.discover import discover as discover_flow
 
+    request = ScreenRequest(
+        source=source, source_options=_source_options(source, path, url, filter), limit=limit
+    )
     result = discover_flow(
-        source=source,
-        source_options=_source_options(source, path, url, filter),
-        limit=limit,
+        request=request,
         top=top,
         db_url=db,
-        out_dir=str(out),
+        out_dir=str(out) if out is not None else None,
         workdir=str(workdir) if workdir else None,
         code=code,
         preset=preset,

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
-from altermag.symmetry.spin_group import DEFAULT_MAGTOL, DEFAULT_SYMPREC, classify
+from altermag.symmetry.spin_group import (
+    CELLS,
+    DEFAULT_CELL,
+    DEFAULT_MAGTOL,
+    DEFAULT_MAX_ORDERS,
+    DEFAULT_SYMPREC,
+    Cell,
+    check_finite,
+    classify,
+)
 
-__all__ = ["DEFAULT_MAGTOL", "DEFAULT_SYMPREC", "analyze", "classify"]
+__all__ = [
+    "CELLS",
+    "DEFAULT_CELL",
+    "DEFAULT_MAGTOL",
+    "DEFAULT_MAX_ORDERS",
+    "DEFAULT_SYMPREC",
+    "Cell",
+    "analyze",
+    "classify",
+]
 
 
 def analyze(
@@ -14,8 +32,8 @@ def analyze(
     symprec: float = DEFAULT_SYMPREC,
     magtol: float = DEFAULT_MAGTOL,
     *,
-    cell: str = "primitive",
-    max_orders: int = 64,
+    cell: str = DEFAULT_CELL,
+    max_orders: int = DEFAULT_MAX_ORDERS,
 ) -> SpinGroupResult:
     """Classify a collinear magnet, or enumerate the k = 0 orders of a structure without moments.
 
@@ -34,6 +52,7 @@ def analyze(
     max_orders
         For the enumeration only: most distinct orders classified.
     """
+    check_finite(structure)
     if structure.magmoms is not None:
         return classify(structure, symprec=symprec, magtol=magtol)
     from altermag.symmetry.enumerate import enumerate_orders
