@@ -62,7 +62,7 @@ def api(
     if db:
         os.environ["ALTERMAG_DATABASE_URL"] = db  # the factory reads it in every worker
     uvicorn.run(
-        "altermag_altermag_api.app:create_app",
+        "altermag_api.app:create_app",
         factory=True,
         host=host,
         port=port,
