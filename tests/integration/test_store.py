@@ -36,6 +36,7 @@ from altermag.store import (
 from altermag.store.models import Base, Material
 from altermag.structure import MagneticStructure
 from tests.conftest import _postgres_reachable
+from tests.requirements import requires
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "altermag" / "data" / "examples"
@@ -546,11 +547,10 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
+@requires("postgres")
 def test_ensure_postgres_script_reports_a_running_server() -> None:
     import subprocess
 
-    if not _postgres_reachable():
-        pytest.skip("PostgreSQL not reachable")
     script = ROOT / "scripts" / "ensure-postgres.sh"
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
