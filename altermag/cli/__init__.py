@@ -46,6 +46,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+DB_HELP = "Database URL (default $ALTERMAG_DATABASE_URL, else $ALTERMAG_HOME/altermag.db)."
+"""The help of every command's --db option."""
+
 # Command modules register themselves on `app` when imported.
 from altermag.cli import analyze as _analyze  # noqa: E402,F401
 from altermag.cli import api as _api  # noqa: E402,F401

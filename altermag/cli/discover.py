@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from altermag.cli import app
+from altermag.cli import DB_HELP, app
 from altermag.cli.dft import _parse_set, dft_app
 from altermag.cli.screen import _DEFAULTS, _HELP, _source_options
 from altermag.screening_run import ScreenRequest
@@ -73,7 +73,7 @@ def verify(
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
     db: Annotated[
         str | None,
-        typer.Option(help="Database URL (default $ALTERMAG_DATABASE_URL or ./altermag.db)."),
+        typer.Option(help=DB_HELP),
     ] = None,
     workdir: Annotated[
         Path | None, typer.Option(help="Parent of the job folders (dft_inputs/generated).")
@@ -136,7 +136,7 @@ def discover(
     top: Annotated[int, typer.Option(help="Verify the N best candidates.")] = 5,
     db: Annotated[
         str | None,
-        typer.Option(help="Database URL (default $ALTERMAG_DATABASE_URL or ./altermag.db)."),
+        typer.Option(help=DB_HELP),
     ] = None,
     out: Annotated[
         Path | None,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from altermag.cli import app
+from altermag.cli import DB_HELP, app
 
 
 @app.command(
@@ -16,7 +16,7 @@ from altermag.cli import app
     "default database and write the ranked candidates."
 )
 def run(
-    db: Annotated[str | None, typer.Option(help="Database URL (default ./altermag.db).")] = None,
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default $ALTERMAG_HOME/candidates).")
     ] = None,

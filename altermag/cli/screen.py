@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from altermag.cli import app
+from altermag.cli import DB_HELP, app
 from altermag.screening_run import ScreenRequest
 
 _DEFAULTS = ScreenRequest()
@@ -131,7 +131,7 @@ def screen(
     limit: Annotated[int | None, typer.Option(help=_HELP["limit"])] = None,
     db: Annotated[
         str | None,
-        typer.Option(help="Database URL (default $ALTERMAG_DATABASE_URL or ./altermag.db)."),
+        typer.Option(help=DB_HELP),
     ] = None,
     out: Annotated[
         Path | None,

@@ -557,9 +557,13 @@ def test_ensure_postgres_script_reports_a_running_server() -> None:
     assert _postgres_reachable()
 
 
-def test_database_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_url_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("ALTERMAG_DATABASE_URL", raising=False)
-    assert database_url() == "sqlite:///altermag.db"
+    monkeypatch.delenv("ALTERMAG_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert database_url() == f"sqlite:///{tmp_path / 'altermag.db'}"  # the working directory
+    monkeypatch.setenv("ALTERMAG_HOME", str(tmp_path / "home"))
+    assert database_url() == f"sqlite:///{tmp_path / 'home' / 'altermag.db'}"
     monkeypatch.setenv("ALTERMAG_DATABASE_URL", "postgresql://u@h/db")
     assert database_url() == "postgresql+psycopg://u@h/db"
     assert database_url("sqlite:///x.db") == "sqlite:///x.db"
