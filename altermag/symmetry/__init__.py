@@ -1,4 +1,4 @@
-"""Exact spin-group analysis of collinear magnets (DESIGN.md §1)."""
+"""Exact spin-group analysis of collinear magnets (docs/symmetry.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The exact spin-group classification of a collinear magnet.
 
-Algorithm (DESIGN.md §1):
+Algorithm (docs/symmetry.md):
 
 1. spglib's magnetic symmetry search on the cell *as given* with scalar (signed) moments
    returns every crystal operation g = (R|t) that maps each moment onto an equal moment
