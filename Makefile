@@ -29,6 +29,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check altermag flows api tests benchmarks scripts
 	$(VENV)/bin/ruff format --check altermag flows api tests benchmarks scripts
+	$(VENV)/bin/mypy  # the library, configured in pyproject.toml [tool.mypy]
 
 serve: $(STAMP)
 	$(VENV)/bin/altermag api --host $${HOST:-127.0.0.1} --port $${PORT:-8000}

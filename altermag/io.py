@@ -201,9 +201,10 @@ def _from_ase(path: Path) -> MagneticStructure:
     from ase.io import read
     from ase.io.formats import UnknownFileTypeError
 
+    errors: tuple[type[Exception], ...] = (*PARSER_ERRORS, UnknownFileTypeError)
     try:
         atoms = read(path)
-    except (*PARSER_ERRORS, UnknownFileTypeError) as exc:
+    except errors as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StructureReadError(path, f"ASE could not read it ({msg})") from None
     if isinstance(atoms, list):

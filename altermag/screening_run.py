@@ -166,7 +166,7 @@ def run_screening(
                         break
                 if not window_pages:
                     break
-                chunks = []
+                chunks: list[list[Record]] = []
                 for _, page in window_pages:
                     recs = page.records
                     if limit is not None:
@@ -180,13 +180,12 @@ def run_screening(
                     if versions:
                         ranking = f"symmetry+model:{sorted(versions)[-1]}"
                     store.add_screened(entries, settings.to_dict(), run_id=run_id)
-                    rows = candidate_rows(entries, ranking)
                     _atomic_write(
                         chunk_dir / _page_name(start_cursor),
                         json.dumps(
                             {
                                 "ids": [e.id for e in entries],
-                                "rows": rows,
+                                "rows": candidate_rows(entries, ranking),
                                 "errors": [e.error for e in entries if e.error],
                                 "skipped": page.skipped,
                             }
@@ -202,7 +201,9 @@ def run_screening(
         except SourceError as exc:
             status = "failed"
             run_errors.append(str(exc))
-    rows, errors, skipped = [], [], {}
+    rows: list[dict[str, Any]] = []
+    errors: list[str] = []
+    skipped: dict[str, int] = {}
     for p in sorted(chunk_dir.glob("*.json")):
         data = json.loads(p.read_text())
         rows += data["rows"]

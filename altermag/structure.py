@@ -98,8 +98,9 @@ class MagneticStructure:
 
     def with_moments(self, magmoms: np.ndarray | list[float] | None) -> MagneticStructure:
         """A copy with other moments (scalars are taken as collinear along z)."""
+        moments = None if magmoms is None else np.asarray(magmoms, dtype=float)
         return MagneticStructure(
-            self.lattice, self.species, self.frac_coords, magmoms, self.label, dict(self.properties)
+            self.lattice, self.species, self.frac_coords, moments, self.label, dict(self.properties)
         )
 
     # ------------------------------------------------------------------ conversions

@@ -77,7 +77,7 @@ def _table(records: list[dict[str, Any]]) -> Table:
             table.add_row(_short(rec["source"]), "", "[red]error[/red]", "", "", rec["error"])
             continue
         res = SpinGroupResult.from_dict(rec)
-        verdict = res.verdict
+        verdict: str = res.verdict
         if res.enumerated:
             hosts = ",".join(res.host_waves) or "none"
             verdict = f"{verdict} (best of {len(res.orders)} orders; AM waves: {hosts})"

@@ -27,12 +27,12 @@ def corpus_command(
 ) -> None:
     """The screening corpus of hypothetical magnetic compounds (AFLOW prototypes + data-mined
     ionic substitution)."""
-    from altermag.data.screening_corpus import corpus, corpus_size
+    from altermag.data.screening_corpus import CorpusEntry, corpus, corpus_size
 
     if count:
         typer.echo(corpus_size(path))
         return
-    entries = []
+    entries: list[CorpusEntry] = []
     for entry in corpus(path):
         if len(entries) >= limit:
             break

@@ -143,9 +143,9 @@ def parse(
         float | None, typer.Option(help="Fermi level (eV) for a VASP EIGENVAL without SCF.")
     ] = None,
 ) -> None:
-    from altermag.dft.qe.analysis import analyze_qe
+    from altermag.dft.qe.analysis import QEAnalysis, analyze_qe
     from altermag.dft.qe.parse import QEOutputError
-    from altermag.dft.vasp.parse import VaspOutputError, analyze_vasp, is_vasp_folder
+    from altermag.dft.vasp.parse import VaspAnalysis, VaspOutputError, analyze_vasp, is_vasp_folder
 
     qe = directory.is_dir() and any(directory.rglob("data-file-schema.xml*"))
     vasp_deck = not qe and directory.is_dir() and any(directory.rglob("INCAR"))
@@ -156,6 +156,7 @@ def parse(
             err=True,
         )
         raise typer.Exit(code=2)
+    res: QEAnalysis | VaspAnalysis
     try:
         if not qe and is_vasp_folder(directory):
             res = analyze_vasp(directory, _parse_set(set_), fermi_energy=fermi)

@@ -29,7 +29,7 @@ CODE_HELP = (
 
 
 def _resources(values: list[str] | None) -> dict[str, Any] | None:
-    return _parse_set(values) or None  # type: ignore[return-value]
+    return dict(_parse_set(values)) or None
 
 
 def _outcome_table(outcomes: list[dict[str, Any]]) -> Table:

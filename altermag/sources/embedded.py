@@ -61,7 +61,7 @@ class EmbeddedSource:
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
         start = int(cursor or 0)
-        it = islice(self._records(), start, None)
+        it: Iterator[Record] = islice(self._records(), start, None)
         done = start
         while True:
             chunk = list(islice(it, self.page_size))

@@ -309,7 +309,7 @@ def same_order(a: Sequence[float] | None, b: Sequence[float] | None) -> bool:
 
 def paginate(
     stmt: Select[*tuple[Any, ...]],
-    key: SQLColumnExpression[Any],
+    key: ColumnElement[Any],
     descending: bool,
     with_cursor: bool,
 ) -> Select[*tuple[Any, ...]]:

@@ -76,7 +76,8 @@ class DftJobRepository:
         status: str = "completed",
     ) -> None:
         """Store (or replace) the parsed outcome of a DFT job and set its status."""
-        values = {"verdict": dict(verdict), "max_splitting_ev": opt_float(max_splitting_ev)}
+        splitting = opt_float(max_splitting_ev)
+        values = {"verdict": dict(verdict), "max_splitting_ev": splitting}
         with self.db.session() as s:
             s.execute(
                 self.db.insert(DftResult)
@@ -88,7 +89,7 @@ class DftJobRepository:
             )
             job = s.get(DftJob, job_id)
             if job is not None and status == "completed" and "status" in verdict:
-                _attach_dft(s, job, str(verdict["status"]), values["max_splitting_ev"])
+                _attach_dft(s, job, str(verdict["status"]), splitting)
 
 
 def _check_status(status: str) -> None:

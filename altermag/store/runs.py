@@ -156,7 +156,7 @@ class RunRepository:
                     RunItem.run_id == run_id, RunItem.material_id.is_not(None)
                 )
             )
-            return {ref: int(mid) for ref, mid in rows}
+            return {ref: int(mid) for ref, mid in rows if mid is not None}
 
     def recent(self, limit: int = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""
