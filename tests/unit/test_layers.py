@@ -27,8 +27,8 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 
 def test_every_library_module_imports_without_service_or_flows() -> None:
     """Each module of altermag/ imports with altermag_api, altermag_flows, FastAPI, uvicorn and
-    Prefect made unimportable (the migration environment runs only under Alembic, ``__main__``
-modules only as programs)."""
+        Prefect made unimportable (the migration environment runs only under Alembic, ``__main__``
+    modules only as programs)."""
     blocked = {"altermag_api", "altermag_flows", "fastapi", "uvicorn", "prefect"}
     code = (
         BLOCK.format(blocked=blocked)
