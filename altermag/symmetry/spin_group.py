@@ -464,7 +464,7 @@ def classify(
     check_finite(structure)
     n = len(structure)
     warnings: list[str] = []
-    base = {
+    base: dict[str, Any] = {
         "n_sites": n,
         "symprec": symprec,
         "magtol": magtol,
