@@ -1,6 +1,7 @@
 # altermag — two commands on a fresh machine:
 #   make run    install (first time) and run the main job on the embedded default data
-#   make test   install (first time) and run the whole test suite, slow real runs included
+#   make test   install (first time) and run the whole test suite, slow real runs included;
+#               CI=true: a test whose tool (pw.x, PostgreSQL, Chromium...) is missing fails
 #   make serve  the REST API (http://127.0.0.1:8000/docs) over the store that make run filled
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -20,7 +21,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/ensure-postgres.sh
-	ALTERMAG_REQUIRE_POSTGRES=1 $(PY) -m pytest -q
+	CI=true $(PY) -m pytest -q
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -x -m "not slow and not dft and not prefect and not browser and not slurm"
@@ -28,6 +29,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check altermag flows api tests benchmarks scripts
 	$(VENV)/bin/ruff format --check altermag flows api tests benchmarks scripts
+	$(VENV)/bin/mypy  # the library, configured in pyproject.toml [tool.mypy]
 
 serve: $(STAMP)
 	$(VENV)/bin/altermag api --host $${HOST:-127.0.0.1} --port $${PORT:-8000}

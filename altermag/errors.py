@@ -25,6 +25,7 @@ Subclasses elsewhere also derive from the built-in class they always were (``Val
 from __future__ import annotations
 
 __all__ = [
+    "PARSER_ERRORS",
     "AltermagError",
     "AnalysisError",
     "DftError",
@@ -78,3 +79,27 @@ class StoreError(AltermagError):
     """The store cannot do what was asked (e.g. a name that already exists)."""
 
     status = 409
+
+
+PARSER_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    ArithmeticError,
+    RuntimeError,
+    SyntaxError,
+    UserWarning,
+    OSError,
+)
+"""What third-party file parsers (pymatgen, ASE, lxml) raise on a malformed or truncated file.
+
+Found by feeding them corrupted copies of real files (CIF, mCIF, POSCAR, extended XYZ,
+EIGENVAL, OUTCAR, KPOINTS, vasprun.xml, pymatgen JSON): ``ValueError``,
+``IndexError``/``KeyError``, ``TypeError``, ``AttributeError`` (pymatgen's ``from_dict`` on
+a dict of the wrong shape), ``ZeroDivisionError``, ``RuntimeError``, lxml's ``XMLSyntaxError`` (a
+``SyntaxError``), pymatgen's ``BadPoscarWarning`` (raised, not warned) and ``OSError``
+(ASE's ``XYZError``, unreadable files). A reader catches exactly these around the parser call
+and raises the :class:`InputError` or :class:`DftError` that names the file; anything else
+escaping a parser is a bug and keeps its traceback.
+"""

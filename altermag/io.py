@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from altermag.errors import InputError
+from altermag.errors import PARSER_ERRORS, InputError
 from altermag.structure import MagneticStructure
 
 __all__ = ["MIN_DISTANCE", "StructureReadError", "parse_magmom", "read_structure"]
@@ -45,7 +45,7 @@ def parse_magmom(text: str | Sequence[float]) -> list[float]:
 
     Raises
     ------
-    ValueError
+    InputError
         On a token that is not a number or ``count*value``, or on NaN / infinite values.
     """
     if not isinstance(text, str):
@@ -59,18 +59,18 @@ def parse_magmom(text: str | Sequence[float]) -> list[float]:
                     count = int(count_s)
                     value = float(value_s)
                 except ValueError:
-                    raise ValueError(f"bad MAGMOM token {token!r}") from None
+                    raise InputError(f"bad MAGMOM token {token!r}") from None
                 if count < 0:
-                    raise ValueError(f"bad MAGMOM token {token!r}")
+                    raise InputError(f"bad MAGMOM token {token!r}")
                 values.extend([value] * count)
             else:
                 try:
                     values.append(float(token))
                 except ValueError:
-                    raise ValueError(f"bad MAGMOM token {token!r}") from None
+                    raise InputError(f"bad MAGMOM token {token!r}") from None
     bad = [v for v in values if not math.isfinite(v)]
     if bad:
-        raise ValueError(f"MAGMOM contains a non-finite value ({bad[0]})")
+        raise InputError(f"MAGMOM contains a non-finite value ({bad[0]})")
     return values
 
 
@@ -80,7 +80,7 @@ def _moments_for_sites(values: list[float], n_sites: int) -> np.ndarray:
         return np.column_stack([np.zeros(n_sites), np.zeros(n_sites), values])
     if len(values) == 3 * n_sites:
         return np.asarray(values, dtype=float).reshape(n_sites, 3)
-    raise ValueError(
+    raise InputError(
         f"MAGMOM has {len(values)} values for {n_sites} sites (expected {n_sites} collinear "
         f"or {3 * n_sites} non-collinear values)"
     )
@@ -128,7 +128,7 @@ def _from_cif(path: Path, magnetic: bool) -> MagneticStructure:
         try:
             parser = CifParser(path, occupancy_tolerance=1.0, site_tolerance=1e-3)
             structures = parser.parse_structures(primitive=False)
-        except Exception as exc:  # pymatgen raises ValueError, RuntimeError, KeyError...
+        except PARSER_ERRORS as exc:
             msg = str(exc).splitlines()[0] if str(exc) else "no structure found"
             raise StructureReadError(path, f"not a readable CIF ({msg})") from None
     if not structures:
@@ -160,7 +160,7 @@ def _from_poscar(path: Path) -> tuple[MagneticStructure, list[float] | None]:
         warnings.simplefilter("ignore")
         try:
             poscar = Poscar.from_file(path, check_for_potcar=False)
-        except Exception as exc:  # pymatgen raises many types on truncated files
+        except PARSER_ERRORS as exc:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StructureReadError(path, f"not a readable POSCAR ({msg})") from None
     ms = MagneticStructure.from_pymatgen(poscar.structure, label=path.parent.name or path.stem)
@@ -187,7 +187,7 @@ def _from_json(path: Path, text: str) -> MagneticStructure:
 
     try:
         structure = Structure.from_dict(data)
-    except Exception as exc:
+    except PARSER_ERRORS as exc:
         raise StructureReadError(
             path,
             "JSON is neither altermag's structure format (lattice, species, frac_coords, "
@@ -199,17 +199,19 @@ def _from_json(path: Path, text: str) -> MagneticStructure:
 
 def _from_ase(path: Path) -> MagneticStructure:
     from ase.io import read
+    from ase.io.formats import UnknownFileTypeError
 
+    errors: tuple[type[Exception], ...] = (*PARSER_ERRORS, UnknownFileTypeError)
     try:
         atoms = read(path)
-    except Exception as exc:
+    except errors as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StructureReadError(path, f"ASE could not read it ({msg})") from None
     if isinstance(atoms, list):
         atoms = atoms[-1]
     try:
         return MagneticStructure.from_ase(atoms, label=path.stem)
-    except ValueError as exc:
+    except InputError as exc:
         raise StructureReadError(path, str(exc)) from None
 
 

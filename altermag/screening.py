@@ -28,10 +28,17 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from altermag.errors import AltermagError
 from altermag.result import SpinGroupResult
 from altermag.sources import Record
 from altermag.structure import MagneticStructure
-from altermag.symmetry import DEFAULT_MAGTOL, DEFAULT_SYMPREC, analyze
+from altermag.symmetry import (
+    DEFAULT_CELL,
+    DEFAULT_MAGTOL,
+    DEFAULT_MAX_ORDERS,
+    DEFAULT_SYMPREC,
+    analyze,
+)
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -51,8 +58,8 @@ class ScreenSettings:
 
     symprec: float = DEFAULT_SYMPREC
     magtol: float = DEFAULT_MAGTOL
-    cell: str = "primitive"
-    max_orders: int = 64
+    cell: str = DEFAULT_CELL
+    max_orders: int = DEFAULT_MAX_ORDERS
     score: bool = True
     """Score every structure with the shipped GNN checkpoint (raw and OT-adapted)."""
 
@@ -124,7 +131,7 @@ def screen_records(
                 cell=settings.cell,
                 max_orders=settings.max_orders,
             )
-        except Exception as exc:  # one bad structure never stops a screening
+        except AltermagError as exc:  # one input the analysis refuses never stops a screening
             out.append(
                 ScreenedEntry(
                     rec.id,

@@ -23,7 +23,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from altermag.screening import (
     ScreenedEntry,
@@ -33,9 +35,18 @@ from altermag.screening import (
     screen_records,
     write_candidates,
 )
-from altermag.sources import Record, Source, SourceError
+from altermag.sources import Record, Source, SourceError, get_source
+from altermag.symmetry import DEFAULT_CELL, DEFAULT_MAGTOL, DEFAULT_MAX_ORDERS, DEFAULT_SYMPREC
+from altermag.symmetry.request import CellOption, Magtol, MaxOrders, Symprec
 
-__all__ = ["ChunkExecutor", "ScreeningOutcome", "run_key", "run_screening", "screen_chunk"]
+__all__ = [
+    "ChunkExecutor",
+    "ScreenRequest",
+    "ScreeningOutcome",
+    "run_key",
+    "run_screening",
+    "screen_chunk",
+]
 
 RANKING = "symmetry+order-heuristic"
 #: A function mapping a list of chunks (lists of records) to their screened entries.
@@ -155,7 +166,7 @@ def run_screening(
                         break
                 if not window_pages:
                     break
-                chunks = []
+                chunks: list[list[Record]] = []
                 for _, page in window_pages:
                     recs = page.records
                     if limit is not None:
@@ -169,13 +180,12 @@ def run_screening(
                     if versions:
                         ranking = f"symmetry+model:{sorted(versions)[-1]}"
                     store.add_screened(entries, settings.to_dict(), run_id=run_id)
-                    rows = candidate_rows(entries, ranking)
                     _atomic_write(
                         chunk_dir / _page_name(start_cursor),
                         json.dumps(
                             {
                                 "ids": [e.id for e in entries],
-                                "rows": rows,
+                                "rows": candidate_rows(entries, ranking),
                                 "errors": [e.error for e in entries if e.error],
                                 "skipped": page.skipped,
                             }
@@ -191,7 +201,9 @@ def run_screening(
         except SourceError as exc:
             status = "failed"
             run_errors.append(str(exc))
-    rows, errors, skipped = [], [], {}
+    rows: list[dict[str, Any]] = []
+    errors: list[str] = []
+    skipped: dict[str, int] = {}
     for p in sorted(chunk_dir.glob("*.json")):
         data = json.loads(p.read_text())
         rows += data["rows"]
@@ -218,6 +230,90 @@ def run_screening(
     paths.update(write_run_reports(store, run_id, out_dir))
     top = [r for r in rank_rows(rows) if r["can_host_altermagnet"]][:20]
     return ScreeningOutcome(run_id, out_dir, paths, counts, top, errors + run_errors)
+
+
+SourceName = Literal[
+    "embedded", "known", "corpus", "local", "magndata", "optimade", "materials_project"
+]
+PAGED_BY_LIMIT = ("optimade", "materials_project")
+"""Sources whose page size is the server's ``page_limit`` (the others have ``page_size``)."""
+
+
+class ScreenRequest(BaseModel):
+    """What one screening is asked to do: the object ``altermag screen``, the ``screen`` and
+    ``discover`` flows and ``POST /screenings`` all build (defaults and limits stated here).
+
+    Where the run writes (store, output folder) and which run row it resumes (``key``) are
+    not part of the request: they belong to the machine that runs it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: SourceName = Field("embedded", description="Where the structures come from.")
+    source_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description='The source\'s options, e.g. {"path": "/data/cifs"} (local, magndata) or '
+        '{"base_url": "https://...", "filter": "..."} (optimade, materials_project).',
+    )
+    limit: int | None = Field(None, ge=1, le=1_000_000, description="Screen at most N records.")
+    symprec: Symprec = DEFAULT_SYMPREC
+    magtol: Magtol = DEFAULT_MAGTOL
+    cell: CellOption = DEFAULT_CELL
+    max_orders: MaxOrders = DEFAULT_MAX_ORDERS
+    score: bool = Field(True, description="Score every structure with the shipped GNN.")
+    chunk_size: int = Field(200, ge=1, le=5000, description="Records per chunk (source page).")
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _alias(cls, value: Any) -> Any:
+        return "materials_project" if value == "mp" else value
+
+    def settings(self) -> ScreenSettings:
+        """The analysis settings (their hash keys the stored orders)."""
+        return ScreenSettings(
+            symprec=self.symprec,
+            magtol=self.magtol,
+            cell=self.cell,
+            max_orders=self.max_orders,
+            score=self.score,
+        )
+
+    def open_source(self) -> Source:
+        """The source connector, paged by :attr:`chunk_size`."""
+        size = "page_limit" if self.source in PAGED_BY_LIMIT else "page_size"
+        return get_source(self.source, **{**self.source_options, size: self.chunk_size})
+
+    def run_key(self) -> str:
+        """The run identity: the same request resumes the same run."""
+        return run_key(self.source, dict(self.source_options), self.settings(), self.limit)
+
+    def run(
+        self,
+        store: Any,
+        out_root: Path | None = None,
+        *,
+        key: str | None = None,
+        window: int = 1,
+        executor: ChunkExecutor | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ScreeningOutcome:
+        """Screen into ``store`` and write ``<out_root>/<run-id>/`` (:func:`run_screening`;
+        ``out_root`` default: ``$ALTERMAG_HOME/candidates``)."""
+        from altermag.config import get_settings
+
+        return run_screening(
+            self.open_source(),
+            store,
+            self.settings(),
+            out_root if out_root is not None else get_settings().candidates_dir,
+            source_name=self.source,
+            source_options=dict(self.source_options),
+            limit=self.limit,
+            window=window,
+            executor=executor,
+            progress=progress,
+            key=key,
+        )
 
 
 def write_run_reports(store: Any, run_id: int, out_dir: Path, top: int = 20) -> dict[str, Path]:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from monty.json import MSONable
 
+from altermag.errors import InputError
+
 if TYPE_CHECKING:
     from ase import Atoms
     from pymatgen.core import Structure
@@ -60,7 +62,7 @@ class MagneticStructure(MSONable):
         coords = np.asarray(self.frac_coords, dtype=float).reshape(-1, 3)
         species = tuple(str(s) for s in self.species)
         if len(species) != len(coords):
-            raise ValueError(f"{len(species)} species for {len(coords)} sites")
+            raise InputError(f"{len(species)} species for {len(coords)} sites")
         object.__setattr__(self, "lattice", lattice)
         object.__setattr__(self, "frac_coords", coords)
         object.__setattr__(self, "species", species)
@@ -68,10 +70,10 @@ class MagneticStructure(MSONable):
             m = np.asarray(self.magmoms, dtype=float)
             if m.ndim == 1:
                 if m.shape[0] != len(species):
-                    raise ValueError(f"{m.shape[0]} moments for {len(species)} sites")
+                    raise InputError(f"{m.shape[0]} moments for {len(species)} sites")
                 m = np.column_stack([np.zeros_like(m), np.zeros_like(m), m])
             if m.shape != (len(species), 3):
-                raise ValueError(f"moments of shape {m.shape} for {len(species)} sites")
+                raise InputError(f"moments of shape {m.shape} for {len(species)} sites")
             object.__setattr__(self, "magmoms", m)
 
     # ------------------------------------------------------------------ basic views
@@ -101,8 +103,9 @@ class MagneticStructure(MSONable):
 
     def with_moments(self, magmoms: np.ndarray | list[float] | None) -> MagneticStructure:
         """A copy with other moments (scalars are taken as collinear along z)."""
+        moments = None if magmoms is None else np.asarray(magmoms, dtype=float)
         return MagneticStructure(
-            self.lattice, self.species, self.frac_coords, magmoms, self.label, dict(self.properties)
+            self.lattice, self.species, self.frac_coords, moments, self.label, dict(self.properties)
         )
 
     # ------------------------------------------------------------------ conversions
@@ -170,7 +173,7 @@ class MagneticStructure(MSONable):
         species = []
         for site in structure:
             if not site.is_ordered:
-                raise ValueError(f"site {site.species_string} is disordered")
+                raise InputError(f"site {site.species_string} is disordered")
             species.append(
                 site.specie.symbol if hasattr(site.specie, "symbol") else str(site.specie)
             )
@@ -219,7 +222,7 @@ class MagneticStructure(MSONable):
         """From ASE ``Atoms``: the initial magnetic moments (scalars along z, or 3-vectors)
         become the moments; Atoms without ``initial_magmoms`` have none."""
         if not all(atoms.pbc):
-            raise ValueError("the structure is not periodic in all three directions")
+            raise InputError("the structure is not periodic in all three directions")
         magmoms = atoms.get_initial_magnetic_moments() if atoms.has("initial_magmoms") else None
         return cls(
             np.asarray(atoms.cell[:]),
@@ -287,7 +290,7 @@ def _as_vector(m: Any, axis: np.ndarray | None = None) -> list[float]:
         return [float(x) for x in arr[0] * a]
     if arr.size == 3:
         return [float(x) for x in arr]
-    raise ValueError(f"a moment must be a number or a 3-vector, got {m!r}")
+    raise InputError(f"a moment must be a number or a 3-vector, got {m!r}")
 
 
 def as_magnetic_structure(structure: MagneticStructure | Structure | Atoms) -> MagneticStructure:

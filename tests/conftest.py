@@ -1,5 +1,6 @@
 """Shared fixtures: databases (SQLite file / fresh PostgreSQL schema) and a temporary Prefect
-server for the flow tests (started once, lazily)."""
+server for the flow tests (started once, lazily); the ``requires`` marker's check
+(:mod:`tests.requirements`: skip on a developer's machine, fail under ``CI=true``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,31 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from tests.requirements import in_ci, need, requires
+
+__all__ = ["need", "requires"]
 
 PG_ADMIN_URL = os.environ.get(
     "ALTERMAG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Check the tools a ``requires(...)``-marked test needs before it runs."""
+    for mark in item.iter_markers("requires"):
+        need(*mark.args)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Under CI no test may skip, whatever called ``pytest.skip``: the skip is a failure."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true: tests may not skip ({report.longrepr})"
 
 
 @pytest.fixture(scope="session")
@@ -37,18 +59,14 @@ def _postgres_reachable() -> bool:
             conn.execute(text("SELECT 1"))
         engine.dispose()
         return True
-    except Exception:
+    except (SQLAlchemyError, OSError):
         return False
 
 
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped afterwards."""
-    if not _postgres_reachable():
-        why = f"PostgreSQL not reachable at {PG_ADMIN_URL} (run scripts/ensure-postgres.sh)"
-        if os.environ.get("ALTERMAG_REQUIRE_POSTGRES"):
-            pytest.fail(why)  # make test / CI: a PostgreSQL test must run, not skip
-        pytest.skip(why)
+    need("postgres")
     name = f"altermag_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -80,9 +98,7 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real single-node Slurm cluster (munge + slurmctld + slurmd) for the whole session."""
     from tests.slurm_cluster import SlurmCluster
 
-    why = SlurmCluster.available()
-    if why:
-        pytest.fail(f"cannot start Slurm: {why}")
+    need("slurm")
     cluster = SlurmCluster(tmp_path_factory.mktemp("slurm"))
     cluster.start()
     yield cluster

@@ -1,17 +1,45 @@
 """The ``altermag`` command line (Typer + Rich).
 
-Each command group lives in its own module; this file only assembles them.
+Each command group lives in its own module; this file only assembles them. An
+:class:`~altermag.errors.AltermagError` raised by any command (a file that cannot be read,
+an unknown preset, DFT outputs that do not parse...) is the user's to fix: its message is
+printed as ``error: ...`` on standard error and the command exits with status 1; options a
+request object refuses (:class:`pydantic.ValidationError`) exit with status 2, as other
+usage errors do. Any other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from typer.core import TyperOption
+from pydantic import ValidationError
+from typer.core import TyperGroup, TyperOption
+
+from altermag.errors import AltermagError
+
+
+class _Commands(TyperGroup):
+    """The root command group: user errors become a message and exit status 1 (or 2)."""
+
+    def invoke(self, ctx: Any) -> Any:  # a typer (vendored click) Context
+        try:
+            return super().invoke(ctx)
+        except AltermagError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        except ValidationError as exc:
+            if not exc.title.endswith("Request"):  # not the user's options: a bug
+                raise
+            for err in exc.errors():
+                option = "--" + "-".join(str(p) for p in err["loc"]).replace("_", "-")
+                typer.echo(f"error: {option}: {err['msg']}", err=True)
+            raise typer.Exit(code=2) from None
+
 
 app = typer.Typer(
     name="altermag",
+    cls=_Commands,
     help="Discover altermagnets: exact spin-group screening, GNN ranking, DFT verification.",
     no_args_is_help=True,
     add_completion=False,
@@ -49,6 +77,9 @@ def main(
 ) -> None:
     """Discover altermagnets: exact spin-group screening, GNN ranking, DFT verification."""
 
+
+DB_HELP = "Database URL (default $ALTERMAG_DATABASE_URL, else $ALTERMAG_HOME/altermag.db)."
+"""The help of every command's --db option."""
 
 # Command modules register themselves on `app` when imported.
 from altermag.cli import analyze as _analyze  # noqa: E402,F401

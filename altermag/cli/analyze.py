@@ -12,9 +12,13 @@ from rich.console import Console
 
 from altermag.cli import app
 from altermag.cli.tables import Column, print_table
+from altermag.errors import AltermagError
 from altermag.result import VERDICTS, SpinGroupResult
-from altermag.symmetry.spin_group import DEFAULT_MAGTOL, DEFAULT_SYMPREC
+from altermag.symmetry.request import AnalyzeRequest
+from altermag.symmetry.spin_group import Cell
 
+_DEFAULTS = AnalyzeRequest()
+_HELP = {name: str(f.description) for name, f in AnalyzeRequest.model_fields.items()}
 _VERDICT_HELP = "\n\n".join(f"[bold]{k}[/bold]: {v}" for k, v in VERDICTS.items())
 _STYLE = {
     "altermagnet": "bold green",
@@ -27,26 +31,18 @@ _STYLE = {
 }
 
 
-def analyze_paths(
-    paths: list[Path],
-    magmom: str | None,
-    symprec: float,
-    magtol: float,
-    cell: str,
-) -> list[dict[str, Any]]:
+def analyze_paths(paths: list[Path], request: AnalyzeRequest) -> list[dict[str, Any]]:
     """Analyze every path; one JSON-ready record per input, errors kept in input order."""
-    from altermag.io import StructureReadError, read_structure
-    from altermag.symmetry import analyze
+    from altermag.io import StructureReadError
 
     records: list[dict[str, Any]] = []
     for path in paths:
         try:
-            structure = read_structure(path, magmom=magmom)
-            result = analyze(structure, symprec=symprec, magtol=magtol, cell=cell)
+            structure, result = request.read_and_analyze(path)
         except StructureReadError as exc:
             records.append({"source": str(path), "error": str(exc)})
             continue
-        except Exception as exc:  # analysis failures are reported per input, never a traceback
+        except AltermagError as exc:  # the analysis refuses this input: reported, not raised
             records.append({"source": str(path), "error": f"{path}: {type(exc).__name__}: {exc}"})
             continue
         records.append({"source": str(path), "formula": structure.formula, **result.to_dict()})
@@ -118,20 +114,16 @@ def analyze(
     json_out: Annotated[
         bool, typer.Option("--json", help="JSON array, one object per input.")
     ] = False,
-    magmom: Annotated[
-        str | None, typer.Option(help="Moments in VASP syntax, e.g. '2*5 -5 5 4*0'.")
-    ] = None,
-    symprec: Annotated[float, typer.Option(help="Position tolerance (Å).")] = DEFAULT_SYMPREC,
-    magtol: Annotated[float, typer.Option(help="Moment tolerance (μB).")] = DEFAULT_MAGTOL,
-    cell: Annotated[
-        str, typer.Option(help="Cell for order enumeration: primitive, conventional, as_given.")
-    ] = "primitive",
+    magmom: Annotated[str | None, typer.Option(help=_HELP["magmom"])] = None,
+    symprec: Annotated[float, typer.Option(help=_HELP["symprec"])] = _DEFAULTS.symprec,
+    magtol: Annotated[float, typer.Option(help=_HELP["magtol"])] = _DEFAULTS.magtol,
+    cell: Annotated[Cell, typer.Option(help=_HELP["cell"])] = _DEFAULTS.cell,
+    max_orders: Annotated[int, typer.Option(help=_HELP["max_orders"])] = _DEFAULTS.max_orders,
 ) -> None:
-    if cell not in ("primitive", "conventional", "as_given"):
-        raise typer.BadParameter(
-            "cell must be primitive, conventional or as_given", param_hint="--cell"
-        )
-    records = analyze_paths(paths, magmom, symprec, magtol, cell)
+    request = AnalyzeRequest(
+        symprec=symprec, magtol=magtol, cell=cell, max_orders=max_orders, magmom=magmom
+    )
+    records = analyze_paths(paths, request)
     if json_out:
         sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
     else:

@@ -27,12 +27,12 @@ def corpus_command(
 ) -> None:
     """The screening corpus of hypothetical magnetic compounds (AFLOW prototypes + data-mined
     ionic substitution)."""
-    from altermag.data.screening_corpus import corpus, corpus_size
+    from altermag.data.screening_corpus import CorpusEntry, corpus, corpus_size
 
     if count:
         typer.echo(corpus_size(path))
         return
-    entries = []
+    entries: list[CorpusEntry] = []
     for entry in corpus(path):
         if len(entries) >= limit:
             break
@@ -74,7 +74,11 @@ def corpus_command(
 def build_corpus_command(
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Where to write (default: the shipped file in the package)."),
+        typer.Option(
+            "--out",
+            help="Where to write (default: $ALTERMAG_HOME/data/corpus.jsonl.gz; pass "
+            "altermag/data/corpus/corpus.jsonl.gz in a checkout to replace the shipped file).",
+        ),
     ] = None,
     limit: Annotated[
         int | None,
@@ -87,11 +91,12 @@ def build_corpus_command(
 ) -> None:
     """Rebuild the screening corpus from pymatgen's AFLOW prototypes and substitution
     probabilities (deterministic: the same pymatgen gives the same bytes)."""
+    from altermag.config import get_settings
     from altermag.data.corpus_build import CORPUS_FILE, build_corpus, write_corpus
 
     start = time.perf_counter()
     records = build_corpus(limit=limit, processes=processes)
-    path = write_corpus(out or CORPUS_FILE, records)
+    path = write_corpus(out or get_settings().data_dir / CORPUS_FILE.name, records)
     elapsed = time.perf_counter() - start
     typer.echo(
         f"{len(records)} entries written to {path} ({path.stat().st_size} bytes, {elapsed:.0f} s)"

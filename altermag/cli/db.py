@@ -24,7 +24,7 @@ DbOption = Annotated[
     typer.Option(
         "--db",
         help="Database URL (sqlite:///altermag.db, postgresql+psycopg://user@host/db); "
-        "default $ALTERMAG_DATABASE_URL, else ./altermag.db.",
+        "default $ALTERMAG_DATABASE_URL, else $ALTERMAG_HOME/altermag.db.",
     ),
 ]
 

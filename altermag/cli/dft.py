@@ -52,9 +52,9 @@ def prepare(
     ] = None,
     order: Annotated[int, typer.Option(help="Rank of the enumerated order (no moments).")] = 1,
 ) -> None:
+    from altermag.config import get_settings
     from altermag.dft.presets import PresetError, load_preset
     from altermag.dft.qe.pseudo import PseudoError
-    from altermag.dft.verify import DEFAULT_WORKDIR
     from altermag.io import StructureReadError, read_structure
     from altermag.symmetry import analyze
 
@@ -80,7 +80,7 @@ def prepare(
         result = chosen.result
         typer.echo(f"order {order}: {chosen.reason}", err=True)
     name = _slug(structure.label or Path(target).stem) + "-" + structure.content_hash()[:8]
-    folder = out or DEFAULT_WORKDIR / name / code
+    folder = out or get_settings().dft_dir / name / code
     from altermag.dft.qe.inputs import write_qe_inputs
     from altermag.dft.vasp.inputs import write_vasp_inputs
 
@@ -149,9 +149,9 @@ def parse(
         float | None, typer.Option(help="Fermi level (eV) for a VASP EIGENVAL without SCF.")
     ] = None,
 ) -> None:
-    from altermag.dft.qe.analysis import analyze_qe
+    from altermag.dft.qe.analysis import QEAnalysis, analyze_qe
     from altermag.dft.qe.parse import QEOutputError
-    from altermag.dft.vasp.parse import VaspOutputError, analyze_vasp, is_vasp_folder
+    from altermag.dft.vasp.parse import VaspAnalysis, VaspOutputError, analyze_vasp, is_vasp_folder
 
     qe = directory.is_dir() and any(directory.rglob("data-file-schema.xml*"))
     vasp_deck = not qe and directory.is_dir() and any(directory.rglob("INCAR"))
@@ -162,6 +162,7 @@ def parse(
             err=True,
         )
         raise typer.Exit(code=2)
+    res: QEAnalysis | VaspAnalysis
     try:
         if not qe and is_vasp_folder(directory):
             res = analyze_vasp(directory, _parse_set(set_), fermi_energy=fermi)

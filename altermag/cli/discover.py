@@ -11,10 +11,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from altermag.cli import app
+from altermag.cli import DB_HELP, app
 from altermag.cli.dft import _parse_set, dft_app
-from altermag.cli.screen import _source_options
+from altermag.cli.screen import _DEFAULTS, _HELP, _source_options
 from altermag.cli.tables import Column, print_table
+from altermag.screening_run import ScreenRequest
 
 RUNNER_HELP = (
     "auto (QE here when pseudopotentials exist for every element, else Slurm when "
@@ -28,7 +29,7 @@ CODE_HELP = (
 
 
 def _resources(values: list[str] | None) -> dict[str, Any] | None:
-    return _parse_set(values) or None  # type: ignore[return-value]
+    return dict(_parse_set(values)) or None
 
 
 OUTCOME_COLUMNS = [
@@ -85,7 +86,7 @@ def verify(
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
     db: Annotated[
         str | None,
-        typer.Option(help="Database URL (default $ALTERMAG_DATABASE_URL or ./altermag.db)."),
+        typer.Option(help=DB_HELP),
     ] = None,
     workdir: Annotated[
         Path | None, typer.Option(help="Parent of the job folders (dft_inputs/generated).")
@@ -140,17 +141,20 @@ def discover(
         typer.Option(
             help="embedded | known | corpus | local | magndata | optimade | materials_project"
         ),
-    ] = "embedded",
+    ] = _DEFAULTS.source,
     path: Annotated[Path | None, typer.Option(help="Folder or zip (local, magndata).")] = None,
     url: Annotated[str | None, typer.Option(help="OPTIMADE base URL.")] = None,
     filter: Annotated[str | None, typer.Option(help="OPTIMADE filter.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Screen at most N records.")] = None,
+    limit: Annotated[int | None, typer.Option(help=_HELP["limit"])] = None,
     top: Annotated[int, typer.Option(help="Verify the N best candidates.")] = 5,
     db: Annotated[
         str | None,
-        typer.Option(help="Database URL (default $ALTERMAG_DATABASE_URL or ./altermag.db)."),
+        typer.Option(help=DB_HELP),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Folder for ranked outputs.")] = Path("candidates"),
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for ranked outputs (default $ALTERMAG_HOME/candidates)."),
+    ] = None,
     workdir: Annotated[
         Path | None, typer.Option(help="Parent of the DFT job folders (dft_inputs/generated).")
     ] = None,
@@ -166,13 +170,14 @@ def discover(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from altermag_flows.discover import discover as discover_flow
 
+    request = ScreenRequest(
+        source=source, source_options=_source_options(source, path, url, filter), limit=limit
+    )
     result = discover_flow(
-        source=source,
-        source_options=_source_options(source, path, url, filter),
-        limit=limit,
+        request=request,
         top=top,
         db_url=db,
-        out_dir=str(out),
+        out_dir=str(out) if out is not None else None,
         workdir=str(workdir) if workdir else None,
         code=code,
         preset=preset,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -88,7 +88,7 @@ def fetch(
 
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "manifest.json"
-    manifest = {
+    manifest: dict[str, Any] = {
         "source": source,
         "options": {k: str(v) for k, v in options.items()},
         "entries": [],

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from altermag.cli import app
+from altermag.cli import DB_HELP, app
 
 
 @app.command(
@@ -16,12 +16,14 @@ from altermag.cli import app
     "default database and write the ranked candidates."
 )
 def run(
-    db: Annotated[str | None, typer.Option(help="Database URL (default ./altermag.db).")] = None,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("candidates"),
+    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default $ALTERMAG_HOME/candidates).")
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="Screen at most N records.")] = None,
     prefect: Annotated[bool, typer.Option(help="Run as a Prefect flow.")] = True,
 ) -> None:
-    from altermag.cli.screen import screen
+    from altermag.cli.screen import _DEFAULTS, screen
 
     screen(
         source="embedded",
@@ -31,7 +33,7 @@ def run(
         limit=limit,
         db=db,
         out=out,
-        chunk_size=250,
+        chunk_size=_DEFAULTS.chunk_size,
         dask_address=None,
         dask_workers=None,
         prefect=prefect,

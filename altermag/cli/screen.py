@@ -10,8 +10,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from altermag.cli import app
+from altermag.cli import DB_HELP, app
 from altermag.cli.tables import Column, print_table
+from altermag.screening_run import ScreenRequest
+
+_DEFAULTS = ScreenRequest()
+_HELP = {name: str(f.description) for name, f in ScreenRequest.model_fields.items()}
 
 
 def _source_options(source: str, path: Path | None, url: str | None, flt: str | None) -> dict:
@@ -124,17 +128,20 @@ def screen(
         typer.Option(
             help="embedded | known | corpus | local | magndata | optimade | materials_project"
         ),
-    ] = "embedded",
+    ] = _DEFAULTS.source,
     path: Annotated[Path | None, typer.Option(help="Folder or zip (local, magndata).")] = None,
     url: Annotated[str | None, typer.Option(help="OPTIMADE base URL.")] = None,
     filter: Annotated[str | None, typer.Option(help="OPTIMADE filter.")] = None,
-    limit: Annotated[int | None, typer.Option(help="Screen at most N records.")] = None,
+    limit: Annotated[int | None, typer.Option(help=_HELP["limit"])] = None,
     db: Annotated[
         str | None,
-        typer.Option(help="Database URL (default $ALTERMAG_DATABASE_URL or ./altermag.db)."),
+        typer.Option(help=DB_HELP),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Folder for ranked outputs.")] = Path("candidates"),
-    chunk_size: Annotated[int, typer.Option(help="Records per task.")] = 200,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for ranked outputs (default $ALTERMAG_HOME/candidates)."),
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(help=_HELP["chunk_size"])] = _DEFAULTS.chunk_size,
     dask_address: Annotated[str | None, typer.Option(help="tcp://scheduler:8786")] = None,
     dask_workers: Annotated[int | None, typer.Option(help="Local Dask cluster size.")] = None,
     prefect: Annotated[
@@ -147,10 +154,18 @@ def screen(
 ) -> None:
     import uuid
 
+    from altermag.config import get_settings
+
     console = Console()
-    options = _source_options(source, path, url, filter)
+    request = ScreenRequest(
+        source=source,
+        source_options=_source_options(source, path, url, filter),
+        limit=limit,
+        chunk_size=chunk_size,
+    )
+    out = out if out is not None else get_settings().candidates_dir
     key = uuid.uuid4().hex[:24] if fresh else None
-    total = _expected_total(source, limit)
+    total = _expected_total(request.source, limit)
     with Progress(
         TextColumn("screening {task.description}"),
         BarColumn(),
@@ -159,7 +174,7 @@ def screen(
         TimeElapsedColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task(source, total=total, errors=0)
+        task = bar.add_task(request.source, total=total, errors=0)
 
         def progress(done: int, errors: int) -> None:
             bar.update(task, completed=done, errors=errors)
@@ -176,42 +191,16 @@ def screen(
             watcher.start()
             try:
                 result = flow_fn(
-                    source=source,
-                    source_options=options,
-                    limit=limit,
-                    db_url=db,
-                    out_dir=str(out),
-                    chunk_size=chunk_size,
-                    window=window,
-                    key=key,
+                    request=request, db_url=db, out_dir=str(out), window=window, key=key
                 )
             finally:
                 watcher.stop()
             run_id, paths, counts = result["run_id"], result["paths"], result["counts"]
         else:
-            from altermag.screening import ScreenSettings
-            from altermag.screening_run import run_screening
-            from altermag.sources import get_source
             from altermag.store import Store
 
-            size_key = (
-                "page_size"
-                if source not in ("optimade", "materials_project", "mp")
-                else "page_limit"
-            )
-            src = get_source(source, **options, **{size_key: chunk_size})
             with Store(db) as store:
-                outcome = run_screening(
-                    src,
-                    store,
-                    ScreenSettings(),
-                    out,
-                    source_name=source,
-                    source_options=options,
-                    limit=limit,
-                    key=key,
-                    progress=progress,
-                )
+                outcome = request.run(store, out, key=key, progress=progress)
             run_id, paths, counts = outcome.run_id, outcome.paths, outcome.counts
     import json
 

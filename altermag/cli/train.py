@@ -25,14 +25,26 @@ def _echo(message: str) -> None:
 
 
 @train_app.command("labels")
-def labels_cmd() -> None:
+def labels_cmd(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write (default: $ALTERMAG_HOME/data/corpus_labels.json.gz; pass "
+            "altermag/ml/checkpoints/corpus_labels.json.gz in a checkout to replace the "
+            "shipped labels)."
+        ),
+    ] = None,
+) -> None:
     """Recompute the symmetry-derived labels of the shipped corpus (~3 min)."""
+    from altermag.config import get_settings
     from altermag.ml.dataset import LABELS_PATH, compute_corpus_labels
 
-    labels = compute_corpus_labels()
+    path = out or get_settings().data_dir / LABELS_PATH.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    labels = compute_corpus_labels(path=path)
     n_pos = sum(1 for v in labels.values() if v == 1)
     n_neg = sum(1 for v in labels.values() if v == 0)
-    typer.echo(f"{len(labels)} corpus entries: {n_pos} can host, {n_neg} cannot -> {LABELS_PATH}")
+    typer.echo(f"{len(labels)} corpus entries: {n_pos} can host, {n_neg} cannot -> {path}")
 
 
 @train_app.command("pretrain")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from altermag.errors import InputError
 from altermag.structure import MagneticStructure
 
 __all__ = ["KNOWN_DIR", "LABELS", "KnownMaterial", "known_material", "known_materials"]
@@ -92,7 +93,7 @@ class KnownMaterial:
 def _from_record(rec: dict[str, Any]) -> KnownMaterial:
     label = str(rec["label"])
     if label not in LABELS:
-        raise ValueError(f"{rec.get('id')}: unknown label {label!r}")
+        raise InputError(f"{rec.get('id')}: unknown label {label!r}")
     lattice = np.asarray(rec["lattice"]["matrix"], dtype=float)
     sites = rec["sites"]
     structure = MagneticStructure(
@@ -127,7 +128,7 @@ def _load_all() -> tuple[KnownMaterial, ...]:
     for path in sorted(KNOWN_DIR.glob("*.yaml")):
         rec = yaml.safe_load(path.read_text(encoding="utf-8"))
         if rec.get("id") != path.stem:
-            raise ValueError(f"{path.name}: id {rec.get('id')!r} differs from the file name")
+            raise InputError(f"{path.name}: id {rec.get('id')!r} differs from the file name")
         out.append(_from_record(rec))
     return tuple(out)
 

@@ -17,6 +17,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from altermag.dft.qe.analysis import QEAnalysis
+    from altermag.dft.vasp.parse import VaspAnalysis
 
 __all__ = ["band_figure"]
 
@@ -34,7 +35,9 @@ def _distances(kpoints: np.ndarray, lattice: np.ndarray, ranges) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(steps)])
 
 
-def band_figure(analysis: QEAnalysis, fmt: str = "png", window: float | None = None) -> bytes:
+def band_figure(
+    analysis: QEAnalysis | VaspAnalysis, fmt: str = "png", window: float | None = None
+) -> bytes:
     """PNG or SVG bytes of the band structure and splitting of ``analysis``."""
     import matplotlib
 

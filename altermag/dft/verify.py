@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from altermag.config import get_settings
 from altermag.dft.presets import load_preset
 from altermag.errors import DftError
 from altermag.hpc.slurm import JobState, Resources, SlurmClient, SlurmError, slurm_script
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
 __all__ = [
     "CODES",
     "DEFAULT_MOMENT",
-    "DEFAULT_WORKDIR",
     "Runner",
     "VerifyError",
     "VerifyOutcome",
@@ -78,8 +78,6 @@ CODES = ("auto", "qe", "vasp")
 #: μB given to each magnetic site of an enumerated order (QE's starting magnetization is
 #: this over the preset's saturation moment; the SCF finds the real size).
 DEFAULT_MOMENT = 3.0
-#: Where job folders go by default: ``dft_inputs/generated/<formula>-m<id>-<key>/<code>``.
-DEFAULT_WORKDIR = Path(__file__).resolve().parents[2] / "dft_inputs" / "generated"
 
 
 class VerifyError(DftError, ValueError):
@@ -305,7 +303,8 @@ def verify_material(
             job.verdict.get("slurm_job_id"),
             code,
         )
-    root = Path(workdir) if workdir is not None else DEFAULT_WORKDIR
+    # job folders: <workdir or $ALTERMAG_HOME/dft_inputs/generated>/<formula>-m<id>-<key>/<code>
+    root = Path(workdir) if workdir is not None else get_settings().dft_dir
     directory = (
         Path(job.directory)
         if job is not None and job.directory

@@ -16,7 +16,7 @@ minibatches (minibatch OT, Fatras et al., AISTATS 2020): each chunk of ``batch_s
 points is coupled with a class-stratified subsample of at most ``max_source`` source points.
 Memory is O(batch_size × max_source) and time linear in the target size. Only the
 barycentric map of fitted points is used: ``out_of_sample_map="continuous"`` would switch POT
-to a much slower solver (DESIGN §5).
+to a much slower solver (docs/pitfalls.md).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from altermag.errors import AltermagError
 from altermag.ml.graphs import CrystalGraph, GraphConfig, GraphError, crystal_graph
 from altermag.structure import MagneticStructure
 
@@ -61,7 +62,7 @@ def symmetry_label(structure: MagneticStructure) -> int | None:
     bare = structure.with_moments(None) if structure.magmoms is not None else structure
     try:
         result = analyze(bare)
-    except Exception:  # a crystal the engine rejects simply gets no label
+    except AltermagError:  # a crystal the engine rejects simply gets no label
         return None
     if result.can_host_altermagnet is None:
         return None
@@ -143,7 +144,7 @@ def curated_materials() -> Iterator[tuple[str, MagneticStructure, int]]:
         ident = getattr(item, "id", None) or getattr(structure, "label", "") or structure.formula
         try:
             verdict = analyze(structure).verdict
-        except Exception:
+        except AltermagError:
             continue
         yield str(ident), structure, int(verdict == "altermagnet")
 

@@ -52,7 +52,7 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
     dft_settings = dft_settings_of(dft_jobs[-1]) if dft_jobs else None
     extra = []
     figure = (dft or {}).get("figure")
-    if figure and Path(figure).is_file():  # the band plot written by the verify stage
+    if dft is not None and figure and Path(figure).is_file():  # the verify stage's band plot
         extra.append(
             {
                 "key": "dft-bands",

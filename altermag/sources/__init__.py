@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from altermag.errors import SettingsError
 from altermag.errors import SourceError as _SourceError
 from altermag.structure import MagneticStructure
 
@@ -89,4 +90,6 @@ def get_source(name: str, **options: Any) -> Source:
         from altermag.sources.materials_project import MaterialsProjectSource
 
         return MaterialsProjectSource(**options)
-    raise ValueError(f"unknown source {name!r}: use local, magndata, optimade or materials_project")
+    raise SettingsError(
+        f"unknown source {name!r}: use local, magndata, optimade or materials_project"
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from altermag.errors import SettingsError
 from altermag.sources import Page, Record
 
 __all__ = ["EmbeddedSource"]
@@ -50,7 +51,7 @@ class EmbeddedSource:
 
     def __post_init__(self) -> None:
         if self.which not in ("known", "corpus", "all"):
-            raise ValueError("which must be 'known', 'corpus' or 'all'")
+            raise SettingsError("which must be 'known', 'corpus' or 'all'")
 
     def _records(self) -> Iterator[Record]:
         if self.which in ("known", "all"):
@@ -60,7 +61,7 @@ class EmbeddedSource:
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
         start = int(cursor or 0)
-        it = islice(self._records(), start, None)
+        it: Iterator[Record] = islice(self._records(), start, None)
         done = start
         while True:
             chunk = list(islice(it, self.page_size))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from altermag.errors import InputError
 from altermag.io import StructureReadError, read_structure
 from altermag.sources import Page, Record
 
@@ -69,7 +70,7 @@ class MagndataSource:
                     target.write_bytes(zf.read(n))
             root = workdir
         else:
-            raise ValueError(f"{self.path}: neither a folder nor a zip archive")
+            raise InputError(f"{self.path}: neither a folder nor a zip archive")
         return sorted(root.rglob("*.mcif"), key=lambda p: (magndata_id(p), p.name))
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:

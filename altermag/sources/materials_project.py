@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from altermag.errors import PARSER_ERRORS, SettingsError
 from altermag.sources import Page, Record, SourceError
 from altermag.sources.optimade import OptimadeSource
 from altermag.structure import MagneticStructure
@@ -46,7 +47,7 @@ class MaterialsProjectSource:
 
     def __post_init__(self) -> None:
         if self.mode not in ("optimade", "api"):
-            raise ValueError(f"mode must be 'optimade' or 'api', not {self.mode!r}")
+            raise SettingsError(f"mode must be 'optimade' or 'api', not {self.mode!r}")
         if self.mode == "api":
             self.api_key = self.api_key or os.environ.get("MP_API_KEY")
             if not self.api_key:
@@ -109,7 +110,7 @@ class MaterialsProjectSource:
                     try:
                         s = Structure.from_dict(doc["structure"])
                         ms = MagneticStructure.from_pymatgen(s, label=doc.get("material_id", ""))
-                    except Exception as exc:  # one bad document never stops the page
+                    except PARSER_ERRORS as exc:  # one bad document never stops the page
                         records.append(
                             Record(
                                 str(doc.get("material_id")),

@@ -4,8 +4,8 @@
 ``store.scores``, ``store.screening_runs``, ``store.dft_jobs``, ``store.keys``) and
 ``store.ingest`` for chunks of analysed inputs; its flat methods (below) delegate to them.
 
-SQLite file by default (``./altermag.db``), PostgreSQL by URL
-(``postgresql+psycopg://user@host/db``); the URL comes from the caller or
+SQLite file by default (``altermag.db`` in ``$ALTERMAG_HOME``, the working directory),
+PostgreSQL by URL (``postgresql+psycopg://user@host/db``); the URL comes from the caller or
 ``$ALTERMAG_DATABASE_URL``. Typical use by a flow::
 
     store = Store()                                   # migrates to the newest schema
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from altermag.store.candidates import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORTS, CandidateQuery
 from altermag.store.dft_jobs import DFT_STATUSES, DftJobRepository
-from altermag.store.engine import DEFAULT_URL, ENV_VAR, database_url, make_engine
+from altermag.store.engine import DB_FILE, ENV_VAR, database_url, make_engine
 from altermag.store.ingest import AnalysisItem, Ingest
 from altermag.store.keys import ApiKeyRepository, hash_api_key
 from altermag.store.materials import MaterialRepository
@@ -44,8 +44,8 @@ from altermag.store.runs import RUN_STATUSES, RunRepository
 from altermag.store.scores import ScoreRepository
 
 __all__ = [
+    "DB_FILE",
     "DEFAULT_PAGE_SIZE",
-    "DEFAULT_URL",
     "DFT_STATUSES",
     "ENV_VAR",
     "MAX_PAGE_SIZE",

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from altermag.errors import InputError, SettingsError
 from altermag.formulas import normalise_formula
 from altermag.store.models import (
     MISSING_SCORE,
@@ -92,9 +93,9 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         key, order_id = data["k"], int(data["i"])
         cursor_sort = data["s"]
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"invalid cursor {cursor!r}") from exc
+        raise InputError(f"invalid cursor {cursor!r}") from exc
     if cursor_sort != sort:
-        raise ValueError(f"the cursor was made for sort={cursor_sort!r}, not sort={sort!r}")
+        raise InputError(f"the cursor was made for sort={cursor_sort!r}, not sort={sort!r}")
     return key, order_id
 
 
@@ -297,7 +298,7 @@ def sort_key(sort: str, scores: ScoreColumns, dialect: str) -> tuple[Any, bool]:
         return expr, False
     if sort == "newest":
         return MagneticOrder.id, True
-    raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+    raise SettingsError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
 
 
 def same_order(a: Sequence[float] | None, b: Sequence[float] | None) -> bool:
@@ -321,7 +322,7 @@ def same_order(a: Sequence[float] | None, b: Sequence[float] | None) -> bool:
 
 def paginate(
     stmt: Select[*tuple[Any, ...]],
-    key: SQLColumnExpression[Any],
+    key: ColumnElement[Any],
     descending: bool,
     with_cursor: bool,
 ) -> Select[*tuple[Any, ...]]:

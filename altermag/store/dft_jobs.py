@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from altermag.errors import SettingsError
 from altermag.store.candidates import same_order
 from altermag.store.database import Database, opt_float
 from altermag.store.models import MISSING_SCORE, DftJob, DftResult, MagneticOrder, utcnow
@@ -75,7 +76,8 @@ class DftJobRepository:
         status: str = "completed",
     ) -> None:
         """Store (or replace) the parsed outcome of a DFT job and set its status."""
-        values = {"verdict": dict(verdict), "max_splitting_ev": opt_float(max_splitting_ev)}
+        splitting = opt_float(max_splitting_ev)
+        values = {"verdict": dict(verdict), "max_splitting_ev": splitting}
         with self.db.session() as s:
             s.execute(
                 self.db.insert(DftResult)
@@ -87,12 +89,12 @@ class DftJobRepository:
             )
             job = s.get(DftJob, job_id)
             if job is not None and status == "completed" and "status" in verdict:
-                _attach_dft(s, job, str(verdict["status"]), values["max_splitting_ev"])
+                _attach_dft(s, job, str(verdict["status"]), splitting)
 
 
 def _check_status(status: str) -> None:
     if status not in DFT_STATUSES:
-        raise ValueError(f"status must be one of {DFT_STATUSES}, got {status!r}")
+        raise SettingsError(f"status must be one of {DFT_STATUSES}, got {status!r}")
 
 
 def _attach_dft(s: Session, job: DftJob, status: str, splitting: float | None) -> None:

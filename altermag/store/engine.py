@@ -1,15 +1,16 @@
 """Database URL and engine: SQLite by default, PostgreSQL by URL.
 
-The URL comes from the caller, else ``ALTERMAG_DATABASE_URL``, else an SQLite file
-``./altermag.db``. SQLite connections get ``PRAGMA foreign_keys = ON`` (SQLite ignores
-foreign keys otherwise), write-ahead logging (readers do not block the writer) and a busy
-timeout, so that a flow writing and an API reading can share the file.
+The URL comes from the caller, else ``ALTERMAG_DATABASE_URL``, else the SQLite file
+``altermag.db`` in ``ALTERMAG_HOME`` (the working directory by default; :mod:`altermag.config`).
+SQLite connections get ``PRAGMA foreign_keys = ON`` (SQLite ignores foreign keys otherwise),
+write-ahead logging (readers do not block the writer) and a busy timeout, so that a flow
+writing and an API reading can share the file.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -20,20 +21,25 @@ except ImportError:  # pragma: no cover - the plain json module is used instead
     orjson = None  # type: ignore[assignment]
 from sqlalchemy.engine import make_url
 
-__all__ = ["DEFAULT_URL", "ENV_VAR", "database_url", "make_engine"]
+__all__ = ["DB_FILE", "ENV_VAR", "database_url", "make_engine"]
 
 ENV_VAR = "ALTERMAG_DATABASE_URL"
-DEFAULT_URL = "sqlite:///altermag.db"
+DB_FILE = "altermag.db"
+"""The default store: this SQLite file in ``ALTERMAG_HOME``."""
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def database_url(url: str | None = None) -> str:
-    """The database URL to use: ``url``, else ``$ALTERMAG_DATABASE_URL``, else ``./altermag.db``.
+    """The database URL to use: ``url``, else ``$ALTERMAG_DATABASE_URL``, else
+    ``sqlite:///$ALTERMAG_HOME/altermag.db``.
 
     A bare ``postgresql://`` URL is given the psycopg 3 driver (the one installed).
     """
-    chosen = url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    from altermag.config import get_settings
+
+    settings = get_settings()
+    chosen = url or settings.database_url or f"sqlite:///{settings.home / DB_FILE}"
     if chosen.startswith(("postgresql://", "postgres://")):
         chosen = "postgresql+psycopg://" + chosen.split("://", 1)[1]
     return chosen
@@ -48,6 +54,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(resolved, **kwargs)
         in_memory = resolved.database in (None, "", ":memory:")
+        if not in_memory and not str(resolved.database).startswith("file:"):
+            Path(str(resolved.database)).parent.mkdir(parents=True, exist_ok=True)
         event.listen(engine, "connect", _sqlite_pragmas(in_memory))
         return engine
     kwargs.setdefault("pool_pre_ping", True)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from altermag.errors import SettingsError
 from altermag.result import SpinGroupResult
 from altermag.store.candidates import (
     DEFAULT_PAGE_SIZE,
@@ -161,13 +162,13 @@ class OrderRepository:
         page with the same filters and sort.
         """
         if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
+            raise SettingsError(f"limit must be at least 1, got {limit}")
         limit = min(limit, MAX_PAGE_SIZE)
         q = query if query is not None else CandidateQuery(**filters)
         if query is not None and filters:
             raise TypeError("give either a CandidateQuery or keyword filters, not both")
         if sort not in SORTS:
-            raise ValueError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
+            raise SettingsError(f"unknown sort {sort!r}; choose one of {', '.join(SORTS)}")
         after = decode_cursor(cursor, sort) if cursor else None
         stmt = page_statement(q.canonical(), sort, self.db.dialect, after is not None, limit + 1)
         params = {} if after is None else {"cursor_key": after[0], "cursor_id": after[1]}

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from altermag.errors import SettingsError
 from altermag.store.database import Database
 from altermag.store.models import RunItem, ScreeningRun, utcnow
 from altermag.store.records import RunItemRecord, RunRecord, as_utc
@@ -119,7 +120,7 @@ class RunRepository:
         failures are the :meth:`record_error` rows.
         """
         if status not in RUN_STATUSES:
-            raise ValueError(f"status must be one of {RUN_STATUSES}, got {status!r}")
+            raise SettingsError(f"status must be one of {RUN_STATUSES}, got {status!r}")
         with self.db.session() as s:
             run = s.get(ScreeningRun, run_id)
             if run is None:
@@ -155,7 +156,7 @@ class RunRepository:
                     RunItem.run_id == run_id, RunItem.material_id.is_not(None)
                 )
             )
-            return {ref: int(mid) for ref, mid in rows}
+            return {ref: int(mid) for ref, mid in rows if mid is not None}
 
     def recent(self, limit: int = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""

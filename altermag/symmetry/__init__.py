@@ -1,4 +1,4 @@
-"""Exact spin-group analysis of collinear magnets (DESIGN.md §1)."""
+"""Exact spin-group analysis of collinear magnets (docs/symmetry.md)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,31 @@ from typing import TYPE_CHECKING
 
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure, as_magnetic_structure
-from altermag.symmetry.spin_group import DEFAULT_MAGTOL, DEFAULT_SYMPREC, classify
+from altermag.symmetry.spin_group import (
+    CELLS,
+    DEFAULT_CELL,
+    DEFAULT_MAGTOL,
+    DEFAULT_MAX_ORDERS,
+    DEFAULT_SYMPREC,
+    Cell,
+    check_finite,
+    classify,
+)
 
 if TYPE_CHECKING:
     from ase import Atoms
     from pymatgen.core import Structure
 
-__all__ = ["DEFAULT_MAGTOL", "DEFAULT_SYMPREC", "analyze", "classify"]
+__all__ = [
+    "CELLS",
+    "DEFAULT_CELL",
+    "DEFAULT_MAGTOL",
+    "DEFAULT_MAX_ORDERS",
+    "DEFAULT_SYMPREC",
+    "Cell",
+    "analyze",
+    "classify",
+]
 
 
 def analyze(
@@ -20,8 +38,8 @@ def analyze(
     symprec: float = DEFAULT_SYMPREC,
     magtol: float = DEFAULT_MAGTOL,
     *,
-    cell: str = "primitive",
-    max_orders: int = 64,
+    cell: str = DEFAULT_CELL,
+    max_orders: int = DEFAULT_MAX_ORDERS,
 ) -> SpinGroupResult:
     """Classify a collinear magnet, or enumerate the k = 0 orders of a structure without moments.
 
@@ -43,6 +61,7 @@ def analyze(
         For the enumeration only: most distinct orders classified.
     """
     structure = as_magnetic_structure(structure)
+    check_finite(structure)
     if structure.magmoms is not None:
         return classify(structure, symprec=symprec, magtol=magtol)
     from altermag.symmetry.enumerate import enumerate_orders

@@ -31,9 +31,17 @@ import numpy as np
 import spglib
 import spglib.error
 
+from altermag.errors import AnalysisError, InputError, SettingsError
 from altermag.result import EnumeratedOrder, SpinGroupResult
 from altermag.structure import MagneticStructure
-from altermag.symmetry.spin_group import DEFAULT_MAGTOL, DEFAULT_SYMPREC, _types, classify
+from altermag.symmetry.spin_group import (
+    DEFAULT_CELL,
+    DEFAULT_MAGTOL,
+    DEFAULT_MAX_ORDERS,
+    DEFAULT_SYMPREC,
+    _types,
+    classify,
+)
 
 __all__ = ["EXHAUSTIVE_CAP", "enumerate_orders", "magnetic_site_indices", "ordered_structure"]
 
@@ -72,7 +80,7 @@ def _choose_cell(structure: MagneticStructure, symprec: float, cell: str) -> Mag
     if cell == "as_given":
         return structure
     if cell not in ("primitive", "conventional"):
-        raise ValueError(f"cell must be 'primitive', 'conventional' or 'as_given', not {cell!r}")
+        raise SettingsError(f"cell must be 'primitive', 'conventional' or 'as_given', not {cell!r}")
     types = _site_types(structure)
     # each type stands for one (element, oxidation state) pair: recover both after reduction
     kinds = {int(t): i for i, t in enumerate(types)}
@@ -275,8 +283,8 @@ def enumerate_orders(
     structure: MagneticStructure,
     symprec: float = DEFAULT_SYMPREC,
     magtol: float = DEFAULT_MAGTOL,
-    cell: str = "primitive",
-    max_orders: int = 64,
+    cell: str = DEFAULT_CELL,
+    max_orders: int = DEFAULT_MAX_ORDERS,
     magnetic_elements: frozenset[str] | None = None,
 ) -> SpinGroupResult:
     """Enumerate, classify and rank the collinear k = 0 orders a structure can host.
@@ -304,9 +312,17 @@ def enumerate_orders(
         ]
         return res
 
-    dataset = spglib.get_symmetry_dataset(
-        (work.lattice, work.frac_coords, _site_types(work)), symprec=symprec
-    )
+    detail = ""
+    try:
+        dataset = spglib.get_symmetry_dataset(
+            (work.lattice, work.frac_coords, _site_types(work)), symprec=symprec
+        )
+    except spglib.error.SpglibError as exc:
+        dataset, detail = None, str(exc)
+    if dataset is None:
+        raise AnalysisError(
+            f"spglib could not find the symmetry of the crystal (symprec={symprec} Å) {detail}"
+        )
     perms = _site_permutations(work, dataset)
     mag_pos = {int(s): k for k, s in enumerate(mag)}
     mag_perms = np.array([[mag_pos[int(p[s])] for s in mag] for p in perms])
@@ -398,7 +414,7 @@ def ordered_structure(
     the input cell.
     """
     if not result.enumerated or not result.orders:
-        raise ValueError("the result has no enumerated orders (moments were given)")
+        raise InputError("the result has no enumerated orders (moments were given)")
     if rank is None:
         chosen = next(
             (o for o in result.orders if o.result.verdict == "altermagnet"), result.orders[0]
@@ -406,7 +422,7 @@ def ordered_structure(
     else:
         matches = [o for o in result.orders if o.rank == rank]
         if not matches:
-            raise ValueError(f"no enumerated order of rank {rank} (1..{len(result.orders)})")
+            raise SettingsError(f"no enumerated order of rank {rank} (1..{len(result.orders)})")
         chosen = matches[0]
     cell = (
         structure if result.order_cell is None else MagneticStructure.from_dict(result.order_cell)

@@ -1,6 +1,6 @@
 """The exact spin-group classification of a collinear magnet.
 
-Algorithm (DESIGN.md §1):
+Algorithm (docs/symmetry.md):
 
 1. spglib's magnetic symmetry search on the cell *as given* with scalar (signed) moments
    returns every crystal operation g = (R|t) that maps each moment onto an equal moment
@@ -18,19 +18,28 @@ from __future__ import annotations
 
 from functools import cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import spglib
 import spglib.error
 
+from altermag.errors import AnalysisError, InputError
 from altermag.result import NodalPlane, SpinGroupResult
 from altermag.structure import MagneticStructure
 from altermag.symmetry import harmonics
 from altermag.symmetry.laue import laue_info
 from altermag.symmetry.operations import spin_operation_symbol
 
-__all__ = ["DEFAULT_MAGTOL", "DEFAULT_SYMPREC", "classify"]
+__all__ = [
+    "CELLS",
+    "DEFAULT_CELL",
+    "DEFAULT_MAGTOL",
+    "DEFAULT_MAX_ORDERS",
+    "DEFAULT_SYMPREC",
+    "Cell",
+    "classify",
+]
 
 spglib.error.OLD_ERROR_HANDLING = False  # spglib raises SpglibError instead of returning None
 
@@ -39,6 +48,14 @@ spglib.error.OLD_ERROR_HANDLING = False  # spglib raises SpglibError instead of 
 DEFAULT_SYMPREC = 0.1
 #: Moment tolerance in μB: moments that differ by up to ~0.1 μB count as equal.
 DEFAULT_MAGTOL = 0.15
+
+Cell = Literal["primitive", "conventional", "as_given"]
+#: Cells the k = 0 orders of a structure without moments can be enumerated in.
+CELLS: tuple[Cell, ...] = ("primitive", "conventional", "as_given")
+#: The primitive cell: every k = 0 order, none counted twice.
+DEFAULT_CELL: Cell = "primitive"
+#: Most distinct orders the enumeration classifies (best heuristic score first).
+DEFAULT_MAX_ORDERS = 64
 
 
 def _types(structure: MagneticStructure) -> np.ndarray:
@@ -130,7 +147,7 @@ def _magnetic_symmetry(
     except spglib.error.SpglibError:
         sym = None
     if sym is None:
-        raise ValueError("spglib's magnetic symmetry search failed for this structure")
+        raise AnalysisError("spglib's magnetic symmetry search failed for this structure")
     return sym
 
 
@@ -397,9 +414,26 @@ def _bns_symbol(uni_number: int) -> tuple[str, str]:
 
         major, minor = (int(x) for x in bns_number.split("."))
         symbol = MagneticSpaceGroup([major, minor]).sg_symbol
-    except Exception:  # pragma: no cover - symbol lookup is cosmetic
+    except (ValueError, LookupError):  # pragma: no cover - symbol lookup is cosmetic
         symbol = ""
     return bns_number, symbol
+
+
+def check_finite(structure: MagneticStructure) -> None:
+    """Refuse NaN or infinite lattice vectors, positions or moments (spglib crashes on them).
+
+    Raises
+    ------
+    InputError
+        Naming what is not finite.
+    """
+    for name, values in (
+        ("lattice", structure.lattice),
+        ("positions", structure.frac_coords),
+        ("moments", structure.magmoms),
+    ):
+        if values is not None and not np.all(np.isfinite(values)):
+            raise InputError(f"NaN or infinite values in the {name} of {structure.formula}")
 
 
 def classify(
@@ -426,10 +460,11 @@ def classify(
         (the order enumeration classifies many orders of one crystal).
     """
     if structure.magmoms is None:
-        raise ValueError("classify needs moments; use analyze() to enumerate orders")
+        raise InputError("classify needs moments; use analyze() to enumerate orders")
+    check_finite(structure)
     n = len(structure)
     warnings: list[str] = []
-    base = {
+    base: dict[str, Any] = {
         "n_sites": n,
         "symprec": symprec,
         "magtol": magtol,
@@ -457,7 +492,7 @@ def classify(
                 base["symprec"] = attempt
             break
     if crystal is None:
-        raise ValueError(
+        raise AnalysisError(
             f"spglib could not find the symmetry of the crystal (symprec={symprec} Å) {detail}"
         )
     base["space_group_symbol"] = crystal.international

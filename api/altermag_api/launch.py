@@ -14,8 +14,7 @@ from typing import Any
 
 import httpx
 
-from altermag.screening import ScreenSettings
-from altermag.screening_run import run_key
+from altermag.screening_run import ScreenRequest
 from altermag.store import Store
 
 __all__ = ["BackgroundScreenings", "PrefectLauncher", "open_run"]
@@ -23,19 +22,17 @@ __all__ = ["BackgroundScreenings", "PrefectLauncher", "open_run"]
 log = logging.getLogger(__name__)
 
 
-def open_run(
-    store: Store, source: str, options: dict[str, Any], settings: ScreenSettings, limit: int | None
-) -> tuple[int, str]:
+def open_run(store: Store, request: ScreenRequest) -> tuple[int, str]:
     """Open the run row the screening will fill; returns (run id, key)."""
     key = f"api-{uuid.uuid4().hex}"
     params = {
-        "options": options,
-        "settings": settings.to_dict(),
-        "limit": limit,
+        "options": request.source_options,
+        "settings": request.settings().to_dict(),
+        "limit": request.limit,
         "key": key,
-        "content_key": run_key(source, options, settings, limit),
+        "content_key": request.run_key(),
     }
-    return store.start_run(source, params, key=key), key
+    return store.start_run(request.source, params, key=key), key
 
 
 class BackgroundScreenings:
@@ -47,44 +44,13 @@ class BackgroundScreenings:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screening")
         self.futures: dict[int, Future[Any]] = {}
 
-    def submit(
-        self,
-        run_id: int,
-        key: str,
-        source: str,
-        options: dict[str, Any],
-        settings: ScreenSettings,
-        limit: int | None,
-    ) -> None:
-        self.futures[run_id] = self.pool.submit(
-            self._run, run_id, key, source, options, settings, limit
-        )
+    def submit(self, run_id: int, key: str, request: ScreenRequest) -> None:
+        self.futures[run_id] = self.pool.submit(self._run, run_id, key, request)
 
-    def _run(
-        self,
-        run_id: int,
-        key: str,
-        source: str,
-        options: dict[str, Any],
-        settings: ScreenSettings,
-        limit: int | None,
-    ) -> None:
-        from altermag.screening_run import run_screening
-        from altermag.sources import get_source
-
+    def _run(self, run_id: int, key: str, request: ScreenRequest) -> None:
         store = Store(self.db_url)
         try:
-            src = get_source(source, **options)
-            run_screening(
-                src,
-                store,
-                settings,
-                self.out_root,
-                source_name=source,
-                source_options=options,
-                limit=limit,
-                key=key,
-            )
+            request.run(store, self.out_root, key=key)
         except Exception as exc:  # recorded on the run: GET /screenings/{id} shows it
             log.exception("screening run %s failed", run_id)
             store.finish_run(run_id, status="failed", errors=[f"{type(exc).__name__}: {exc}"])
@@ -102,26 +68,12 @@ class PrefectLauncher:
         self.api_url = api_url.rstrip("/")
         self.deployment = deployment
 
-    def submit(
-        self,
-        key: str,
-        source: str,
-        options: dict[str, Any],
-        settings: ScreenSettings,
-        limit: int | None,
-    ) -> str:
+    def submit(self, key: str, request: ScreenRequest) -> str:
         """The new flow run's id; the worker's own ``$ALTERMAG_DATABASE_URL`` is the store."""
         with httpx.Client(base_url=self.api_url, timeout=10) as client:
             dep = client.get(f"/deployments/name/{self.deployment}")
             dep.raise_for_status()
-            params = {
-                "source": source,
-                "source_options": options,
-                "limit": limit,
-                "symprec": settings.symprec,
-                "magtol": settings.magtol,
-                "key": key,
-            }
+            params = {"request": request.model_dump(mode="json"), "key": key}
             run = client.post(
                 f"/deployments/{dep.json()['id']}/create_flow_run", json={"parameters": params}
             )

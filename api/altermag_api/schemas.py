@@ -21,7 +21,6 @@ __all__ = [
     "CandidateList",
     "Health",
     "MaterialOut",
-    "ScreeningRequest",
     "ScreeningStarted",
     "ScreeningStatus",
 ]
@@ -72,16 +71,6 @@ class AnalysisResult(SpinGroupResult):
 
     source: str = ""
     formula: str = ""
-
-
-class ScreeningRequest(BaseModel):
-    """A screening to start (the arguments of ``altermag screen``)."""
-
-    source: Literal["embedded", "known", "corpus", "local", "magndata", "optimade"] = "embedded"
-    source_options: dict[str, Any] = Field(default_factory=dict)
-    limit: int | None = Field(default=None, ge=1, le=1_000_000)
-    symprec: float = Field(default=0.1, gt=0, le=1.0)
-    magtol: float = Field(default=0.15, gt=0, le=10.0)
 
 
 class ScreeningStarted(BaseModel):

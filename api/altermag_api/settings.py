@@ -16,6 +16,14 @@ def _env_list(name: str) -> list[str]:
     return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
 
 
+def _out_root() -> Path:
+    """``$ALTERMAG_OUT_DIR``, else ``$ALTERMAG_HOME/candidates``."""
+    from altermag.config import get_settings
+
+    value = os.environ.get("ALTERMAG_OUT_DIR")
+    return Path(value) if value else get_settings().candidates_dir
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -38,7 +46,8 @@ class ApiSettings:
     deployment
         ``flow-name/deployment-name`` of the screen deployment (``$ALTERMAG_DEPLOYMENT``).
     out_root
-        Where background screenings write their candidate tables (``$ALTERMAG_OUT_DIR``).
+        Where background screenings write their candidate tables (``$ALTERMAG_OUT_DIR``,
+        else ``$ALTERMAG_HOME/candidates``).
     max_upload_bytes
         Upload limit of ``POST /analyze``.
     page_cache
@@ -56,9 +65,7 @@ class ApiSettings:
     deployment: str = field(
         default_factory=lambda: os.environ.get("ALTERMAG_DEPLOYMENT", "screen/nightly-screen")
     )
-    out_root: Path = field(
-        default_factory=lambda: Path(os.environ.get("ALTERMAG_OUT_DIR", "candidates"))
-    )
+    out_root: Path = field(default_factory=_out_root)
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     page_cache: int = field(
         default_factory=lambda: int(os.environ.get("ALTERMAG_API_PAGE_CACHE", "4096") or 0)

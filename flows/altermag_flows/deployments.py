@@ -1,8 +1,11 @@
 """Prefect deployments of altermag's flows, with cron schedules.
 
 ``altermag serve-flows`` serves them from this process (Prefect ``serve``: a long-running
-runner that starts scheduled and manually triggered runs). For a work pool instead, use
-``prefect.yaml`` (``prefect deploy --all``) and ``prefect worker start --pool altermag``.
+runner that starts scheduled and manually triggered runs). That is the one way this
+repository deploys the flows; a work-pool deployment (``flow.deploy(work_pool_name=...)``)
+is not set up here. A deployment's ``request`` parameter is a
+:class:`~altermag.screening_run.ScreenRequest` as JSON, e.g.
+``{"request": {"source": "local", "source_options": {"path": "/data/cifs"}}}``.
 """
 
 from __future__ import annotations

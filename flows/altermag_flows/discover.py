@@ -18,6 +18,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from altermag.screening_run import ScreenRequest
 from altermag_flows.screen import screen
 from altermag_flows.verify import verify
 
@@ -39,32 +40,23 @@ def top_candidates(candidates_json: Path, material_ids: dict[str, int], top: int
 
 @flow(name="discover")
 def discover(
-    source: str = "embedded",
-    source_options: dict[str, Any] | None = None,
-    limit: int | None = None,
+    request: ScreenRequest | None = None,
     top: int = 5,
     db_url: str | None = None,
-    out_dir: str = "candidates",
+    out_dir: str | None = None,
     workdir: str | None = None,
     code: str = "auto",
     preset: str = "fast",
     runner: str = "auto",
     wait_s: float = 3600.0,
     slurm_resources: dict[str, Any] | None = None,
-    chunk_size: int = 200,
 ) -> dict[str, Any]:
-    """Screen a source, then verify its top ``top`` candidates with DFT (see the module)."""
+    """Screen a source (``request``; default the embedded data), then verify its top ``top``
+    candidates with DFT (see the module)."""
     from altermag.store import Store
 
     logger = get_run_logger()
-    screened = screen(
-        source=source,
-        source_options=source_options,
-        limit=limit,
-        db_url=db_url,
-        out_dir=out_dir,
-        chunk_size=chunk_size,
-    )
+    screened = screen(request=request, db_url=db_url, out_dir=out_dir)
     store = Store(db_url)
     try:
         ids = store.run_material_ids(int(screened["run_id"]))

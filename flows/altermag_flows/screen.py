@@ -14,9 +14,8 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from altermag.screening import ScreenedEntry, ScreenSettings
-from altermag.screening_run import run_screening, screen_chunk
-from altermag.sources import Record, get_source
-from altermag.symmetry import DEFAULT_MAGTOL, DEFAULT_SYMPREC
+from altermag.screening_run import ScreenRequest, screen_chunk
+from altermag.sources import Record
 
 __all__ = ["screen", "screen_chunk_task", "task_runner_for"]
 
@@ -45,32 +44,22 @@ def task_runner_for(dask_address: str | None, dask_workers: int | None) -> Any:
 
 @flow(name="screen")
 def screen(
-    source: str = "embedded",
-    source_options: dict[str, Any] | None = None,
-    limit: int | None = None,
+    request: ScreenRequest | None = None,
     db_url: str | None = None,
-    out_dir: str = "candidates",
-    chunk_size: int = 200,
+    out_dir: str | None = None,
     window: int = 2,
-    symprec: float = DEFAULT_SYMPREC,
-    magtol: float = DEFAULT_MAGTOL,
     key: str | None = None,
 ) -> dict[str, Any]:
-    """Screen a source: read → analyze/enumerate → rank → store → candidates tables."""
+    """Screen a source: read → analyze/enumerate → rank → store → candidates tables.
+
+    ``request`` says what to screen (default: the embedded data); ``db_url`` and ``out_dir``
+    where (default: ``$ALTERMAG_DATABASE_URL``, ``$ALTERMAG_HOME/candidates``); ``window``
+    source pages are analyzed at once (one task each); ``key`` resumes a given run row.
+    """
     from altermag.store import Store
 
     logger = get_run_logger()
-    options = dict(source_options or {})
-    src = get_source(
-        source,
-        **{
-            **options,
-            "page_size"
-            if source in ("embedded", "known", "corpus", "local", "magndata")
-            else "page_limit": chunk_size,
-        },
-    )
-    settings = ScreenSettings(symprec=symprec, magtol=magtol)
+    request = request or ScreenRequest()
 
     def executor(chunks: Sequence[list[Record]], s: ScreenSettings) -> list[list[ScreenedEntry]]:
         futures = [screen_chunk_task.submit(c, s) for c in chunks]
@@ -81,18 +70,13 @@ def screen(
 
     store = Store(db_url)
     try:
-        outcome = run_screening(
-            src,
+        outcome = request.run(
             store,
-            settings,
-            Path(out_dir),
-            source_name=source,
-            source_options=options,
-            limit=limit,
+            Path(out_dir) if out_dir else None,
+            key=key,
             window=window,
             executor=executor,
             progress=progress,
-            key=key,
         )
     finally:
         store.close()

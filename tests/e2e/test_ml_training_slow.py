@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-pytest.importorskip("torch_geometric")
+from tests.requirements import need
+
+need("torch_geometric")
 
 
 @pytest.mark.slow

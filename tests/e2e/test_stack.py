@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 
 from altermag.result import VERDICTS
 from tests.conftest import PG_ADMIN_URL
+from tests.requirements import need
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -126,10 +127,7 @@ def _stop(proc: subprocess.Popen[Any]) -> None:
 @pytest.fixture
 def databases() -> Iterator[dict[str, str]]:
     """Fresh store and Prefect databases on the local PostgreSQL (the compose postgres)."""
-    from tests.conftest import _postgres_reachable
-
-    if not _postgres_reachable():
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    need("postgres")
     tag = uuid.uuid4().hex[:10]
     names = {"store": f"stack_store_{tag}", "prefect": f"stack_prefect_{tag}"}
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from altermag.cli.analyze import analyze_paths
 from altermag.store import Store
 from altermag.symmetry import analyze
+from altermag.symmetry.request import AnalyzeRequest
 from tests import literature
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "altermag" / "data" / "examples"
@@ -172,7 +173,7 @@ def test_analyze_upload_matches_the_cli_json(client: TestClient) -> None:
     with path.open("rb") as fh:
         r = client.post("/analyze", files={"file": ("MnF2.mcif", fh)})
     assert r.status_code == 200, r.text
-    (cli,) = analyze_paths([path], None, 0.1, 0.15, "primitive")
+    (cli,) = analyze_paths([path], AnalyzeRequest())
     got = r.json()
     assert got["verdict"] == "altermagnet" and got["wave"] == "d"
     cli["source"] = "MnF2.mcif"

@@ -89,8 +89,7 @@ def test_served_deployment_runs_when_triggered(
     inputs = tmp_path / "inputs"
     shutil.copytree(EXAMPLES, inputs)
     params = {
-        "source": "local",
-        "source_options": {"path": str(inputs)},
+        "request": {"source": "local", "source_options": {"path": str(inputs)}},
         "db_url": f"sqlite:///{tmp_path / 'served.db'}",
         "out_dir": str(tmp_path / "out"),
     }
@@ -130,7 +129,7 @@ def test_served_deployment_runs_when_triggered(
         assert disc.json()["schedules"][0]["schedule"]["cron"] == "0 3 * * 0"
         run = httpx.post(
             f"{api}/deployments/{dep['id']}/create_flow_run",
-            json={"parameters": {"limit": 4}},
+            json={"parameters": {"request": {**params["request"], "limit": 4}}},
             timeout=10,
         ).json()
         state = None

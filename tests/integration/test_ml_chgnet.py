@@ -9,18 +9,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("torch")
+from tests.requirements import need, requires
+
+need("torch")
 
 from altermag.data import known_material
 from altermag.ml.chgnet_encoder import (
     FrozenHead,
     HeadConfig,
-    chgnet_available,
     chgnet_supported,
 )
 from altermag.structure import MagneticStructure
 
-needs_chgnet = pytest.mark.skipif(not chgnet_available(), reason="chgnet not installed")
+needs_chgnet = requires("chgnet")
 
 
 @pytest.fixture(scope="module")

@@ -5,16 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-ot = pytest.importorskip("ot")
+from tests.requirements import need
 
-from pymatgen.core import Lattice, Structure  # noqa: E402
+need("torch", "ot")
 
-from altermag.ml.finetune import FinetuneConfig, embed_and_score, finetune  # noqa: E402
-from altermag.ml.graphs import GraphConfig, crystal_graph  # noqa: E402
-from altermag.ml.model import ModelConfig  # noqa: E402
-from altermag.ml.pretrain import PretrainConfig, pretrain, sinkhorn_plan, sorted_wasserstein2  # noqa: E402
-from altermag.structure import MagneticStructure  # noqa: E402
+import ot
+import torch
+from pymatgen.core import Lattice, Structure
+
+from altermag.ml.finetune import FinetuneConfig, embed_and_score, finetune
+from altermag.ml.graphs import GraphConfig, crystal_graph
+from altermag.ml.model import ModelConfig
+from altermag.ml.pretrain import PretrainConfig, pretrain, sinkhorn_plan, sorted_wasserstein2
+from altermag.structure import MagneticStructure
 
 
 def test_sorted_wasserstein_is_exact_1d_ot() -> None:

@@ -17,6 +17,7 @@ from altermag import analyze
 from altermag.reports.figures import form_factor_function
 from altermag.reports.material import material_report, render_html, render_pdf
 from tests import literature as lit
+from tests.requirements import requires
 
 CASES = {
     "MnF2": (lit.mnf2, "altermagnet", "d"),
@@ -126,10 +127,10 @@ window.addEventListener('load', () => {
 
 
 @pytest.mark.browser
+@requires("chromium")
 def test_report_renders_in_headless_chromium(reports: dict[str, dict], tmp_path: Path) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("chromium is not installed (scripts/apt-packages.txt installs it)")
+    assert chromium is not None
     html = render_html(reports["MnTe"]).replace("</body>", CHECK_SCRIPT + "</body>")
     page = tmp_path / "report.html"
     page.write_text(html)

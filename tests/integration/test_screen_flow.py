@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from altermag.screening import ScreenSettings
-from altermag.screening_run import run_screening
+from altermag.screening_run import ScreenRequest, run_screening
 from altermag.sources import get_source
 from altermag.store import Store
 
@@ -142,14 +142,10 @@ def test_prefect_flow_runs_the_screening(
     from altermag_flows.screen import screen
 
     db = f"sqlite:///{tmp_path / 'flow.db'}"
-    result = screen(
-        source="local",
-        source_options={"path": str(source_folder)},
-        db_url=db,
-        out_dir=str(tmp_path / "cand"),
-        chunk_size=2,
-        window=2,
+    request = ScreenRequest(
+        source="local", source_options={"path": str(source_folder)}, chunk_size=2
     )
+    result = screen(request=request, db_url=db, out_dir=str(tmp_path / "cand"), window=2)
     assert result["counts"]["screened"] == 6 and result["counts"]["errors"] == 1
     assert Path(result["paths"]["csv"]).read_text().count("\n") == 7
     with Store(db) as store:

@@ -36,6 +36,7 @@ from altermag.store import (
 from altermag.store.models import Base, Material
 from altermag.structure import MagneticStructure
 from tests.conftest import _postgres_reachable
+from tests.requirements import requires
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "altermag" / "data" / "examples"
@@ -546,20 +547,23 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
+@requires("postgres")
 def test_ensure_postgres_script_reports_a_running_server() -> None:
     import subprocess
 
-    if not _postgres_reachable():
-        pytest.skip("PostgreSQL not reachable")
     script = ROOT / "scripts" / "ensure-postgres.sh"
     done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert _postgres_reachable()
 
 
-def test_database_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_url_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("ALTERMAG_DATABASE_URL", raising=False)
-    assert database_url() == "sqlite:///altermag.db"
+    monkeypatch.delenv("ALTERMAG_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert database_url() == f"sqlite:///{tmp_path / 'altermag.db'}"  # the working directory
+    monkeypatch.setenv("ALTERMAG_HOME", str(tmp_path / "home"))
+    assert database_url() == f"sqlite:///{tmp_path / 'home' / 'altermag.db'}"
     monkeypatch.setenv("ALTERMAG_DATABASE_URL", "postgresql://u@h/db")
     assert database_url() == "postgresql+psycopg://u@h/db"
     assert database_url("sqlite:///x.db") == "sqlite:///x.db"

@@ -16,12 +16,10 @@ from altermag.dft.qe.pseudo import DEBIAN_PSEUDO_DIR, PseudoError, find_pseudopo
 from altermag.dft.qe.run import run_qe
 from altermag.structure import MagneticStructure
 from tests.literature import cr_bcc_afm, rutile
+from tests.requirements import requires
 
 DATA = Path(__file__).parents[1] / "data" / "qe"
-needs_pseudos = pytest.mark.skipif(
-    not (DEBIAN_PSEUDO_DIR / "Cr.pbe-spn-kjpaw_psl.1.0.0.UPF").is_file(),
-    reason="quantum-espresso-data not installed",
-)
+needs_pseudos = requires("qe-pseudos")
 
 
 def cro2() -> MagneticStructure:

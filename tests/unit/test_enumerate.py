@@ -1,4 +1,4 @@
-"""Structures without moments: enumeration of collinear k = 0 orders (DESIGN.md §1)."""
+"""Structures without moments: enumeration of collinear k = 0 orders (docs/symmetry.md)."""
 
 from __future__ import annotations
 

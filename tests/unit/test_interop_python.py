@@ -13,6 +13,7 @@ from pymatgen.core import Species, Structure
 from pymatgen.electronic_structure.core import Magmom
 
 from altermag import MagneticStructure, SpinGroupResult, analyze
+from altermag.errors import InputError
 from tests import literature as lit
 
 
@@ -92,7 +93,7 @@ def test_analyze_rejects_other_objects_by_name() -> None:
 
 
 def test_ase_atoms_without_periodicity_are_refused() -> None:
-    with pytest.raises(ValueError, match="not periodic"):
+    with pytest.raises(InputError, match="not periodic"):
         MagneticStructure.from_ase(Atoms("Fe2", positions=[[0, 0, 0], [2, 0, 0]], cell=[5, 5, 5]))
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("ot")
+from tests.requirements import need
+
+need("ot")
 
 from altermag.ml.adapt import AdaptConfig, adapt_embeddings, stratified_subsample
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("torch_geometric")
-pytest.importorskip("ot")
+from tests.requirements import need
+
+need("torch", "torch_geometric", "ot", "checkpoint")
 
 from typer.testing import CliRunner
 
@@ -20,8 +21,6 @@ from altermag.ml.model import AltermagnetClassifier
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "altermag" / "data" / "examples"
 
-pytestmark = pytest.mark.skipif(not DEFAULT_CHECKPOINT.exists(), reason="no shipped checkpoint")
-
 
 def test_checkpoint_is_small_and_matches_its_card() -> None:
     card = json.loads(card_path(DEFAULT_CHECKPOINT).read_text())
@@ -31,7 +30,8 @@ def test_checkpoint_is_small_and_matches_its_card() -> None:
 
 
 def test_rescoring_the_held_out_set_gives_the_documented_metrics() -> None:
-    torch = pytest.importorskip("torch")
+    import torch
+
     torch.set_num_threads(1)
     from altermag.ml.pipeline import evaluate_checkpoint
 
@@ -108,7 +108,8 @@ def _reference_embedding(
 
 def test_fast_inference_path_gives_the_reference_scores() -> None:
     """Scorer.embed on 600 corpus crystals = the plain edge-by-edge formula, to 1e-5."""
-    torch = pytest.importorskip("torch")
+    import torch
+
     torch.set_num_threads(1)
     from altermag.data import corpus
     from altermag.ml.graphs import crystal_graphs

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-pytest.importorskip("torch_geometric")
+from tests.requirements import need
+
+need("torch_geometric")
 
 from pymatgen.core import Lattice, Structure
 

@@ -1,4 +1,4 @@
-"""Spin-group verdicts of materials with literature answers (DESIGN.md §1 table)."""
+"""Spin-group verdicts of materials with literature answers (the table of docs/symmetry.md)."""
 
 from __future__ import annotations
 

@@ -108,7 +108,7 @@ def test_noise_below_tolerance(name: str, seed: int) -> None:
 
 
 def test_mnf2_with_published_noise_is_a_d_wave_altermagnet() -> None:
-    """MnF2 with 0.02 Å position noise and ±4.61/−4.60 μB moments (DESIGN.md §1)."""
+    """MnF2 with 0.02 Å position noise and ±4.61/−4.60 μB moments (docs/pitfalls.md: noise)."""
     s = lit.mnf2()
     rng = np.random.default_rng(42)
     d = rng.normal(size=(len(s), 3))

@@ -1,4 +1,4 @@
-"""The d/g/i table of DESIGN.md §1, derived from first principles.
+"""The d/g/i table of docs/symmetry.md, derived from first principles.
 
 For every Laue group, every one-dimensional real character χ with χ(−1) = +1 is built on a
 representative point group, and the engine's character projection must produce exactly the

@@ -1,6 +1,6 @@
 """Quantum ESPRESSO (pw.x 6.7) inputs for a spin-polarised SCF and a bands step.
 
-Choices that matter for a splitting test (see DESIGN.md §5):
+Choices that matter for a splitting test (docs/pitfalls.md):
 
 - up and down sites of a magnetic element are two species (``Cr1`` up, ``Cr2`` down), each
   with its ``starting_magnetization`` given as a *fraction* (moment / saturation moment,

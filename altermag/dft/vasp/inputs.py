@@ -11,7 +11,7 @@ Layout of a prepared folder (``dft_inputs/<id>/vasp`` by default)::
 ``vasp_command``, under ``srun`` in the Slurm script and ``mpirun -np N`` locally when the
 preset's resources ask for N > 1 tasks (:mod:`altermag.dft.vasp.run`).
 
-Choices that matter for a splitting test (DESIGN.md §5):
+Choices that matter for a splitting test (docs/pitfalls.md):
 
 - one POSCAR species per element: VASP takes the up/down pattern from ``MAGMOM`` (one value
   per site), unlike pw.x, which needs up and down sites as two species;

@@ -29,7 +29,7 @@ import numpy as np
 from altermag.dft.kpath import KPath
 from altermag.dft.qe.analysis import BandRun, judge_run, load_settings
 from altermag.dft.verdict import DFTVerdict
-from altermag.errors import DftError
+from altermag.errors import PARSER_ERRORS, DftError
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
 
@@ -123,7 +123,7 @@ def read_vasprun(path: Path) -> VaspBands:
             warnings.simplefilter("ignore")  # POTCAR/convergence notes; read below
             # the Fermi level is in the <dos> block: parse_dos stays on
             run = Vasprun(str(path), parse_potcar_file=False, parse_projected_eigen=False)
-    except Exception as exc:  # pymatgen raises several types for broken files
+    except PARSER_ERRORS as exc:
         raise VaspOutputError(f"{path}: {exc}") from exc
     s = run.final_structure
     up, down, spin = _eigen(run.eigenvalues)
@@ -159,7 +159,7 @@ def read_eigenval(path: Path, poscar: Path | None = None) -> VaspBands:
     try:
         ev = Eigenval(str(path))
         s = Poscar.from_file(str(poscar)).structure
-    except Exception as exc:
+    except PARSER_ERRORS as exc:
         raise VaspOutputError(f"{path}: {exc}") from exc
     up, down, spin = _eigen(ev.eigenvalues)
     incar = _find(folder, "INCAR")
@@ -190,7 +190,7 @@ def read_outcar(path: Path) -> VaspMoments:
 
     try:
         out = Outcar(str(path))
-    except Exception as exc:
+    except PARSER_ERRORS as exc:
         raise VaspOutputError(f"{path}: {exc}") from exc
     sites = [float(m["tot"]) for m in (out.magnetization or ()) if "tot" in m]
     total = out.total_mag
@@ -248,7 +248,7 @@ def _kind(folder: Path, vasprun: Path | None) -> str:
         try:
             if Kpoints.from_file(str(kpoints)).style == Kpoints.supported_modes.Line_mode:
                 return "bands"
-        except Exception:  # an unreadable KPOINTS says nothing about the run
+        except PARSER_ERRORS:  # an unreadable KPOINTS says nothing about the run
             pass
     if vasprun is not None:
         import gzip

@@ -11,7 +11,7 @@ No VASP is installed with altermag; the command that runs it is configured per s
   ``mpirun -np N`` when the preset's ``resources.ntasks`` is above one. A command that
   names its own launcher (``srun``, ``mpirun``, ``mpiexec``…) is used as it is.
 
-The physics checks are the ones of the QE runner (DESIGN.md §5): the bands step runs only
+The physics checks are the ones of the QE runner (docs/pitfalls.md): the bands step runs only
 after an SCF whose last electronic loop printed "aborting loop because EDIFF is reached"
 (an unconverged density fakes splittings), and it reads the SCF's ``CHGCAR`` (``ICHARG =
 11``), copied from ``scf/``. Logs stay in ``<step>/vasp.out``; the record is ``run.json``.

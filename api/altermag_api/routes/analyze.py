@@ -15,11 +15,18 @@ from pathlib import Path as FsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
+from altermag.symmetry.request import AnalyzeRequest
+from altermag.symmetry.spin_group import Cell
 from altermag_api.deps import ReadAccess, get_settings
 from altermag_api.schemas import AnalysisResult, problems
 
 router = APIRouter(tags=["analysis"], responses=problems(401, 413, 415, 422))
+
+_DEFAULTS = AnalyzeRequest()
+_HELP = {name: str(f.description) for name, f in AnalyzeRequest.model_fields.items()}
 
 SUFFIXES = (".cif", ".mcif", ".vasp", ".poscar", ".json", ".xyz", ".extxyz")
 STEMS = ("POSCAR", "CONTCAR")
@@ -46,16 +53,18 @@ def analyze_upload(
     request: Request,
     _: ReadAccess,
     file: Annotated[UploadFile, File(description="CIF, mCIF, POSCAR, pymatgen JSON or extxyz")],
-    magmom: Annotated[
-        str | None, Form(max_length=10_000, description="Moments in VASP syntax, e.g. '5 -5'")
-    ] = None,
-    symprec: Annotated[float, Form(gt=0.0, le=1.0)] = 0.1,
-    magtol: Annotated[float, Form(gt=0.0, le=10.0)] = 0.15,
+    magmom: Annotated[str | None, Form(description=_HELP["magmom"])] = None,
+    symprec: Annotated[float, Form(description=_HELP["symprec"])] = _DEFAULTS.symprec,
+    magtol: Annotated[float, Form(description=_HELP["magtol"])] = _DEFAULTS.magtol,
+    cell: Annotated[Cell, Form(description=_HELP["cell"])] = _DEFAULTS.cell,
 ) -> Any:
     """Spin-group analysis of one structure (k = 0 orders enumerated when it has no moments)."""
-    from altermag.io import StructureReadError, read_structure
-    from altermag.symmetry import analyze
+    from altermag.io import StructureReadError
 
+    try:  # the limits of every option are the request's own
+        options = AnalyzeRequest(symprec=symprec, magtol=magtol, cell=cell, magmom=magmom or None)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
     limit = get_settings(request).max_upload_bytes
     name = _safe_name(file.filename)
     data = file.file.read(limit + 1)
@@ -67,8 +76,7 @@ def analyze_upload(
         path = FsPath(tmp) / name
         path.write_bytes(data)
         try:
-            structure = read_structure(path, magmom=magmom or None)
-            result = analyze(structure, symprec=symprec, magtol=magtol)
+            structure, result = options.read_and_analyze(path)
         except StructureReadError as exc:
             raise HTTPException(422, detail=str(exc).replace(tmp + "/", "")) from None
         except Exception as exc:  # the analysis refuses the input: a 4xx with its reason

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 import httpx
 from fastapi import APIRouter, HTTPException, Path, Request
 
-from altermag.screening import ScreenSettings
+from altermag.screening_run import ScreenRequest
 from altermag_api.deps import ReadAccess, StoreDep, WriteAccess
 from altermag_api.launch import open_run
-from altermag_api.schemas import ScreeningRequest, ScreeningStarted, ScreeningStatus, problems
+from altermag_api.schemas import ScreeningStarted, ScreeningStatus, problems
 
 router = APIRouter(tags=["screenings"], responses=problems(401, 404, 503))
 
@@ -30,33 +30,28 @@ def _links(request: Request, run_id: int) -> dict[str, str]:
     status_code=202,
     response_model=ScreeningStarted,
 )
-def start_screening(
-    body: ScreeningRequest, request: Request, store: StoreDep, _: WriteAccess
-) -> Any:
+def start_screening(body: ScreenRequest, request: Request, store: StoreDep, _: WriteAccess) -> Any:
     """Start a screening on the Prefect deployment (if configured) or a background thread."""
     state = request.app.state
-    settings = ScreenSettings(symprec=body.symprec, magtol=body.magtol)
     if state.prefect is None:  # the source will be read here: refuse bad options now
-        from altermag.sources import SourceError, get_source
+        from altermag.sources import SourceError
 
         try:
-            get_source(body.source, **body.source_options)
+            body.open_source()
         except (TypeError, ValueError, OSError, SourceError) as exc:
             raise HTTPException(422, detail=f"source {body.source!r}: {exc}") from None
-    run_id, key = open_run(store, body.source, body.source_options, settings, body.limit)
+    run_id, key = open_run(store, body)
     flow_run_id = None
     if state.prefect is not None:
         try:
-            flow_run_id = state.prefect.submit(
-                key, body.source, body.source_options, settings, body.limit
-            )
+            flow_run_id = state.prefect.submit(key, body)
         except httpx.HTTPError as exc:
             store.finish_run(run_id, status="failed", errors=[f"Prefect: {exc}"])
             raise HTTPException(503, detail=f"Prefect refused the run: {exc}") from None
         state.flow_runs[run_id] = flow_run_id
         backend = "prefect"
     else:
-        state.background.submit(run_id, key, body.source, body.source_options, settings, body.limit)
+        state.background.submit(run_id, key, body)
         backend = "thread"
     return {
         "run_id": run_id,
