@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -170,13 +169,10 @@ class Browser:
 
 
 def require_chromium() -> str:
-    """Chromium's path; a missing browser fails under CI and skips on a developer's machine."""
-    import pytest
+    """Chromium's path; a missing browser skips here and fails under CI."""
+    from tests.requirements import need
 
+    need("chromium")
     path = chromium_path()
-    if path is None:
-        why = "chromium is not installed (scripts/apt-packages.txt installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
+    assert path is not None
     return path

@@ -4,35 +4,19 @@ core): the CsCl-type AFM Cr deck, SCF then bands, followed live from the outputs
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from altermag.dft.qe.pseudo import DEBIAN_PSEUDO_DIR
+from tests.requirements import requires
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.dft
+pytestmark = [pytest.mark.dft, requires("pw.x", "qe-pseudos")]
 
 
 def test_dft_run_reports_scf_iterations_and_kpoints(tmp_path: Path) -> None:
-    missing = [
-        what
-        for what, ok in (
-            ("pw.x", shutil.which("pw.x") is not None),
-            (
-                "quantum-espresso-data",
-                (DEBIAN_PSEUDO_DIR / "Cr.pbe-spn-kjpaw_psl.1.0.0.UPF").is_file(),
-            ),
-        )
-        if not ok
-    ]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"not installed: {', '.join(missing)}")
-        pytest.skip(f"not installed: {', '.join(missing)}")
     env = {
         **os.environ,
         "COLUMNS": "80",
