@@ -32,8 +32,7 @@ def main() -> None:
     mag = " ".join(f"{m:g}" for m in nio.magmoms[:, 2])
     (folder / "INCAR").write_text(f"SYSTEM = NiO AFM-II\nISPIN = 2\nMAGMOM = {mag}\n")
     # MnTe: pymatgen Structure JSON with a magmom site property
-    mnte = lit.mnte().to_pymatgen()
-    mnte.add_site_property("magmom", [float(m[2]) for m in mnte.site_properties["magmom"]])
+    mnte = lit.mnte().to_pymatgen()  # scalar moments: a collinear magnet
     (OUT / "MnTe.json").write_text(json.dumps(mnte.as_dict(), indent=1))
     # CrSb: extxyz with initial magnetic moments
     crsb = lit.crsb()

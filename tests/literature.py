@@ -109,9 +109,7 @@ def fe2o3_rhombohedral() -> MagneticStructure:
     """α-Fe2O3 in its 10-atom rhombohedral primitive cell (same order)."""
     hexa = fe2o3_hexagonal().to_pymatgen()
     prim = hexa.get_primitive_structure(use_site_props=True)
-    return MagneticStructure.from_pymatgen(prim, label="Fe2O3-rh").with_moments(
-        [m[2] for m in prim.site_properties["magmom"]]
-    )
+    return MagneticStructure.from_pymatgen(prim, label="Fe2O3-rh")
 
 
 def cr2o3() -> MagneticStructure:
