@@ -134,7 +134,12 @@ def to_mcif(structure: MagneticStructure, *, symprec: float = MCIF_SYMPREC) -> s
         )
     names = sorted(set(structure.species))
     types = [names.index(s) + 1 for s in structure.species]
-    cell = (structure.lattice, structure.frac_coords, types, structure.magmoms)
+    cell = (
+        structure.lattice.tolist(),
+        structure.frac_coords.tolist(),
+        types,
+        structure.magmoms.tolist(),
+    )
     dataset = spglib.get_magnetic_symmetry_dataset(cell, symprec=symprec)
     if dataset is None:
         raise InputError("spglib found no magnetic space group for this structure")
@@ -143,7 +148,9 @@ def to_mcif(structure: MagneticStructure, *, symprec: float = MCIF_SYMPREC) -> s
     std_types = list(dataset.std_types)
     moments = np.asarray(dataset.std_tensors, dtype=float).reshape(-1, 3)
     ops = spglib.get_magnetic_symmetry(
-        (lattice, positions, std_types, moments), symprec=symprec, is_axial=True
+        (lattice.tolist(), positions.tolist(), std_types, moments.tolist()),
+        symprec=symprec,
+        is_axial=True,
     )
     if ops is None:  # pragma: no cover - the standardized cell has the group found above
         raise InputError("spglib found no magnetic operations in the standard setting")

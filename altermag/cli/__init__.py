@@ -49,7 +49,7 @@ app = typer.Typer(
 _value_type = TyperOption.display_type_rich
 
 
-def _flags_take_no_value(self: TyperOption, ctx: typer.Context) -> str | None:
+def _flags_take_no_value(self: TyperOption, ctx: Any) -> str | None:
     """Typer's Rich help writes ``--json <bool>`` as if a flag took a value; a flag shows
     none (``--json``, ``--prefect/--no-prefect``)."""
     return None if self.is_flag else _value_type(self, ctx)

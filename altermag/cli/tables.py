@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
@@ -28,7 +28,7 @@ class Column:
     header: str
     priority: int = 5
     wrap: bool = False
-    justify: str = "left"
+    justify: JustifyMethod = "left"
 
 
 def _build(title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]], keep):
@@ -39,7 +39,7 @@ def _build(title: str | None, columns: Sequence[Column], rows: Sequence[Sequence
             c.header,
             no_wrap=not c.wrap,
             overflow="fold" if c.wrap else "ellipsis",
-            justify=c.justify,  # type: ignore[arg-type]
+            justify=c.justify,
         )
     for row in rows:
         table.add_row(*(row[i] for i in keep))

@@ -70,12 +70,15 @@ def brillouin_zone(structure: MagneticStructure, result: SpinGroupResult) -> Zon
     symprec = result.symprec or 0.1
     _, labels = _path_cell(structure, symprec)
     numbers = [sorted(set(labels)).index(s) for s in labels]
-    lat, _, _ = spglib.standardize_cell(
-        (structure.lattice, structure.frac_coords, numbers),
+    std = spglib.standardize_cell(
+        (structure.lattice.tolist(), structure.frac_coords.tolist(), numbers),
         to_primitive=True,
         no_idealize=True,
         symprec=symprec,
     )
+    if std is None:
+        raise ValueError("spglib could not find the primitive cell")
+    lat = np.asarray(std[0], float)
     q = np.asarray(result.frame_rotation, float)
     # the zone's faces bisect lattice vectors G = n·b with n in {-1, 0, 1}³ once the basis b
     # is Niggli-reduced

@@ -48,16 +48,16 @@ def signs_on_structure(
     ``structure``; None when the enumeration cell cannot be matched to it."""
     from altermag.symmetry.enumerate import _choose_cell
 
-    signs = np.asarray(signs, dtype=float)
-    if len(signs) == len(structure):
-        return signs
+    values = np.asarray(signs, dtype=float)
+    if len(values) == len(structure):
+        return values
     work = _choose_cell(structure.with_moments(None), symprec, cell)
-    if len(work) != len(signs):
+    if len(work) != len(values):
         return None
     first = 0
     for j in np.flatnonzero(np.array(work.species) == structure.species[first]):
         shift = work.cart_coords[j] - structure.cart_coords[first]
         mapping = _match(structure, work, shift, tol=max(symprec, 1e-3))
         if mapping is not None:
-            return signs[mapping]
+            return values[mapping]
     return None
