@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from altermag import __version__
 from altermag.store import Store
 from altermag_api.launch import BackgroundScreenings, PrefectLauncher
+from altermag_api.nul_guard import NulGuardMiddleware
 from altermag_api.page_cache import CachedPagesMiddleware, PageCache, RevisionReader
 from altermag_api.routes import (
     analyze,
@@ -109,6 +110,8 @@ def create_app(
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["X-API-Key", "Content-Type"],
         )
+
+    app.add_middleware(NulGuardMiddleware)  # outermost: before the page cache and routing
 
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: OperationalError) -> JSONResponse:

@@ -365,3 +365,12 @@ def test_revision_reads_are_batched_and_never_older_than_the_request() -> None:
 
     asyncio.run(scenario())
     assert state["reads"] <= 8  # 70 requests, a handful of round trips
+
+
+def test_nul_bytes_in_queries_are_a_400_on_every_database(client: TestClient) -> None:
+    # PostgreSQL text cannot hold NUL: without the guard this reached the driver as a 500
+    for url in ("/candidates?formula=%00", "/candidates.csv?formula=Mn%00F2", "/materials?q=%00"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert "NUL" in response.json()["detail"]
+    assert client.get("/candidates?formula=MnF2").status_code == 200
