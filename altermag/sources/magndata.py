@@ -21,7 +21,7 @@ from typing import Any
 
 from altermag.errors import InputError
 from altermag.io import StructureReadError, read_structure
-from altermag.sources import Page, Record
+from altermag.sources import Page, Record, SourceError
 
 __all__ = ["MagndataSource", "is_revised", "magndata_id", "mcif_citation"]
 
@@ -68,7 +68,7 @@ class MagndataSource:
     def __post_init__(self) -> None:
         self.path = Path(self.path)
         if not self.path.exists():
-            raise FileNotFoundError(f"{self.path}: no such folder or zip file")
+            raise SourceError(f"source path {self.path}: no such folder or zip file")
 
     def _files(self, workdir: Path) -> list[Path]:
         if self.path.is_dir():
