@@ -3,7 +3,12 @@
 Supported: magnetic CIF (mCIF, moments as vectors, magnetic symmetry expanded by pymatgen),
 plain CIF (moments from ``magmom=``), VASP POSCAR/CONTCAR (MAGMOM from an ``INCAR`` in the same
 folder or from ``magmom=``), pymatgen ``Structure`` JSON (``magmom`` site property) or
-altermag's own structure JSON, and whatever ASE reads (extxyz with initial magnetic moments).
+altermag's own structure JSON, Quantum ESPRESSO pw.x inputs (moments from
+``starting_magnetization`` of each species label) and whatever ASE reads (extxyz with initial
+magnetic moments).
+
+No value is guessed: an mCIF moment that is not a number (``-3.11.``, ``?``) is an error, not
+a zero moment.
 
 Every problem becomes a :class:`StructureReadError` that names the file and the problem in
 one sentence; no traceback reaches the user.
@@ -27,6 +32,12 @@ __all__ = ["MIN_DISTANCE", "StructureReadError", "parse_magmom", "read_structure
 
 #: Two atoms closer than this (Å) are reported as overlapping.
 MIN_DISTANCE = 0.5
+
+#: A CIF number: optional sign, digits with an optional point, exponent, standard uncertainty.
+_CIF_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(\(\d+\))?$")
+#: The moment of one site in units of pw.x's ``starting_magnetization`` (a fraction of the
+#: valence charge, -1…1): ``altermag dft prepare`` writes moment / 5 μB, this reads it back.
+PW_MOMENT_UNIT = 5.0
 
 _POSCAR_NAMES = re.compile(r"^(POSCAR|CONTCAR)([._-].*)?$|\.(vasp|poscar)$", re.IGNORECASE)
 
@@ -97,6 +108,8 @@ def _detect_format(path: Path, text: str) -> str:
         return "poscar"
     if suffix == ".json":
         return "json"
+    if _is_pw_input(text):
+        return "pw"
     if suffix in (".xyz", ".extxyz", ".traj", ".xsf", ".cell", ".res", ".in", ".pwi", ".gen"):
         return "ase"
     head = text.lstrip()[:2000]
@@ -111,7 +124,10 @@ def _read_incar_magmom(folder: Path) -> list[float] | None:
     incar = folder / "INCAR"
     if not incar.is_file():
         return None
-    for raw in incar.read_text(errors="replace").splitlines():
+    text = incar.read_text(errors="replace")
+    # a backslash at the end of a line continues the value on the next line (VASP's syntax)
+    text = re.sub(r"\\[ \t]*\r?\n", " ", text)
+    for raw in text.splitlines():
         line = re.split(r"[#!]", raw, maxsplit=1)[0]
         for part in line.split(";"):
             key, sep, value = part.partition("=")
@@ -120,8 +136,45 @@ def _read_incar_magmom(folder: Path) -> list[float] | None:
     return None
 
 
-def _from_cif(path: Path, magnetic: bool) -> MagneticStructure:
+def _check_cif_moments(path: Path, text: str) -> None:
+    """Every mCIF moment component must be a number (or ``.``, not applicable = 0).
+
+    pymatgen reads *all* moments of a file as zero when one component does not parse
+    (MAGNDATA files contain values like ``-3.11.``); that would turn a magnet into a
+    "nonmagnetic" verdict without a word, so it is an error naming the site and the value.
+    """
+    from pymatgen.io.cif import CifFile
+
+    try:
+        blocks = CifFile.from_str(text).data.values()
+    except PARSER_ERRORS:
+        return  # the structure parser reports what is wrong with the file
+    for block in blocks:
+        data = {k.replace(".", "_").lower(): v for k, v in block.data.items()}
+        labels = data.get("_atom_site_moment_label")
+        if labels is None:
+            continue
+        labels = [labels] if isinstance(labels, str) else labels
+        for axis in "xyz":
+            values = data.get(f"_atom_site_moment_crystalaxis_{axis}")
+            if values is None:
+                continue
+            values = [values] if isinstance(values, str) else values
+            for label, value in zip(labels, values, strict=False):
+                v = value.strip()
+                if v != "." and not _CIF_NUMBER.match(v):
+                    raise StructureReadError(
+                        path,
+                        f"the moment of {label} has {axis} component {v!r}, not a number "
+                        "(fix the value in the file; altermag does not guess moments)",
+                    )
+
+
+def _from_cif(path: Path, magnetic: bool, text: str = "") -> MagneticStructure:
     from pymatgen.io.cif import CifParser
+
+    if magnetic:
+        _check_cif_moments(path, text or path.read_text(errors="replace"))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -215,6 +268,115 @@ def _from_ase(path: Path) -> MagneticStructure:
         raise StructureReadError(path, str(exc)) from None
 
 
+def _is_pw_input(text: str) -> bool:
+    """A pw.x input: a ``&SYSTEM`` namelist and an ``ATOMIC_POSITIONS`` card."""
+    return bool(
+        re.search(r"^\s*&system\b", text, re.IGNORECASE | re.MULTILINE)
+        and re.search(r"^\s*atomic_positions\b", text, re.IGNORECASE | re.MULTILINE)
+    )
+
+
+def _fortran_float(value: str) -> float:
+    return float(value.strip().rstrip(",").lower().replace("d", "e"))
+
+
+def _pw_namelist_values(text: str, name: str) -> dict[int, float]:
+    """``name(i) = value`` entries of the namelists (index i → value)."""
+    pattern = rf"\b{name}\s*\(\s*(\d+)\s*\)\s*=\s*([-+0-9.eEdD]+)"
+    return {int(i): _fortran_float(v) for i, v in re.findall(pattern, text, re.IGNORECASE)}
+
+
+def _pw_flag(text: str, name: str) -> str | None:
+    match = re.search(rf"\b{name}\s*=\s*([^,\s/]+)", text, re.IGNORECASE)
+    return match.group(1).strip("'\"").lower() if match else None
+
+
+def _pw_card_labels(text: str, card: str, stop: int | None = None) -> list[str]:
+    """First column of the lines of a card (species labels), up to the next card."""
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if ln.strip().upper().startswith(card)), None)
+    if start is None:
+        return []
+    cards = (
+        "ATOMIC_",
+        "K_POINTS",
+        "CELL_PARAMETERS",
+        "OCCUPATIONS",
+        "CONSTRAINTS",
+        "ADDITIONAL_K_POINTS",
+        "SOLVENTS",
+        "HUBBARD",
+        "&",
+    )
+    out = []
+    for ln in lines[start + 1 :]:
+        stripped = ln.split("!")[0].split("#")[0].strip()
+        if not stripped:
+            continue
+        if stripped.upper().startswith(cards):
+            break
+        out.append(stripped.split()[0])
+        if stop is not None and len(out) == stop:
+            break
+    return out
+
+
+def _from_pw(path: Path, text: str) -> MagneticStructure:
+    """A pw.x input: geometry as ASE reads it, moments from the species labels.
+
+    pw.x gives a moment to a *species* (``starting_magnetization(i)`` of the i-th line of
+    ``ATOMIC_SPECIES``, so up and down sites of one element are two labels such as ``Fe1``
+    and ``Fe2``); each site takes the value of its label in ``ATOMIC_POSITIONS``, times
+    :data:`PW_MOMENT_UNIT` (μB). With ``noncolin`` the moment direction is the species'
+    ``angle1``/``angle2``. A spin-unpolarised input (``nspin`` 1) has no moments.
+    """
+    from ase.io import read
+
+    errors: tuple[type[Exception], ...] = (*PARSER_ERRORS, KeyError)
+    try:
+        atoms = read(path, format="espresso-in")
+    except errors as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StructureReadError(path, f"not a readable pw.x input ({msg})") from None
+    if isinstance(atoms, list):
+        atoms = atoms[-1]
+    try:
+        ms = MagneticStructure.from_ase(atoms, label=path.parent.name or path.stem)
+    except InputError as exc:
+        raise StructureReadError(path, str(exc)) from None
+    noncolin = _pw_flag(text, "noncolin") in (".true.", "true", "t", ".t.")
+    if _pw_flag(text, "nspin") != "2" and not noncolin:
+        return ms.with_moments(None)
+    try:
+        species = _pw_card_labels(text, "ATOMIC_SPECIES")
+        sites = _pw_card_labels(text, "ATOMIC_POSITIONS", stop=len(ms))
+        start = _pw_namelist_values(text, "starting_magnetization")
+        angle1 = _pw_namelist_values(text, "angle1")
+        angle2 = _pw_namelist_values(text, "angle2")
+    except ValueError as exc:
+        raise StructureReadError(path, f"not a readable pw.x input ({exc})") from None
+    if len(sites) != len(ms):
+        raise StructureReadError(
+            path, f"ATOMIC_POSITIONS lists {len(sites)} sites, the structure has {len(ms)}"
+        )
+    index = {label: i + 1 for i, label in enumerate(species)}
+    unknown = sorted({label for label in sites if label not in index})
+    if unknown:
+        raise StructureReadError(
+            path, f"species {', '.join(unknown)} of ATOMIC_POSITIONS not in ATOMIC_SPECIES"
+        )
+    moments = np.zeros((len(ms), 3))
+    for n, label in enumerate(sites):
+        i = index[label]
+        value = PW_MOMENT_UNIT * start.get(i, 0.0)
+        theta = math.radians(angle1.get(i, 0.0)) if noncolin else 0.0
+        phi = math.radians(angle2.get(i, 0.0)) if noncolin else 0.0
+        moments[n] = value * np.array(
+            [math.sin(theta) * math.cos(phi), math.sin(theta) * math.sin(phi), math.cos(theta)]
+        )
+    return ms.with_moments(moments)
+
+
 def _check_geometry(path: Path, ms: MagneticStructure) -> None:
     if len(ms) == 0:
         raise StructureReadError(path, "the structure has no atoms")
@@ -273,7 +435,7 @@ def read_structure(
         Moments overriding the file's: VASP syntax (``"2*5 -5 5 4*0"``) or a sequence, N values
         (collinear) or 3N (vectors), in the file's site order.
     fmt
-        Force a format: ``mcif``, ``cif``, ``poscar``, ``json`` or ``ase``.
+        Force a format: ``mcif``, ``cif``, ``poscar``, ``json``, ``pw`` (pw.x input) or ``ase``.
 
     Raises
     ------
@@ -300,7 +462,7 @@ def read_structure(
     kind = fmt or _detect_format(p, text)
     incar_moments: list[float] | None = None
     if kind == "mcif":
-        ms = _from_cif(p, magnetic=True)
+        ms = _from_cif(p, magnetic=True, text=text)
     elif kind == "cif":
         ms = _from_cif(p, magnetic=False)
     elif kind == "poscar":
@@ -309,6 +471,8 @@ def read_structure(
         ms = _from_json(p, text)
     elif kind == "ase":
         ms = _from_ase(p)
+    elif kind == "pw":
+        ms = _from_pw(p, text)
     else:
         raise StructureReadError(p, f"unknown format {kind!r}")
 
