@@ -194,17 +194,65 @@ class _CrystalGroup:
         lattice = structure.lattice
         tree = cKDTree(frac, boxsize=1.0)
         tol = max(symprec, 1e-3)
-        perm_t = np.array(
-            [_match_sites(tree, frac, lattice, frac + t, tol) for t in trans[self.pure]],
-            dtype=np.int32,
-        )
-        perm_r = np.array(
-            [_match_sites(tree, frac, lattice, frac @ rots[g].T + trans[g], tol) for g in reps],
-            dtype=np.int32,
-        )
-        self.perms = np.take_along_axis(
-            perm_t[self.trans_index], perm_r[rot_index].astype(np.intp), axis=1
-        )
+        n_sites = len(frac)
+        # primitive basis (columns) in the cell's fractional coordinates
+        if len(self.pure) > 1:
+            self.basis = np.linalg.solve(lattice.T, np.asarray(dataset.primitive_lattice).T)
+        else:
+            self.basis = np.eye(3)
+        self.inv = np.linalg.inv(self.basis)
+        self.n_pure = trans[self.pure] @ self.inv.T  # integer coordinates of T
+        if (
+            np.max(np.abs(self.inv - np.rint(self.inv))) > 0.05
+            or np.max(np.abs(self.n_pure - np.rint(self.n_pure))) > 0.05
+        ):  # pragma: no cover - spglib's primitive lattice always contains the translations
+            raise AnalysisError("the cell's translations do not fit spglib's primitive cell")
+        perm_t = self._translation_perms(structure, dataset, tree, tol)
+        perm_r = [_match_sites(tree, frac, lattice, frac @ rots[g].T + trans[g], tol) for g in reps]
+        self.perms = np.empty((len(rots), n_sites), dtype=np.int32)
+        for r, pr in enumerate(perm_r):  # op t·g_R sends i to perm_t[perm_R[i]]
+            ops = np.flatnonzero(rot_index == r)
+            self.perms[ops] = perm_t[self.trans_index[ops]][:, pr]
+
+    def _translation_perms(
+        self, structure: MagneticStructure, dataset: Any, tree: cKDTree, tol: float
+    ) -> np.ndarray:
+        """(N, n_sites) permutations of the pure translations, exactly from integer
+        coordinates: site i is primitive site p(i) shifted by the primitive lattice vector
+        n(i), and translation m sends it to the site keyed (p(i), n(i) + m mod the cell)."""
+        frac = structure.frac_coords
+        n_sites, n_t = len(frac), len(self.pure)
+        if n_t == 1:
+            return np.arange(n_sites, dtype=np.int32)[None, :]
+        prim = np.asarray(dataset.mapping_to_primitive, dtype=np.int64)
+        _, first = np.unique(prim, return_index=True)
+        rep = first[np.searchsorted(np.unique(prim), prim)]
+        offset = np.rint((frac - frac[rep]) @ self.inv.T).astype(np.int64)
+        shift = np.rint(self.n_pure).astype(np.int64)
+        denom = n_t  # cell fractional coordinates of primitive lattice vectors are k/N
+
+        def keys(n_int: np.ndarray, p: np.ndarray) -> np.ndarray:
+            x = np.rint(np.mod(n_int @ self.basis.T, 1.0) * denom).astype(np.int64) % denom
+            return ((p * denom + x[..., 0]) * denom + x[..., 1]) * denom + x[..., 2]
+
+        site_keys = keys(offset, prim)
+        order = np.argsort(site_keys)
+        sorted_keys = site_keys[order]
+        wanted = keys(offset[None, :, :] + shift[:, None, :], prim[None, :])
+        where = np.minimum(np.searchsorted(sorted_keys, wanted), n_sites - 1)
+        if np.unique(site_keys).size != n_sites or not np.array_equal(
+            sorted_keys[where], wanted
+        ):  # pragma: no cover - noisy cell: match positions instead
+            frac0 = np.mod(frac, 1.0)
+            frac0[frac0 >= 1.0] = 0.0
+            return np.array(
+                [
+                    _match_sites(tree, frac0, structure.lattice, frac0 + t, tol)
+                    for t in self.translations[self.pure]
+                ],
+                dtype=np.int32,
+            )
+        return order[where].astype(np.int32)
 
     def orbits(self, sites: np.ndarray) -> list[np.ndarray]:
         """Orbits (sorted site indices) of the given sites, in order of first appearance."""
@@ -231,24 +279,8 @@ class _CrystalGroup:
         """
         rots, trans, reps = self.rotations, self.translations, self.reps
         n_rep = len(reps)
-        pure_t = trans[self.pure]
-        if len(self.pure) > 1:
-            # primitive basis (columns) in the cell's fractional coordinates
-            basis = np.linalg.solve(structure.lattice.T, np.asarray(dataset.primitive_lattice).T)
-            inv = np.linalg.inv(basis)
-            n_cell = inv  # columns: the cell's lattice vectors in the primitive basis
-            n_pure = pure_t @ inv.T
-            if (
-                np.max(np.abs(n_cell - np.rint(n_cell))) > 0.05
-                or np.max(np.abs(n_pure - np.rint(n_pure))) > 0.05
-            ):  # pragma: no cover - spglib's primitive lattice always contains the translations
-                raise AnalysisError("the cell's translations do not fit spglib's primitive cell")
-            rot_p = np.rint(np.einsum("ij,gjk,kl->gil", inv, rots[reps], basis)).astype(int)
-        else:
-            inv = np.eye(3)
-            n_cell = np.eye(3)
-            n_pure = np.zeros((1, 3))
-            rot_p = rots[reps]
+        inv, n_cell, n_pure = self.inv, self.inv, self.n_pure
+        rot_p = np.rint(np.einsum("ij,gjk,kl->gil", inv, rots[reps], self.basis)).astype(int)
         eqs: list[np.ndarray] = []
         # (a) trivial on the cell's lattice vectors
         for i in range(3):
