@@ -12,6 +12,12 @@ a zero moment.
 
 Every problem becomes a :class:`StructureReadError` that names the file and the problem in
 one sentence; no traceback reaches the user.
+
+Untrusted files are safe to read: the sizes a file *declares* (atom counts of extxyz frames
+and POSCAR, rows of CIF loops, sites of JSON, repeat counts of ``MAGMOM``) are checked against
+:func:`altermag.config.active_limits` before anything of that size is built
+(:class:`StructureLimitError`, a 413 in the API), and pymatgen JSON is parsed as data: only a
+``Structure``/``IStructure`` with its moments and arrays, never another ``@module``/``@class``.
 """
 
 from __future__ import annotations
@@ -25,10 +31,17 @@ from pathlib import Path
 
 import numpy as np
 
-from altermag.errors import PARSER_ERRORS, InputError
+from altermag.config import Limits, active_limits, check_limit
+from altermag.errors import PARSER_ERRORS, InputError, LimitError
 from altermag.structure import MagneticStructure
 
-__all__ = ["MIN_DISTANCE", "StructureReadError", "parse_magmom", "read_structure"]
+__all__ = [
+    "MIN_DISTANCE",
+    "StructureLimitError",
+    "StructureReadError",
+    "parse_magmom",
+    "read_structure",
+]
 
 #: Two atoms closer than this (Å) are reported as overlapping.
 MIN_DISTANCE = 0.5
@@ -51,19 +64,52 @@ class StructureReadError(InputError):
         super().__init__(f"{path}: {problem}")
 
 
-def parse_magmom(text: str | Sequence[float]) -> list[float]:
+class StructureLimitError(StructureReadError, LimitError):
+    """A structure file larger than the limits in force (atoms, moments, bytes): 413."""
+
+    status = 413
+
+
+def _limit(path: Path, what: str, value: int, name: str, limits: Limits) -> None:
+    """:func:`check_limit` with the file named in the message."""
+    try:
+        check_limit(what, value, name, limits)
+    except LimitError as exc:
+        raise StructureLimitError(path, str(exc)) from None
+
+
+def parse_magmom(text: str | Sequence[float], limits: Limits | None = None) -> list[float]:
     """Parse a VASP-style MAGMOM (``2*5 -5 5 4*0``) into a flat list of floats.
+
+    The expanded length (sum of the repeat counts) is checked against
+    ``limits.max_moment_values`` before any value is expanded.
 
     Raises
     ------
     InputError
         On a token that is not a number or ``count*value``, or on NaN / infinite values.
+    LimitError
+        When the expanded list would hold more than ``max_moment_values`` values.
     """
+    lim = limits if limits is not None else active_limits()
     if not isinstance(text, str):
+        check_limit("the moment list has too many values", len(text), "max_moment_values", lim)
         values = [float(x) for x in text]
     else:
+        tokens = text.replace(",", " ").split()
+        total = 0
+        for token in tokens:
+            count_s, star, _ = token.partition("*")
+            if star:
+                try:
+                    total += max(int(count_s), 0)
+                except ValueError:
+                    raise InputError(f"bad MAGMOM token {token!r}") from None
+            else:
+                total += 1
+        check_limit("MAGMOM expands to too many values", total, "max_moment_values", lim)
         values = []
-        for token in text.replace(",", " ").split():
+        for token in tokens:
             if "*" in token:
                 count_s, _, value_s = token.partition("*")
                 try:
@@ -219,6 +265,8 @@ def _from_poscar(path: Path) -> tuple[MagneticStructure, list[float] | None]:
     ms = MagneticStructure.from_pymatgen(poscar.structure, label=path.parent.name or path.stem)
     try:
         incar = _read_incar_magmom(path.parent)
+    except LimitError as exc:
+        raise StructureLimitError(path, f"INCAR beside it: {exc}") from None
     except ValueError as exc:
         raise StructureReadError(path, f"INCAR beside it: {exc}") from None
     return ms.with_moments(None), incar
@@ -231,11 +279,29 @@ def _from_json(path: Path, text: str) -> MagneticStructure:
         raise StructureReadError(path, f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict):
         raise StructureReadError(path, "JSON is not an object describing a structure")
+    limits = active_limits()
     if "species" in data and "frac_coords" in data:
+        species = data["species"]
+        _limit(
+            path,
+            "the JSON lists too many sites",
+            len(species) if isinstance(species, list) else 0,
+            "max_atoms",
+            limits,
+        )
         try:
             return MagneticStructure.from_dict(data)
         except (KeyError, ValueError, TypeError) as exc:
             raise StructureReadError(path, f"bad altermag structure JSON ({exc})") from None
+    sites = data.get("sites")
+    _limit(
+        path,
+        "the JSON lists too many sites",
+        len(sites) if isinstance(sites, list) else 0,
+        "max_atoms",
+        limits,
+    )
+    _check_monty_classes(path, data)
     from pymatgen.core import Structure
 
     try:
@@ -248,6 +314,123 @@ def _from_json(path: Path, text: str) -> MagneticStructure:
         ) from None
     _check_ordered(path, structure)
     return MagneticStructure.from_pymatgen(structure, label=path.stem)
+
+
+_STRUCTURE_CLASSES = {
+    ("pymatgen.core.structure", "Structure"),
+    ("pymatgen.core.structure", "IStructure"),
+}
+"""The only ``@module``/``@class`` an uploaded JSON's top level may name."""
+_NESTED_CLASSES = {("pymatgen.electronic_structure.core", "Magmom"), ("numpy", "array")}
+"""... and the only ones inside it (vector moments and the arrays they hold)."""
+_ARRAY_DTYPES = {"float64", "float32", "int64", "int32", "bool"}
+
+
+def _check_monty_classes(path: Path, data: dict) -> None:
+    """Refuse a JSON naming any class but a pymatgen structure, its moments and arrays.
+
+    pymatgen's ``from_dict`` hands site properties to monty's decoder, which imports the
+    ``@module`` and builds the ``@class`` a document names: on uploaded data that would run
+    arbitrary constructors on the server. Parsing is data only.
+    """
+
+    def named(d: dict) -> tuple[str, str] | None:
+        if "@module" in d or "@class" in d:
+            return str(d.get("@module")), str(d.get("@class"))
+        return None
+
+    top = named(data)
+    if top is not None and top not in _STRUCTURE_CLASSES:
+        raise StructureReadError(
+            path, f"JSON names class {top[0]}.{top[1]}; only a pymatgen Structure is read"
+        )
+    stack: list[object] = [v for k, v in data.items() if not k.startswith("@")]
+    depth_budget = 100_000
+    while stack:
+        depth_budget -= 1
+        if depth_budget < 0:
+            raise StructureLimitError(path, "the JSON has too many nested values")
+        item = stack.pop()
+        if isinstance(item, dict):
+            cls = named(item)
+            if cls is not None and cls not in _NESTED_CLASSES:
+                raise StructureReadError(
+                    path, f"JSON names class {cls[0]}.{cls[1]}; only a pymatgen Structure is read"
+                )
+            if cls == ("numpy", "array") and str(item.get("dtype")) not in _ARRAY_DTYPES:
+                raise StructureReadError(path, f"JSON array of dtype {item.get('dtype')!r}")
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _declared_counts(path: Path, kind: str, text: str, limits: Limits) -> None:
+    """Check the atom counts a file declares before a parser builds anything that large.
+
+    extxyz: every frame's count line (and that the lines are there); POSCAR: the sum of the
+    species counts; CIF: the rows of ``_atom_site_`` loops.
+    """
+    lines = text.splitlines()
+    if kind == "ase" and path.suffix.lower() in (".xyz", ".extxyz"):
+        i = 0
+        while i < len(lines):
+            head = lines[i].strip()
+            if not head:
+                i += 1
+                continue
+            try:
+                n = int(head.split()[0])
+            except ValueError:
+                return  # not a count line: the parser says what is wrong
+            if n < 1:
+                raise StructureReadError(path, f"line {i + 1} declares {n} atoms")
+            _limit(path, f"line {i + 1} declares too many atoms", n, "max_atoms", limits)
+            if i + 2 + n > len(lines):
+                raise StructureReadError(
+                    path,
+                    f"line {i + 1} declares {n} atoms but only {max(len(lines) - i - 2, 0)} "
+                    "atom lines follow (truncated?)",
+                )
+            i += n + 2
+    elif kind == "poscar" and len(lines) > 6:
+        for line in (lines[5], lines[6]):
+            toks = line.split()
+            if toks and all(t.lstrip("+").isdigit() for t in toks):
+                _limit(
+                    path,
+                    "the POSCAR declares too many atoms",
+                    sum(map(int, toks)),
+                    "max_atoms",
+                    limits,
+                )
+                return
+    elif kind in ("cif", "mcif"):
+        rows = 0
+        in_loop = tags = False
+        atom_loop = False
+        for raw in lines:
+            line = raw.strip()
+            low = line.lower()
+            if low.startswith("loop_"):
+                in_loop, tags, atom_loop = True, True, False
+                continue
+            if low.startswith("_"):
+                if in_loop and tags:
+                    if low.startswith("_atom_site_") and not low.startswith(
+                        ("_atom_site_aniso", "_atom_site_moment")
+                    ):
+                        atom_loop = True
+                    continue
+                in_loop = False
+                continue
+            if low.startswith("data_"):
+                in_loop = False
+                continue
+            if in_loop:
+                tags = False
+                if atom_loop and line and not line.startswith("#"):
+                    rows += 1
+        _limit(path, "the CIF's atom-site loops have too many rows", rows, "max_atoms", limits)
 
 
 def _from_ase(path: Path) -> MagneticStructure:
@@ -442,12 +625,19 @@ def read_structure(
     StructureReadError
         Naming the file and the problem: missing, empty, binary, truncated/unparsable,
         disordered, a MAGMOM count that does not match, NaN/infinite moments, overlapping atoms.
+    StructureLimitError
+        When the file, its declared or actual atom count or its moment string exceed
+        :func:`altermag.config.active_limits` (checked before they are built).
     """
     p = Path(path)
     if not p.exists():
         raise StructureReadError(p, "no such file")
     if p.is_dir():
         raise StructureReadError(p, "is a folder, not a structure file")
+    if not p.is_file():
+        raise StructureReadError(p, "not a regular file")
+    limits = active_limits()
+    _limit(p, "the file is too large (bytes)", p.stat().st_size, "max_file_bytes", limits)
     raw = p.read_bytes()
     if not raw.strip():
         raise StructureReadError(p, "the file is empty")
@@ -460,6 +650,7 @@ def read_structure(
     if text.count("\ufffd") > 16:
         raise StructureReadError(p, "binary data, not a structure file")
     kind = fmt or _detect_format(p, text)
+    _declared_counts(p, kind, text, limits)
     incar_moments: list[float] | None = None
     if kind == "mcif":
         ms = _from_cif(p, magnetic=True, text=text)
@@ -475,11 +666,14 @@ def read_structure(
         ms = _from_pw(p, text)
     else:
         raise StructureReadError(p, f"unknown format {kind!r}")
+    _limit(p, "the structure has too many atoms", len(ms), "max_atoms", limits)
 
     values: list[float] | None = None
     if magmom is not None:
         try:
-            values = parse_magmom(magmom)
+            values = parse_magmom(magmom, limits)
+        except LimitError as exc:
+            raise StructureLimitError(p, f"--magmom: {exc}") from None
         except ValueError as exc:
             raise StructureReadError(p, f"--magmom: {exc}") from None
     elif incar_moments is not None:

@@ -169,6 +169,11 @@ class _CrystalGroup:
         rots = np.rint(np.asarray(dataset.rotations)).astype(int)
         trans = np.asarray(dataset.translations, dtype=float)
         self.rotations, self.translations = rots, trans
+        from altermag.config import check_limit
+
+        check_limit(
+            "symmetry operations × sites", len(rots) * len(structure), "max_site_operations"
+        )
         rot_id: dict[bytes, int] = {}
         rot_index = np.empty(len(rots), dtype=np.intp)
         reps: list[int] = []

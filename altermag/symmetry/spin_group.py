@@ -192,14 +192,12 @@ def _spin_operations_from_crystal(
     otherwise. Equivalent to spglib's magnetic search for a cell that is primitive (and
     cheaper); returns None when a site cannot be matched, so the caller can fall back.
     """
+    from altermag.symmetry.operations import site_permutations
+
     rots = np.asarray(crystal.rotations)
     trans = np.asarray(crystal.translations)
-    moved = np.einsum("gij,nj->gni", rots, frac) + trans[:, None, :]
-    diff = moved[:, :, None, :] - frac[None, None, :, :]
-    diff -= np.round(diff)
-    dist = np.linalg.norm(diff @ lattice, axis=-1)
-    perm = np.argmin(dist, axis=2)
-    if np.take_along_axis(dist, perm[..., None], axis=2).max() > 2 * symprec:
+    perm, dist = site_permutations(rots, trans, frac, lattice)
+    if dist.max() > 2 * symprec:
         return None
     image = s[perm]  # moment of the site each site is sent to
     keep = np.all(np.abs(image - s) <= magtol, axis=1)
