@@ -77,11 +77,38 @@ def magnetic_site_indices(
     )
 
 
-def _choose_cell(structure: MagneticStructure, symprec: float, cell: str) -> MagneticStructure:
+def _dataset(structure: MagneticStructure, symprec: float, raise_error: bool = True) -> Any:
+    """spglib's dataset of the crystal (atom types: element and formal oxidation state)."""
+    detail = ""
+    try:
+        dataset = spglib.get_symmetry_dataset(
+            (structure.lattice, structure.frac_coords, _site_types(structure)), symprec=symprec
+        )
+    except spglib.error.SpglibError as exc:
+        dataset, detail = None, str(exc)
+    if dataset is None and raise_error:
+        raise AnalysisError(
+            f"spglib could not find the symmetry of the crystal (symprec={symprec} Å) {detail}"
+        )
+    return dataset
+
+
+def _choose_cell(
+    structure: MagneticStructure, symprec: float, cell: str, dataset: Any = None
+) -> MagneticStructure:
+    """The enumeration cell: as given, primitive or conventional (spglib's standardisation
+    without idealisation, so the Cartesian frame is kept). ``dataset``, the input's own,
+    saves the standardisation when it shows the input is already primitive."""
     if cell == "as_given":
         return structure
     if cell not in ("primitive", "conventional"):
         raise SettingsError(f"cell must be 'primitive', 'conventional' or 'as_given', not {cell!r}")
+    if (
+        cell == "primitive"
+        and dataset is not None
+        and len(np.unique(dataset.mapping_to_primitive)) == len(structure)
+    ):
+        return structure  # already primitive: keep the user's site order
     types = _site_types(structure)
     # each type stands for one (element, oxidation state) pair: recover both after reduction
     kinds = {int(t): i for i, t in enumerate(types)}
@@ -298,20 +325,20 @@ class _CrystalGroup:
                 row = np.zeros(3 + n_rep, dtype=np.uint8)
                 row[:3] = (r[:, j] - np.eye(3, dtype=int)[:, j]) % 2
                 eqs.append(row)
-        # (c) products of representatives
-        rep_id = {rots[g].tobytes(): a for a, g in enumerate(reps)}
-        prod = np.einsum("aij,bjk->abik", rots[reps], rots[reps])
+        # (c) products of representatives, all pairs at once
+        rep_rots = rots[reps]
+        rep_id = {r.tobytes(): a for a, r in enumerate(rep_rots)}
+        prod = np.einsum("aij,bjk->abik", rep_rots, rep_rots).reshape(-1, 3, 3)
+        c = np.array([rep_id[m.tobytes()] for m in prod])
+        a_idx, b_idx = np.divmod(np.arange(n_rep * n_rep), n_rep)
         tau = trans[reps]
-        for a in range(n_rep):
-            for b in range(n_rep):
-                c = rep_id[prod[a, b].tobytes()]
-                t12 = rots[reps[a]] @ tau[b] + tau[a] - tau[c]
-                row = np.zeros(3 + n_rep, dtype=np.uint8)
-                row[:3] = np.rint(inv @ t12).astype(int) % 2
-                row[3 + a] ^= 1
-                row[3 + b] ^= 1
-                row[3 + c] ^= 1
-                eqs.append(row)
+        t12 = np.einsum("aij,bj->abi", rep_rots, tau).reshape(-1, 3) + tau[a_idx] - tau[c]
+        prod_rows = np.zeros((n_rep * n_rep, 3 + n_rep), dtype=np.uint8)
+        prod_rows[:, :3] = np.rint(t12 @ inv.T).astype(int) % 2
+        rows = np.arange(n_rep * n_rep)
+        for idx in (a_idx, b_idx, c):  # x_a + x_b + x_c (a repeated index cancels)
+            prod_rows[rows, 3 + idx] ^= 1
+        eqs.extend(prod_rows)
         null = _f2_nullspace(np.array(eqs, dtype=np.uint8), 3 + n_rep)
         n_g = np.rint(n_pure).astype(int)[self.trans_index] % 2  # (G, 3)
         out = []
@@ -326,29 +353,32 @@ class _CrystalGroup:
 
 
 def _f2_nullspace(matrix: np.ndarray, n_vars: int) -> list[np.ndarray]:
-    """A basis of the null space of a matrix over F₂ (Gauss–Jordan elimination)."""
-    m = matrix.copy() % 2
-    pivots: list[int] = []
-    row = 0
+    """A basis of the null space of a matrix over F₂ (Gauss–Jordan elimination on rows
+    packed into 64-bit words; at most 3 + 48 unknowns)."""
+    if n_vars > 63:  # pragma: no cover - 3 + at most 48 point operations
+        raise ValueError("too many unknowns for one 64-bit word")
+    weights = np.left_shift(np.uint64(1), np.arange(n_vars, dtype=np.uint64))
+    rows = np.bitwise_or.reduce(np.where(matrix % 2 == 1, weights, np.uint64(0)), axis=1)
+    rows = np.unique(rows[rows != 0])
+    pivots: list[tuple[int, int]] = []  # (column, fully reduced row)
     for col in range(n_vars):
-        if row == len(m):
-            break
-        nz = np.flatnonzero(m[row:, col])
-        if len(nz) == 0:
+        bit = np.uint64(1 << col)
+        has = (rows & bit) != 0
+        if not has.any():
             continue
-        p = row + int(nz[0])
-        m[[row, p]] = m[[p, row]]
-        hit = m[:, col].astype(bool)
-        hit[row] = False
-        m[hit] ^= m[row]
-        pivots.append(col)
-        row += 1
+        pr = rows[int(np.flatnonzero(has)[0])]
+        rows = rows ^ np.where(has, pr, np.uint64(0))
+        rows = rows[rows != 0]
+        p_int = int(pr)
+        pivots = [(c, v ^ p_int if v >> col & 1 else v) for c, v in pivots]
+        pivots.append((col, p_int))
+    pivot_cols = {c for c, _ in pivots}
     basis = []
-    for free in (c for c in range(n_vars) if c not in pivots):
+    for free in (c for c in range(n_vars) if c not in pivot_cols):
         v = np.zeros(n_vars, dtype=np.uint8)
         v[free] = 1
-        for i, c in enumerate(pivots):
-            v[c] = m[i, free]
+        for c, row in pivots:
+            v[c] = row >> free & 1
         basis.append(v)
     return basis
 
@@ -505,7 +535,25 @@ def enumerate_orders(
     with ``enumerated=True``, every classified order in ``orders`` (best first),
     ``can_host_altermagnet`` and the wave types found in ``host_waves``.
     """
-    work = _choose_cell(structure, symprec, cell)
+    from altermag.config import active_limits, use_limits
+
+    with use_limits(active_limits()):  # read the settings once, not once per order
+        return _enumerate_orders(structure, symprec, magtol, cell, max_orders, magnetic_elements)
+
+
+def _enumerate_orders(
+    structure: MagneticStructure,
+    symprec: float,
+    magtol: float,
+    cell: str,
+    max_orders: int,
+    magnetic_elements: frozenset[str] | None,
+) -> SpinGroupResult:
+    # one symmetry search per structure: the input's dataset serves when the input is the
+    # enumeration cell (as given, or already primitive: nearly every database entry)
+    input_ds = None if cell == "as_given" else _dataset(structure, symprec, raise_error=False)
+    work = _choose_cell(structure, symprec, cell, input_ds)
+    dataset = input_ds if work is structure else None
     mag = magnetic_site_indices(work, magnetic_elements)
     warnings: list[str] = []
     if cell != "as_given" and len(work) != len(structure):
@@ -513,7 +561,15 @@ def enumerate_orders(
             f"orders enumerated on the {cell} cell ({len(work)} sites; input had {len(structure)})"
         )
     if len(mag) == 0:
-        res = classify(work.with_moments(np.zeros(len(work))), symprec=symprec, magtol=magtol)
+        same_types = dataset is not None and len(set(_types(work).tolist())) == len(
+            set(_site_types(work).tolist())
+        )
+        res = classify(
+            work.with_moments(np.zeros(len(work))),
+            symprec=symprec,
+            magtol=magtol,
+            crystal_dataset=dataset if same_types else None,
+        )
         res.enumerated = True
         res.can_host_altermagnet = False
         res.moments = None
@@ -524,17 +580,8 @@ def enumerate_orders(
         ]
         return res
 
-    detail = ""
-    try:
-        dataset = spglib.get_symmetry_dataset(
-            (work.lattice, work.frac_coords, _site_types(work)), symprec=symprec
-        )
-    except spglib.error.SpglibError as exc:
-        dataset, detail = None, str(exc)
     if dataset is None:
-        raise AnalysisError(
-            f"spglib could not find the symmetry of the crystal (symprec={symprec} Å) {detail}"
-        )
+        dataset = _dataset(work, symprec)
     group = _CrystalGroup(work, dataset, symprec)
     orbits = group.orbits(mag)
     odd = [o for o in orbits if len(o) % 2]
