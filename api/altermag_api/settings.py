@@ -56,6 +56,11 @@ class ApiSettings:
         the store's revision (bumped by every committed write, from any process) is the one
         it was computed at, so cached pages are never stale; a repeat costs one primary-key
         read instead of the page query.
+    page_threads
+        Threads computing candidate pages outside the framework (each keeps one database
+        connection; ``$ALTERMAG_API_PAGE_THREADS``). None: 0 for SQLite (pages are computed
+        on the event loop: a few hundred µs, less than a thread hop), 4 for PostgreSQL (the
+        loop goes on serving while a page waits on the server).
     """
 
     db_url: str | None = None
@@ -69,4 +74,9 @@ class ApiSettings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     page_cache: int = field(
         default_factory=lambda: int(os.environ.get("ALTERMAG_API_PAGE_CACHE", "4096") or 0)
+    )
+    page_threads: int | None = field(
+        default_factory=lambda: (
+            int(v) if (v := os.environ.get("ALTERMAG_API_PAGE_THREADS", "").strip()) else None
+        )
     )
