@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from altermag.hpc.slurm import JobState, Resources, SlurmClient, local_script, slurm_script
+from altermag.hpc.slurm import (
+    JobState,
+    Resources,
+    SlurmClient,
+    job_name,
+    local_script,
+    slurm_script,
+)
 
-__all__ = ["JobState", "Resources", "SlurmClient", "local_script", "slurm_script"]
+__all__ = ["JobState", "Resources", "SlurmClient", "job_name", "local_script", "slurm_script"]

@@ -2,11 +2,19 @@
 
 The client shells out to the Slurm commands on PATH, so it works with any cluster the user
 can submit to; ``SLURM_CONF`` and the usual ``SBATCH_*`` environment variables apply.
+
+Every value written into a script is checked or quoted, because a script is a shell program
+and some values (a structure label in the job name, resources from a preset, a flow parameter
+or ``--slurm``) come from users: the job name keeps only ``[A-Za-z0-9._+-]``, resources and
+module names must match strict patterns (no whitespace, no shell syntax) or a
+:class:`~altermag.errors.SettingsError` is raised, environment values are shell-quoted and
+no command may span lines.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -14,9 +22,52 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from altermag.errors import DftError
+from altermag.errors import DftError, SettingsError
 
-__all__ = ["JobState", "Resources", "SlurmClient", "SlurmError", "local_script", "slurm_script"]
+__all__ = [
+    "JobState",
+    "Resources",
+    "SlurmClient",
+    "SlurmError",
+    "job_name",
+    "local_script",
+    "slurm_script",
+]
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+,@%/=-]{0,127}")
+"""A partition, account, QOS, memory or option value: one word, no shell syntax."""
+_TIME = re.compile(r"[0-9]{1,6}([-:][0-9]{1,2}){0,3}")
+"""Slurm's ``--time``: minutes, ``MM:SS``, ``HH:MM:SS``, ``D-HH``, ``D-HH:MM(:SS)``."""
+_OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9-]{0,63}(=[A-Za-z0-9._:+,@%/=-]{1,128})?")
+"""One extra ``#SBATCH`` option, ``--flag`` or ``--name=value``."""
+_MODULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/+:-]{0,127}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+_NAME_CHARS = re.compile(r"[^A-Za-z0-9._+-]")
+_MAX_COUNT = 1_000_000
+
+
+def _word(name: str, value: str, pattern: re.Pattern[str] = _WORD) -> str:
+    text = str(value)
+    if not pattern.fullmatch(text):
+        raise SettingsError(
+            f"Slurm {name} {text[:40]!r} is not allowed: one word of letters, digits and "
+            "._:+,@%/=- (no spaces, newlines or shell syntax)"
+        )
+    return text
+
+
+def _count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise SettingsError(f"Slurm {name} must be a whole number, got {value!r}")
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= _MAX_COUNT:
+        raise SettingsError(f"Slurm {name} must be a whole number from 1, got {text[:40]!r}")
+    return int(text)
+
+
+def job_name(text: str) -> str:
+    """``text`` as a safe Slurm job name: other characters become ``_``, at most 128."""
+    return _NAME_CHARS.sub("_", text)[:128] or "altermag"
 
 
 class SlurmError(DftError, RuntimeError):
@@ -74,6 +125,19 @@ class Resources:
     qos: str | None = None
     extra: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.nodes = _count("nodes", self.nodes)
+        self.ntasks = _count("ntasks", self.ntasks)
+        self.cpus_per_task = _count("cpus_per_task", self.cpus_per_task)
+        self.time = _word("time", self.time, _TIME)
+        for opt in ("mem", "partition", "account", "qos"):
+            value = getattr(self, opt)
+            if value is not None and value != "":
+                setattr(self, opt, _word(opt, value))
+        if isinstance(self.extra, str) or not isinstance(self.extra, list | tuple):
+            raise SettingsError("Slurm extra must be a list of --options")
+        self.extra = [_word("option", x, _OPTION) for x in self.extra]
+
     def directives(self) -> list[str]:
         out = [
             f"--nodes={self.nodes}",
@@ -94,8 +158,17 @@ class Resources:
 
 def _body(commands: list[str], env: dict[str, str] | None) -> list[str]:
     lines = ["set -euo pipefail", 'cd "${SLURM_SUBMIT_DIR:-$(dirname "$0")}"']
-    lines += [f"export {k}={shlex.quote(v)}" for k, v in (env or {}).items()]
+    lines += [
+        f"export {_word('environment name', k, _ENV_NAME)}={shlex.quote(str(v))}"
+        for k, v in (env or {}).items()
+    ]
+    for command in commands:
+        if any(c in command for c in "\n\r\0"):
+            raise SettingsError(f"a job command must be one line: {command[:60]!r}")
     return lines + list(commands)
+
+
+_safe_name = job_name
 
 
 def local_script(commands: list[str], env: dict[str, str] | None = None) -> str:
@@ -110,16 +183,20 @@ def slurm_script(
     env: dict[str, str] | None = None,
     modules: list[str] | None = None,
 ) -> str:
-    """An ``sbatch`` script: ``#SBATCH`` directives, optional ``module load``, the commands."""
+    """An ``sbatch`` script: ``#SBATCH`` directives, optional ``module load``, the commands.
+
+    ``job_name`` is reduced to safe characters (:func:`job_name`); resources and module names
+    that are not one plain word raise :class:`~altermag.errors.SettingsError`.
+    """
     res = resources or Resources()
     head = [
         "#!/usr/bin/env bash",
-        f"#SBATCH --job-name={job_name}",
+        f"#SBATCH --job-name={_safe_name(job_name)}",
         "#SBATCH --output=slurm-%j.out",
         "#SBATCH --error=slurm-%j.err",
     ]
     head += [f"#SBATCH {d}" for d in res.directives()]
-    mods = [f"module load {m}" for m in (modules or [])]
+    mods = [f"module load {_word('module', m, _MODULE)}" for m in (modules or [])]
     return "\n".join([*head, *mods, *_body(commands, env)]) + "\n"
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from altermag.errors import InputError
 from altermag.io import StructureReadError, read_structure
-from altermag.sources import Page, Record
+from altermag.sources import Page, Record, SourceError
 
 __all__ = ["MagndataSource", "magndata_id", "mcif_citation"]
 
@@ -54,7 +54,7 @@ class MagndataSource:
     def __post_init__(self) -> None:
         self.path = Path(self.path)
         if not self.path.exists():
-            raise FileNotFoundError(f"{self.path}: no such folder or zip file")
+            raise SourceError(f"source path {self.path}: no such folder or zip file")
 
     def _files(self, workdir: Path) -> list[Path]:
         if self.path.is_dir():

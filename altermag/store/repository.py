@@ -321,9 +321,14 @@ class Store:
         self.dft_jobs.set_result(job_id, verdict, max_splitting_ev, status=status)
 
     # ------------------------------------------------------------------ API keys
-    def create_api_key(self, name: str) -> str:
-        """Create a key called ``name`` and return it; only its hash is stored."""
-        return self.keys.create(name)
+    def create_api_key(self, name: str, scope: str = "write") -> str:
+        """Create a key called ``name`` with ``scope`` (``read``, ``write``, ``admin``) and
+        return it; only its hash is stored. A name already used (even revoked): StoreError."""
+        return self.keys.create(name, scope)
+
+    def api_key(self, name: str) -> ApiKeyRecord | None:
+        """The key called ``name`` (active or revoked), or None."""
+        return self.keys.find(name)
 
     def verify_api_key(self, key: str) -> ApiKeyRecord | None:
         """The record of an active key, or None for an unknown or revoked one."""

@@ -122,13 +122,10 @@ def _site_types(structure: MagneticStructure) -> np.ndarray:
 
 def _site_permutations(structure: MagneticStructure, dataset: Any) -> np.ndarray:
     """(n_ops, n_sites) permutation: op g sends site i to site perm[g, i]."""
+    from altermag.symmetry.operations import site_permutations
+
     rots, trans = np.asarray(dataset.rotations), np.asarray(dataset.translations)
-    f = structure.frac_coords
-    moved = np.einsum("gij,nj->gni", rots, f) + trans[:, None, :]
-    diff = moved[:, :, None, :] - f[None, None, :, :]
-    diff -= np.round(diff)
-    dist = np.linalg.norm(diff @ structure.lattice, axis=-1)
-    perms = np.argmin(dist, axis=2)
+    perms, _ = site_permutations(rots, trans, structure.frac_coords, structure.lattice)
     return np.unique(perms, axis=0)
 
 
