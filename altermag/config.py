@@ -24,22 +24,82 @@ The four last ones bound what ``POST /screenings`` and served Prefect deployment
 
 Read them with :func:`get_settings`; it reads the environment on every call, so a test or a
 long-running service that changes a variable sees the change.
+
+:class:`Limits` bounds what one analysis may cost (atoms, site × operation tables, expanded
+moment lists, file size, time, memory). ``Settings.limits`` applies to the command line
+(``ALTERMAG_LIMITS__MAX_ATOMS=...``), ``Settings.public_limits`` — stricter — to the REST
+API's public ``POST /analyze`` (``ALTERMAG_PUBLIC_LIMITS__MAX_ATOMS=...``). The readers and
+the symmetry search check them *before* they allocate: :func:`active_limits` is what they
+read, :func:`use_limits` sets it for a block of code (the API's analysis workers do).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = [
+    "PUBLIC_LIMITS",
+    "Limits",
+    "PublicLimits",
+    "Settings",
+    "active_limits",
+    "check_limit",
+    "get_settings",
+    "use_limits",
+]
+
+
+class Limits(BaseModel):
+    """What one structure analysis may cost; anything larger is refused (LimitError, 413).
+
+    The defaults are the command line's; :data:`PUBLIC_LIMITS` are the public endpoint's.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_atoms: int = Field(10_000, ge=1)
+    """Sites in the cell as read (declared counts are checked before anything is built)."""
+    max_site_operations: int = Field(20_000_000, ge=1)
+    """Symmetry operations × sites: the size of the site-permutation tables of the search
+    (int32, 80 MB at the limit; a 1,512-atom MnF2 supercell kept as given needs 6.1 million)."""
+    max_moment_values: int = Field(30_000, ge=1)
+    """Values of an expanded moment string (``100000000*5`` counts 10^8) or moment list."""
+    max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    """Bytes of one structure file."""
+    analysis_seconds: float | None = Field(None, gt=0)
+    """Wall time of one analysis (None: unbounded; enforced by the API's worker processes)."""
+    analysis_memory_mb: int | None = Field(None, ge=64)
+    """Memory of one analysis worker process (None: unbounded; API workers only)."""
+
+
+class PublicLimits(Limits):
+    """The public ``POST /analyze`` endpoint's limits: the same fields, stricter defaults
+    (an environment variable that sets one of them keeps the others' public defaults)."""
+
+    max_atoms: int = Field(1_000, ge=1)
+    max_site_operations: int = Field(200_000, ge=1)
+    max_moment_values: int = Field(3_000, ge=1)
+    max_file_bytes: int = Field(5 * 1024 * 1024, ge=1)
+    analysis_seconds: float | None = Field(20.0, gt=0)
+    analysis_memory_mb: int | None = Field(1_536, ge=64)
+
+
+PUBLIC_LIMITS = PublicLimits()
+"""The public endpoint's defaults."""
 
 
 class Settings(BaseSettings):
     """Locations of altermag's inputs and outputs (environment prefix ``ALTERMAG_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="ALTERMAG_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ALTERMAG_", extra="ignore", frozen=True, env_nested_delimiter="__"
+    )
 
     home: Path = Field(default_factory=Path.cwd)
     """Root of every output; ``ALTERMAG_HOME``."""
@@ -51,6 +111,10 @@ class Settings(BaseSettings):
     pseudo_dir: Path | None = None
     """The user's QE pseudopotential folder, files matched by element;
     ``ALTERMAG_PSEUDO_DIR`` (None: the SG15 set shipped with the package)."""
+    limits: Limits = Limits()
+    """Limits of the command line (``ALTERMAG_LIMITS__MAX_ATOMS`` ...)."""
+    public_limits: PublicLimits = PUBLIC_LIMITS
+    """Limits of the public ``POST /analyze`` (``ALTERMAG_PUBLIC_LIMITS__MAX_ATOMS`` ...)."""
     allowed_sources: str = "embedded,known,corpus,optimade,materials_project"
     """Comma-separated sources a screening requested over the network may read;
     ``ALTERMAG_ALLOWED_SOURCES`` (``local`` and ``magndata`` read server folders: off)."""
@@ -99,3 +163,36 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings as the environment gives them now."""
     return Settings()
+
+
+_ACTIVE: ContextVar[Limits | None] = ContextVar("altermag_limits", default=None)
+
+
+def active_limits() -> Limits:
+    """The limits in force: those set by :func:`use_limits`, else ``Settings.limits``."""
+    limits = _ACTIVE.get()
+    return limits if limits is not None else get_settings().limits
+
+
+@contextmanager
+def use_limits(limits: Limits) -> Iterator[Limits]:
+    """Apply ``limits`` to every read and analysis inside the block (this thread/task)."""
+    token = _ACTIVE.set(limits)
+    try:
+        yield limits
+    finally:
+        _ACTIVE.reset(token)
+
+
+def check_limit(what: str, value: int, limit_name: str, limits: Limits | None = None) -> None:
+    """Raise :class:`~altermag.errors.LimitError` when ``value`` exceeds the named limit.
+
+    ``what`` says what was counted (``"the file declares 10^12 atoms"``-style sentences are
+    built from it).
+    """
+    from altermag.errors import LimitError
+
+    lim = limits if limits is not None else active_limits()
+    bound = getattr(lim, limit_name)
+    if value > bound:
+        raise LimitError(f"{what}: {value:,} exceeds the limit of {bound:,} ({limit_name})")

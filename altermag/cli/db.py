@@ -156,16 +156,21 @@ def candidates(
 
 
 @db_app.command("create-key", help="Create an API key called NAME and print it (shown once).")
-def create_key(name: str, db: DbOption = None) -> None:
-    from sqlalchemy.exc import IntegrityError
-
+def create_key(
+    name: str,
+    db: DbOption = None,
+    scope: Annotated[
+        str,
+        typer.Option(
+            help="read (reads, when they are private), write (also changes: screenings) or "
+            "admin (also creates, lists and revokes keys)."
+        ),
+    ] = "write",
+) -> None:
     from altermag.store import Store, database_url
 
     with Store(database_url(db)) as store:
-        try:
-            key = store.create_api_key(name)
-        except IntegrityError as exc:
-            raise typer.BadParameter(f"an API key called {name!r} exists already") from exc
+        key = store.create_api_key(name, scope)  # StoreError/SettingsError: message, exit 1
     typer.echo(key)
 
 

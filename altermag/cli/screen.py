@@ -22,6 +22,10 @@ def _source_options(source: str, path: Path | None, url: str | None, flt: str | 
     if source in ("local", "magndata"):
         if path is None:
             raise typer.BadParameter("--path is needed for this source", param_hint="--path")
+        if not path.exists():
+            raise typer.BadParameter(f"{path}: no such folder", param_hint="--path")
+        if source == "local" and not path.is_dir():
+            raise typer.BadParameter(f"{path}: not a folder", param_hint="--path")
         return {"path": str(path)}
     if source == "optimade":
         if url is None:

@@ -212,9 +212,7 @@ def render_html(report: dict[str, Any]) -> str:
     """Self-contained HTML (figures embedded), readable offline."""
     import jinja2
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape()
-    )
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     labels = {
         "verdict_meaning": "meaning",
         "spin_laue_group": "spin Laue group",

@@ -137,7 +137,5 @@ def render_run_html(report: dict[str, Any]) -> str:
     """Self-contained HTML of :func:`run_report`."""
     import jinja2
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape()
-    )
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     return env.get_template("run.html.j2").render(**report)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from altermag.io import StructureReadError, read_structure
-from altermag.sources import Page, Record
+from altermag.sources import Page, Record, SourceError
 
 __all__ = ["STRUCTURE_PATTERNS", "LocalSource", "structure_files"]
 
@@ -36,7 +36,8 @@ class LocalSource:
     def __post_init__(self) -> None:
         self.path = Path(self.path)
         if not self.path.is_dir():
-            raise NotADirectoryError(f"{self.path}: not a folder")
+            problem = "is a file, not a folder" if self.path.exists() else "no such folder"
+            raise SourceError(f"source path {self.path}: {problem}")
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
         files = structure_files(self.path)

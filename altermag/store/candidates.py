@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -93,10 +94,28 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         key, order_id = data["k"], int(data["i"])
         cursor_sort = data["s"]
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"invalid cursor {cursor!r}") from exc
+        raise InputError(f"invalid cursor {cursor[:80]!r}") from exc
     if cursor_sort != sort:
         raise InputError(f"the cursor was made for sort={cursor_sort!r}, not sort={sort!r}")
+    if not _cursor_key_ok(sort, key) or not 0 <= order_id < 2**63:
+        # a crafted cursor: the values are bound as SQL parameters of the sort's type, so a
+        # wrong type or an out-of-range integer would fail in the database driver
+        raise InputError(f"invalid cursor {cursor[:80]!r}")
     return key, order_id
+
+
+def _cursor_key_ok(sort: str, key: Any) -> bool:
+    """Whether ``key`` can be a sort value of ``sort`` (what :func:`encode_cursor` writes)."""
+    if sort == "formula":
+        return isinstance(key, str) and "\x00" not in key and len(key) <= 256
+    if sort == "newest":
+        return isinstance(key, int) and not isinstance(key, bool) and 0 <= key < 2**63
+    return (
+        isinstance(key, (int, float))
+        and not isinstance(key, bool)
+        and math.isfinite(key)
+        and abs(key) <= 1e300
+    )
 
 
 @dataclass(frozen=True)

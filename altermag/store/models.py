@@ -307,6 +307,9 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(HASH, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    scope: Mapped[str] = mapped_column(String(16), default="write", server_default="write")
+    """``read`` (reads when they are private), ``write`` (also changes stored state) or
+    ``admin`` (also creates, lists and revokes keys); each includes the ones before it."""
 
 
 class StoreState(Base):

@@ -214,10 +214,17 @@ class ApiKeyRecord(_Record):
     name: str
     created_at: datetime
     revoked_at: datetime | None
+    scope: str = "write"
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def allows(self, scope: str) -> bool:
+        """Whether this key's scope includes ``scope`` (read < write < admin)."""
+        from altermag.store.keys import SCOPES
+
+        return SCOPES.index(self.scope) >= SCOPES.index(scope)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,48 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["seitz_symbol", "spin_operation_symbol"]
+__all__ = ["seitz_symbol", "site_permutations", "spin_operation_symbol"]
+
+_BLOCK = 1 << 21
+"""Largest block of site-pair differences built at once (×3 float64: 48 MB)."""
+
+
+def site_permutations(
+    rotations: np.ndarray, translations: np.ndarray, frac: np.ndarray, lattice: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each operation sends each site: ``perm[g, i]`` and the distance (Å) to that site.
+
+    Operation g = (W, t) maps site i to W fᵢ + t; ``perm[g, i]`` is the site nearest to that
+    image (periodic images included) and ``dist[g, i]`` how far it is, so a symmetry
+    operation is one whose distances are all within the tolerance. The operations × sites
+    count is checked against the limits in force (``max_site_operations``) first, and the
+    pairwise distances are built in blocks, so memory stays bounded whatever the cell.
+
+    Raises
+    ------
+    altermag.errors.LimitError
+        When operations × sites exceeds ``max_site_operations``.
+    """
+    from altermag.config import check_limit
+
+    rots = np.asarray(rotations, dtype=float)
+    n_ops, n = len(rots), len(frac)
+    check_limit("symmetry operations × sites", n_ops * n, "max_site_operations")
+    moved = (np.einsum("gij,nj->gni", rots, frac) + np.asarray(translations)[:, None, :]).reshape(
+        -1, 3
+    )
+    perm = np.empty(len(moved), dtype=np.intp)
+    dist = np.empty(len(moved))
+    rows = max(1, _BLOCK // max(n, 1))
+    for start in range(0, len(moved), rows):
+        diff = moved[start : start + rows, None, :] - frac[None, :, :]
+        diff -= np.round(diff)
+        d = np.linalg.norm(diff @ lattice, axis=-1)
+        k = np.argmin(d, axis=1)
+        perm[start : start + rows] = k
+        dist[start : start + rows] = d[np.arange(len(k)), k]
+    return perm.reshape(n_ops, n), dist.reshape(n_ops, n)
+
 
 _TYPES = {(1, 3): "1", (1, -1): "2", (1, 0): "3", (1, 1): "4", (1, 2): "6"}
 _TYPES.update({(-1, -3): "-1", (-1, 1): "m", (-1, 0): "-3", (-1, -1): "-4", (-1, -2): "-6"})

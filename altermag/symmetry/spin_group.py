@@ -28,6 +28,8 @@ from altermag.errors import AnalysisError, InputError
 from altermag.result import NodalPlane, SpinGroupResult
 from altermag.structure import MagneticStructure
 from altermag.symmetry import harmonics
+from altermag.symmetry.bns import _table as _bns_table
+from altermag.symmetry.bns import bns_symbol
 from altermag.symmetry.laue import laue_info
 from altermag.symmetry.operations import spin_operation_symbol
 
@@ -37,8 +39,11 @@ __all__ = [
     "DEFAULT_MAGTOL",
     "DEFAULT_MAX_ORDERS",
     "DEFAULT_SYMPREC",
+    "MOMENT_FLOOR",
+    "ZERO_FRACTION",
     "Cell",
     "classify",
+    "effective_magtol",
 ]
 
 spglib.error.OLD_ERROR_HANDLING = False  # spglib raises SpglibError instead of returning None
@@ -46,8 +51,15 @@ spglib.error.OLD_ERROR_HANDLING = False  # spglib raises SpglibError instead of 
 #: Position tolerance in Å: classifies MnF2 with 0.02 Å noise on every atom (the operation
 #: found from one noisy pair must then map all other noisy atoms: ~4× the noise).
 DEFAULT_SYMPREC = 0.1
-#: Moment tolerance in μB: moments that differ by up to ~0.1 μB count as equal.
+#: Moment tolerance in μB: moments that differ by up to ~0.1 μB count as equal. It is an upper
+#: bound: for weak magnets the tolerance scales with the largest moment (:func:`effective_magtol`).
 DEFAULT_MAGTOL = 0.15
+#: Numerical-noise floor in μB: below it a moment is zero whatever the other moments are
+#: (DFT and refinements quote moments to ~0.001–0.01 μB).
+MOMENT_FLOOR = 0.01
+#: A moment smaller than this fraction of the largest moment counts as zero (and moments
+#: differing by less than it as equal), unless ``magtol`` is smaller still.
+ZERO_FRACTION = 0.1
 
 Cell = Literal["primitive", "conventional", "as_given"]
 #: Cells the k = 0 orders of a structure without moments can be enumerated in.
@@ -80,6 +92,20 @@ def collinear_moments(magmoms: np.ndarray, magtol: float) -> tuple[np.ndarray, n
         axis, s = -axis, -s
     residual = float(np.max(np.linalg.norm(m - np.outer(s, axis), axis=1)))
     return s, axis, residual
+
+
+def effective_magtol(s: np.ndarray, magtol: float) -> float:
+    """The moment tolerance that applies to moments ``s`` (μB): ``magtol`` scaled to the magnet.
+
+    Whether a moment is zero is a question relative to the moments of the crystal: RuO2's
+    reported ~0.05 μB, URu2Si2's 0.04 μB or MnF2 scaled to ±0.1 μB are ordered magnets
+    exactly like MnF2 with ±5 μB, because the spin group only depends on which moments are
+    equal, opposite or zero. The tolerance is therefore ``ZERO_FRACTION`` of the largest
+    moment, never above ``magtol`` (the absolute tolerance, reached from 1.5 μB on with the
+    defaults) and never below ``MOMENT_FLOOR`` (numerical noise).
+    """
+    largest = float(np.max(np.abs(s))) if len(s) else 0.0
+    return min(magtol, max(MOMENT_FLOOR, ZERO_FRACTION * largest))
 
 
 def _moment_classes(s: np.ndarray, magtol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -166,14 +192,12 @@ def _spin_operations_from_crystal(
     otherwise. Equivalent to spglib's magnetic search for a cell that is primitive (and
     cheaper); returns None when a site cannot be matched, so the caller can fall back.
     """
+    from altermag.symmetry.operations import site_permutations
+
     rots = np.asarray(crystal.rotations)
     trans = np.asarray(crystal.translations)
-    moved = np.einsum("gij,nj->gni", rots, frac) + trans[:, None, :]
-    diff = moved[:, :, None, :] - frac[None, None, :, :]
-    diff -= np.round(diff)
-    dist = np.linalg.norm(diff @ lattice, axis=-1)
-    perm = np.argmin(dist, axis=2)
-    if np.take_along_axis(dist, perm[..., None], axis=2).max() > 2 * symprec:
+    perm, dist = site_permutations(rots, trans, frac, lattice)
+    if dist.max() > 2 * symprec:
         return None
     image = s[perm]  # moment of the site each site is sent to
     keep = np.all(np.abs(image - s) <= magtol, axis=1)
@@ -404,19 +428,13 @@ def _msg_uni_cached(key: tuple, symprec: float) -> int | None:
     return None if msg is None else int(msg.uni_number)
 
 
-@cache
 def _bns_symbol(uni_number: int) -> tuple[str, str]:
-    """BNS number and symbol of a magnetic space group from its UNI number."""
-    msg = spglib.get_magnetic_spacegroup_type(uni_number)
-    bns_number = str(msg.bns_number)
+    """BNS number and symbol of a magnetic space group from its UNI number (shipped table,
+    :mod:`altermag.symmetry.bns`)."""
     try:
-        from pymatgen.symmetry.maggroups import MagneticSpaceGroup
-
-        major, minor = (int(x) for x in bns_number.split("."))
-        symbol = MagneticSpaceGroup([major, minor]).sg_symbol
-    except (ValueError, LookupError):  # pragma: no cover - symbol lookup is cosmetic
-        symbol = ""
-    return bns_number, symbol
+        return bns_symbol(uni_number)
+    except KeyError:  # pragma: no cover - spglib numbers groups 1..1651, all in the table
+        return str(spglib.get_magnetic_spacegroup_type(uni_number).bns_number), ""
 
 
 def check_finite(structure: MagneticStructure) -> None:
@@ -503,8 +521,24 @@ def classify(
     lattice_std = lattice @ q.T  # input lattice vectors expressed in the standard frame
 
     s, axis, residual = collinear_moments(structure.magmoms, magtol)
+    given_magtol = magtol
+    magtol = effective_magtol(np.linalg.norm(structure.magmoms, axis=1), magtol)
     magnetic = np.abs(s) >= magtol
     base["n_magnetic_sites"] = int(np.sum(magnetic))
+    if np.any(magnetic & (np.abs(s) < given_magtol)):
+        warnings.append(
+            f"weak moments (largest {float(np.max(np.abs(s))):.3g} μB) count as magnetic: "
+            f"the moment tolerance is scaled to the largest moment, {magtol:.3g} μB instead "
+            f"of magtol = {given_magtol} μB"
+        )
+    dropped = (np.abs(s) > 1e-6) & ~magnetic
+    if np.any(dropped):
+        worst = int(np.argmax(np.where(dropped, np.abs(s), 0.0)))
+        warnings.append(
+            f"{int(np.sum(dropped))} non-zero moment(s) below {magtol:.3g} μB treated as "
+            f"non-magnetic (largest {abs(float(s[worst])):.3g} μB on site {worst + 1}, "
+            f"{structure.species[worst]})"
+        )
     if residual > magtol:
         return SpinGroupResult(
             verdict="noncollinear",
@@ -524,6 +558,7 @@ def classify(
     base["net_moment"] = round(net, 4)
     if not np.any(magnetic):
         return SpinGroupResult(verdict="nonmagnetic", warnings=warnings, **base)
+    s = np.where(magnetic, s, 0.0)  # a moment treated as zero is zero for the symmetry too
 
     frac, s_cell = structure.frac_coords, s
     if len(np.unique(crystal.mapping_to_primitive)) < n:
@@ -704,6 +739,7 @@ def _msg_fields(
 
 
 def clear_caches() -> None:
-    """Forget the cached group-level results (spin Laue groups, form factors, MSG types)."""
-    for fn in (_laue, _kspace, _msg_uni_cached, _bns_symbol):
+    """Forget the cached group-level results (spin Laue groups, form factors, MSG types) and
+    the BNS symbol table read from disk."""
+    for fn in (_laue, _kspace, _msg_uni_cached, _bns_table):
         fn.cache_clear()

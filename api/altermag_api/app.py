@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +23,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
 
 from altermag import __version__
+from altermag.errors import AltermagError
 from altermag.store import Store
+from altermag_api.analysis_pool import AnalysisPool
+from altermag_api.fast_pages import CandidatePagesMiddleware
 from altermag_api.launch import BackgroundScreenings, PrefectLauncher
 from altermag_api.nul_guard import NulGuardMiddleware
 from altermag_api.page_cache import CachedPagesMiddleware, PageCache, RevisionReader
@@ -36,6 +40,11 @@ from altermag_api.routes import (
     reports,
     screenings,
 )
+from altermag_api.security import (
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+    altermag_error,
+)
 from altermag_api.settings import ApiSettings
 
 __all__ = ["create_app"]
@@ -47,8 +56,10 @@ Altermagnet discovery service: ranked candidates from screenings, single-structu
 analyses, screenings to start and follow, HTML/JSON reports.
 
 Reads and `POST /analyze` are public unless the server is configured otherwise; every
-request that changes stored state needs an API key in the `X-API-Key` header
-(`altermag apikey create NAME`).
+request that changes stored state needs an API key with scope `write` in the `X-API-Key`
+header, managing keys one with scope `admin` (`altermag apikey create NAME --scope admin`).
+`POST /analyze` is bounded (upload bytes, atoms, operations × sites, moments, time,
+memory): 413 past a limit.
 """
 
 
@@ -77,6 +88,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         app.state.background.shutdown()
+        app.state.analysis_pool.close()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         store.close()
 
     app = FastAPI(
@@ -96,8 +110,28 @@ def create_app(
         else None
     )
     app.state.flow_runs = {}
-    app.state.page_cache = PageCache(settings.page_cache) if settings.page_cache > 0 else None
+    app.state.analysis_pool = AnalysisPool(
+        settings.limits, settings.analysis_workers, settings.analysis_queue
+    )
+    app.state.page_cache = (
+        PageCache(settings.page_cache, settings.page_cache_bytes)
+        if settings.page_cache > 0 and settings.page_cache_bytes > 0
+        else None
+    )
     app.state.revisions = RevisionReader(store.revision, batched=store.dialect != "sqlite")
+    threads = settings.page_threads
+    if threads is None:  # SQLite pages are cheaper on the event loop than a thread hop
+        threads = 0 if store.dialect == "sqlite" else 4
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="altermag-pages") if threads else None
+    if not settings.require_key_for_reads:
+        # inside the page cache (added before it): a miss goes on to the computed-page path
+        app.add_middleware(
+            CandidatePagesMiddleware,
+            store=store,
+            cache=app.state.page_cache,
+            revisions=app.state.revisions,
+            pool=pool,
+        )
     if app.state.page_cache is not None and not settings.require_key_for_reads:
         # inside CORS (added after it, so CORS wraps it): cached answers get CORS headers too
         app.add_middleware(
@@ -111,7 +145,10 @@ def create_app(
             allow_headers=["X-API-Key", "Content-Type"],
         )
 
-    app.add_middleware(NulGuardMiddleware)  # outermost: before the page cache and routing
+    app.add_middleware(NulGuardMiddleware)  # before the page cache and routing
+    app.add_middleware(BodyLimitMiddleware, upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
+    app.add_exception_handler(AltermagError, altermag_error)
 
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: OperationalError) -> JSONResponse:

@@ -1,4 +1,8 @@
-"""Request dependencies: the store, the settings and API-key checks."""
+"""Request dependencies: the store, the settings and API-key checks.
+
+Keys have scopes (``read`` < ``write`` < ``admin``): ``WriteAccess`` needs ``write``,
+``AdminAccess`` needs ``admin``; a valid key of a smaller scope gets 403.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,15 @@ from fastapi.security import APIKeyHeader
 from altermag.store import ApiKeyRecord, Store
 from altermag_api.settings import ApiSettings
 
-__all__ = ["ReadAccess", "StoreDep", "WriteAccess", "get_settings", "get_store"]
+__all__ = [
+    "AdminAccess",
+    "KeyAccess",
+    "ReadAccess",
+    "StoreDep",
+    "WriteAccess",
+    "get_settings",
+    "get_store",
+]
 
 _key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
@@ -41,9 +53,32 @@ def _check(store: Store, key: str | None) -> ApiKeyRecord:
     return record
 
 
+def _scoped(record: ApiKeyRecord, scope: str) -> ApiKeyRecord:
+    if not record.allows(scope):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"this API key has scope {record.scope!r}; the request needs {scope!r}",
+        )
+    return record
+
+
 def require_key(store: StoreDep, key: Annotated[str | None, Security(_key_header)]) -> ApiKeyRecord:
-    """Every request that changes stored state needs an active (unrevoked) key."""
+    """Every request that changes stored state needs an active (unrevoked) ``write`` key."""
+    return _scoped(_check(store, key), "write")
+
+
+def require_any_key(
+    store: StoreDep, key: Annotated[str | None, Security(_key_header)]
+) -> ApiKeyRecord:
+    """An active key of any scope (what a key may do with itself)."""
     return _check(store, key)
+
+
+def require_admin(
+    store: StoreDep, key: Annotated[str | None, Security(_key_header)]
+) -> ApiKeyRecord:
+    """Creating, listing and revoking other keys needs an ``admin`` key."""
+    return _scoped(_check(store, key), "admin")
 
 
 async def read_access(
@@ -57,4 +92,6 @@ async def read_access(
 
 
 WriteAccess = Annotated[ApiKeyRecord, Depends(require_key)]
+AdminAccess = Annotated[ApiKeyRecord, Depends(require_admin)]
+KeyAccess = Annotated[ApiKeyRecord, Depends(require_any_key)]
 ReadAccess = Annotated[ApiKeyRecord | None, Depends(read_access)]

@@ -22,24 +22,44 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["CachedPagesMiddleware", "PageCache", "RevisionReader", "cache_key"]
+__all__ = ["REVISION_KEY", "CachedPagesMiddleware", "PageCache", "RevisionReader", "cache_key"]
+
+REVISION_KEY = "altermag.revision"
+"""Scope key under which a miss carries the revision read here on to the page's computation
+(the fast path of :mod:`altermag_api.fast_pages`), so it is read once per request."""
 
 
 class PageCache:
     """Response bodies by query string, valid while the store's revision is unchanged.
 
     A lookup at another revision than the entries' misses and drops them all (they are all
-    outdated then). Bounded: past ``max_entries`` pages it starts afresh.
+    outdated then). Bounded twice: at most ``max_entries`` pages and ``max_bytes`` of keys
+    and bodies together; past either bound the oldest pages go first (first in, first out),
+    and a single page larger than an eighth of ``max_bytes`` is not kept at all.
     """
 
-    def __init__(self, max_entries: int = 4096) -> None:
+    def __init__(self, max_entries: int = 4096, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._revision: int | None = None
         self._pages: dict[str, bytes] = {}
+        self._bytes = 0
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held now (keys and bodies)."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def _clear(self) -> None:
+        self._pages = {}
+        self._bytes = 0
 
     def get(self, revision: int, key: str) -> bytes | None:
         if revision != self._revision:
-            self._pages = {}
+            self._clear()
             self._revision = revision
             return None
         return self._pages.get(key)
@@ -52,9 +72,19 @@ class PageCache:
         """
         if revision != self._revision:
             return  # the cache has moved on to another revision meanwhile
-        if len(self._pages) >= self.max_entries:
-            self._pages = {}
+        size = len(key) + len(body)
+        if size > self.max_bytes // 8:
+            return
+        old = self._pages.pop(key, None)
+        if old is not None:
+            self._bytes -= len(key) + len(old)
+        while self._pages and (
+            len(self._pages) >= self.max_entries or self._bytes + size > self.max_bytes
+        ):
+            oldest = next(iter(self._pages))
+            self._bytes -= len(oldest) + len(self._pages.pop(oldest))
         self._pages[key] = body
+        self._bytes += size
 
 
 class RevisionReader:
@@ -113,6 +143,7 @@ class CachedPagesMiddleware:
             if body is not None:
                 await _send_json(send, body)
                 return
+            scope[REVISION_KEY] = revision
         await self.app(scope, receive, send)
 
 

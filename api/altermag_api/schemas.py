@@ -90,6 +90,7 @@ class ScreeningStatus(BaseModel):
 class ApiKeyCreated(BaseModel):
     name: str
     key: str = Field(description="Shown once; only its hash is stored.")
+    scope: Literal["read", "write", "admin"]
 
 
 class Problem(BaseModel):
@@ -104,10 +105,13 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     meaning = {
         400: "Malformed request (e.g. an invalid cursor)",
         401: "Missing, unknown or revoked API key",
+        403: "The API key's scope does not allow this request",
         404: "Not found",
-        413: "Upload larger than the limit (5 MB)",
+        409: "Conflict with stored state (e.g. a key name already used)",
+        413: "Input larger than the limits (upload bytes, atoms, operations × sites, moments, "
+        "analysis time or memory)",
         415: "Unsupported file type",
         422: "Invalid parameters, or a file that could not be read or analysed",
-        503: "Database or Prefect server unavailable",
+        503: "Database or Prefect server unavailable, or every analysis worker busy",
     }
     return {c: {"model": Problem, "description": meaning[c]} for c in codes}

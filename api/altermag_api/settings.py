@@ -6,10 +6,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from altermag.config import Limits
+
 __all__ = ["MAX_UPLOAD_BYTES", "ApiSettings"]
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-"""Largest structure file ``POST /analyze`` accepts (5 MB)."""
+"""Largest structure file ``POST /analyze`` accepts by default (5 MB; the public limits'
+``max_file_bytes``)."""
 
 
 def _env_list(name: str) -> list[str]:
@@ -22,6 +25,12 @@ def _out_root() -> Path:
 
     value = os.environ.get("ALTERMAG_OUT_DIR")
     return Path(value) if value else get_settings().candidates_dir
+
+
+def _public_limits() -> Limits:
+    from altermag.config import get_settings
+
+    return get_settings().public_limits
 
 
 def _env_flag(name: str) -> bool:
@@ -49,13 +58,31 @@ class ApiSettings:
         Where background screenings write their candidate tables (``$ALTERMAG_OUT_DIR``,
         else ``$ALTERMAG_HOME/candidates``).
     max_upload_bytes
-        Upload limit of ``POST /analyze``.
+        Upload limit of ``POST /analyze``, enforced while the body streams in (default:
+        ``limits.max_file_bytes``).
     page_cache
         Keep up to this many ``GET /candidates`` pages in memory
         (``$ALTERMAG_API_PAGE_CACHE``; 0 turns it off). A cached page is served only while
         the store's revision (bumped by every committed write, from any process) is the one
         it was computed at, so cached pages are never stale; a repeat costs one primary-key
         read instead of the page query.
+    page_cache_bytes
+        ... and at most this many bytes of them (``$ALTERMAG_API_PAGE_CACHE_MB``, default
+        64 MB): the oldest pages go first.
+    limits
+        What one ``POST /analyze`` may cost (atoms, operations × sites, moments, bytes,
+        seconds, memory): ``altermag.config.Settings.public_limits``
+        (``$ALTERMAG_PUBLIC_LIMITS__MAX_ATOMS``...), stricter than the command line's.
+    analysis_workers
+        Worker processes that run the analyses of ``POST /analyze``
+        (``$ALTERMAG_API_ANALYSIS_WORKERS``, default 2); a request waits for a free one
+        while at most ``analysis_queue`` others wait (``$ALTERMAG_API_ANALYSIS_QUEUE``,
+        default 8), past that it gets 503.
+    page_threads
+        Threads computing candidate pages outside the framework (each keeps one database
+        connection; ``$ALTERMAG_API_PAGE_THREADS``). None: 0 for SQLite (pages are computed
+        on the event loop: a few hundred µs, less than a thread hop), 4 for PostgreSQL (the
+        loop goes on serving while a page waits on the server).
     """
 
     db_url: str | None = None
@@ -66,7 +93,24 @@ class ApiSettings:
         default_factory=lambda: os.environ.get("ALTERMAG_DEPLOYMENT", "screen/nightly-screen")
     )
     out_root: Path = field(default_factory=_out_root)
-    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    max_upload_bytes: int = field(default_factory=lambda: _public_limits().max_file_bytes)
     page_cache: int = field(
         default_factory=lambda: int(os.environ.get("ALTERMAG_API_PAGE_CACHE", "4096") or 0)
+    )
+    page_cache_bytes: int = field(
+        default_factory=lambda: int(
+            float(os.environ.get("ALTERMAG_API_PAGE_CACHE_MB", "64") or 0) * 1024 * 1024
+        )
+    )
+    limits: Limits = field(default_factory=lambda: _public_limits())
+    analysis_workers: int = field(
+        default_factory=lambda: int(os.environ.get("ALTERMAG_API_ANALYSIS_WORKERS", "2") or 1)
+    )
+    analysis_queue: int = field(
+        default_factory=lambda: int(os.environ.get("ALTERMAG_API_ANALYSIS_QUEUE", "8") or 0)
+    )
+    page_threads: int | None = field(
+        default_factory=lambda: (
+            int(v) if (v := os.environ.get("ALTERMAG_API_PAGE_THREADS", "").strip()) else None
+        )
     )

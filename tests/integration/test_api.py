@@ -66,8 +66,9 @@ def client(seeded: tuple[str, dict[str, int]], tmp_path: Path) -> Iterator[TestC
 
 @pytest.fixture
 def key(seeded: tuple[str, dict[str, int]]) -> str:
+    """An admin key (it may manage other keys)."""
     with Store(seeded[0]) as store:
-        return store.create_api_key("tester")
+        return store.create_api_key("tester", "admin")
 
 
 def test_health_reports_the_database(client: TestClient, db_url: str) -> None:
@@ -252,8 +253,8 @@ def test_invalid_screening_request_is_a_422(client: TestClient, key: str) -> Non
 
 def test_revoked_key_is_refused(client: TestClient, key: str) -> None:
     h = {"X-API-Key": key}
-    made = client.post("/keys", json={"name": "second"}, headers=h)
-    assert made.status_code == 201
+    made = client.post("/keys", json={"name": "second", "scope": "admin"}, headers=h)
+    assert made.status_code == 201 and made.json()["scope"] == "admin"
     second = {"X-API-Key": made.json()["key"]}
     assert [k["name"] for k in client.get("/keys", headers=second).json()] == ["tester", "second"]
     assert client.delete("/keys/second", headers=h).status_code == 204
@@ -261,6 +262,32 @@ def test_revoked_key_is_refused(client: TestClient, key: str) -> None:
     assert client.post("/screenings", json={"limit": 1}, headers=second).status_code == 401
     assert client.delete("/keys/second", headers=h).status_code == 404
     assert client.get("/keys").status_code == 401
+
+
+def test_key_scopes_and_names(client: TestClient, key: str) -> None:
+    """Only an admin key creates, lists or revokes other keys; any key may revoke itself; a
+    name is used once (also after revocation): 409, never 500."""
+    admin = {"X-API-Key": key}
+    made = {
+        scope: client.post("/keys", json={"name": scope, "scope": scope}, headers=admin)
+        for scope in ("read", "write")
+    }
+    assert all(r.status_code == 201 for r in made.values())
+    read, write = ({"X-API-Key": made[s].json()["key"]} for s in ("read", "write"))
+    for h in (read, write):
+        assert client.post("/keys", json={"name": "x"}, headers=h).status_code == 403
+        assert client.get("/keys", headers=h).status_code == 403
+        assert client.delete("/keys/tester", headers=h).status_code == 403
+    assert client.post("/screenings", json={"limit": 1}, headers=read).status_code == 403
+    listed = {k["name"]: k["scope"] for k in client.get("/keys", headers=admin).json()}
+    assert listed == {"tester": "admin", "read": "read", "write": "write"}
+    dup = client.post("/keys", json={"name": "write"}, headers=admin)
+    assert dup.status_code == 409 and "exists already" in dup.json()["detail"]
+    assert client.delete("/keys/read", headers=read).status_code == 204  # itself
+    assert client.get("/keys", headers=read).status_code == 401
+    again = client.post("/keys", json={"name": "read"}, headers=admin)
+    assert again.status_code == 409  # the revoked key's name is not reused
+    assert client.get("/keys", headers=admin).status_code == 200  # admin untouched
 
 
 def test_private_mode_and_cors(seeded: tuple[str, dict[str, int]], key: str) -> None:
@@ -328,7 +355,7 @@ def test_cli_apikey_create_list_revoke(client: TestClient, db_url: str) -> None:
 
     from altermag.cli import app as cli
 
-    made = CliRunner().invoke(cli, ["apikey", "create", "ops", "--db", db_url])
+    made = CliRunner().invoke(cli, ["apikey", "create", "ops", "--scope", "admin", "--db", db_url])
     assert made.exit_code == 0, made.output
     h = {"X-API-Key": made.stdout.strip()}
     assert client.get("/keys", headers=h).status_code == 200

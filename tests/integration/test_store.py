@@ -19,6 +19,7 @@ from sqlalchemy import delete, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 import altermag
+from altermag.errors import SettingsError, StoreError
 from altermag.io import StructureReadError, read_structure
 from altermag.result import SpinGroupResult
 from altermag.store import (
@@ -608,8 +609,14 @@ def test_api_keys(store: Store) -> None:
     assert store.verify_api_key(key) is None
     assert store.verify_api_key(other) is not None
     assert [(k.name, k.active) for k in store.api_keys()] == [("ci", False), ("lab", True)]
-    with pytest.raises(IntegrityError):
-        store.create_api_key("lab")
+    for taken in ("lab", "ci"):  # active or revoked: a name is used once
+        with pytest.raises(StoreError, match="exists already"):
+            store.create_api_key(taken)
+    with pytest.raises(SettingsError, match="scope"):
+        store.create_api_key("root", "superuser")
+    admin = store.verify_api_key(store.create_api_key("ops", "admin"))
+    assert admin is not None and admin.scope == "admin" and admin.allows("write")
+    assert rec.scope == "write" and rec.allows("read") and not rec.allows("admin")
 
 
 # ---------------------------------------------------------------------- migrations

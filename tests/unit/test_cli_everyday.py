@@ -157,3 +157,32 @@ def test_stored_candidates_table_is_readable_at_80_columns(tmp_path: Path) -> No
     assert max(len(ln) for ln in lines) <= 80
     words = {w for ln in lines for w in ln.split()}
     assert {"altermagnet", "antiferromagnet", "ferromagnet", "La2CuO4"} <= words
+
+
+def test_screen_with_a_missing_folder_or_a_mistyped_source_says_so(tmp_path: Path) -> None:
+    env = {"ALTERMAG_HOME": str(tmp_path)}
+    missing = Path("/nonexistent-altermag")
+    for source in ("local", "magndata"):
+        result = runner.invoke(app, ["screen", "--source", source, "--path", str(missing)], env=env)
+        assert result.exit_code == 2
+        assert f"{missing}: no such folder" in result.output
+        assert "Traceback" not in result.output
+    result = runner.invoke(app, ["screen", "--source", "embeded"], env=env)
+    assert result.exit_code == 2
+    assert "--source: Input should be 'embedded'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sources_refuse_a_missing_folder_with_a_user_error(tmp_path: Path) -> None:
+    from altermag.errors import AltermagError
+    from altermag.sources import get_source
+
+    for name in ("local", "magndata"):
+        try:
+            get_source(name, path=str(tmp_path / "nope"))
+        except AltermagError as exc:
+            assert str(exc) == f"source path {tmp_path / 'nope'}: no such folder" + (
+                " or zip file" if name == "magndata" else ""
+            )
+        else:
+            raise AssertionError(f"{name} accepted a missing folder")

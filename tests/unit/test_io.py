@@ -109,3 +109,77 @@ def test_nan_moment_from_ase(tmp_path: Path) -> None:
 def test_magmom_override_count_mismatch() -> None:
     with pytest.raises(StructureReadError, match="MAGMOM has 2 values for 6 sites"):
         read_structure(EXAMPLES / "MnF2.mcif", magmom="5 -5")
+
+
+def test_malformed_mcif_moment_is_an_error_not_zero(tmp_path: Path) -> None:
+    """MAGNDATA has values like ``-3.11.``: pymatgen would read every moment as 0."""
+    text = (EXAMPLES / "MnF2.mcif").read_text().replace("Mn1 0.0 0.0 4.6", "Mn1 0.0 0.0 4.6.")
+    p = tmp_path / "MnF2_bad.mcif"
+    p.write_text(text)
+    with pytest.raises(StructureReadError) as info:
+        read_structure(p)
+    assert str(info.value) == (
+        f"{p}: the moment of Mn1 has z component '4.6.', not a number (fix the value in the "
+        "file; altermag does not guess moments)"
+    )
+    # a standard uncertainty and the "not applicable" dot stay readable
+    ok = tmp_path / "MnF2_su.mcif"
+    ok.write_text(text.replace("Mn1 0.0 0.0 4.6.", "Mn1 . 0.0 4.6(2)"))
+    res = analyze(read_structure(ok))
+    assert (res.verdict, res.wave) == ("altermagnet", "d")
+
+
+def test_pw_input_moments_come_from_species_labels(tmp_path: Path) -> None:
+    """The project's own hematite deck (Fe1 up, Fe2 down) is the g-wave altermagnet it was
+    written from, whatever order the species are listed in; ASE alone read it as a ferromagnet."""
+    from typer.testing import CliRunner
+
+    from altermag.cli import app
+
+    out = tmp_path / "hematite"
+    result = CliRunner().invoke(
+        app, ["dft", "prepare", str(EXAMPLES / "Fe2O3.mcif"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    deck = out / "scf.in"
+    s = read_structure(deck)
+    res = analyze(s)
+    assert (res.verdict, res.wave, res.spin_laue_group) == ("altermagnet", "g", "¹-3²m")
+    fe = sorted(float(m[2]) for el, m in zip(s.species, s.magmoms, strict=True) if el == "Fe")
+    assert fe == [-4.9, -4.9, 4.9, 4.9]
+    # species listed O, Fe2, Fe1: starting_magnetization(i) follows the ATOMIC_SPECIES lines
+    text = deck.read_text()
+    lines = text.splitlines()
+    i = lines.index("ATOMIC_SPECIES")
+    species = lines[i + 1 : i + 4]
+    assert [ln.split()[0] for ln in species] == ["Fe1", "Fe2", "O"]
+    lines[i + 1 : i + 4] = [species[2], species[1], species[0]]
+    swapped = "\n".join(lines).replace("starting_magnetization(1) = 0.9800", "@1")
+    swapped = swapped.replace("starting_magnetization(2) = -0.9800", "@2")
+    swapped = swapped.replace("starting_magnetization(3) = 0.0000", "@3")
+    swapped = swapped.replace("@1", "starting_magnetization(3) = 0.98d0")
+    swapped = swapped.replace("@2", "starting_magnetization(2) = -0.98D0")
+    swapped = swapped.replace("@3", "starting_magnetization(1) = 0.0")
+    other = tmp_path / "swapped.in"
+    other.write_text(swapped)
+    t = read_structure(other)
+    assert np.allclose(t.magmoms, s.magmoms)
+    # spin-unpolarised: no moments, the orders are enumerated
+    plain = tmp_path / "nspin1.in"
+    plain.write_text(text.replace("nspin = 2", "nspin = 1"))
+    assert read_structure(plain).magmoms is None
+
+
+def test_incar_backslash_continuation(tmp_path: Path) -> None:
+    folder = tmp_path / "NiO"
+    folder.mkdir()
+    (folder / "POSCAR").write_text((EXAMPLES / "NiO" / "POSCAR").read_text())
+    (folder / "INCAR").write_text(
+        "SYSTEM = NiO AFM-II\nISPIN = 2\nMAGMOM = 1.9 -1.9 -1.9 1.9 \\\n"
+        "  -1.9 1.9 1.9 -1.9 \\\n  8*0\n"
+    )
+    split = read_structure(folder / "POSCAR")
+    whole = read_structure(EXAMPLES / "NiO" / "POSCAR")
+    assert split.magmoms is not None and whole.magmoms is not None
+    assert np.allclose(split.magmoms, whole.magmoms)
+    assert analyze(split).verdict == "antiferromagnet"

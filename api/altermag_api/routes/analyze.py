@@ -1,16 +1,18 @@
 """``POST /analyze``: classify one uploaded structure file (stores nothing).
 
-The answer is the object ``altermag analyze --json`` prints for one input. The file is
-written to a private temporary folder under a sanitised name (the reader picks the format
-from the name: ``*.cif``, ``*.mcif``, ``POSCAR``/``CONTCAR``/``*.vasp``, ``*.json``,
-``*.xyz``/``*.extxyz``) and parsed there; any reader error comes back as a 422 with the
-reader's message.
+The answer is the object ``altermag analyze --json`` prints for one input. The upload's size
+is bounded while it streams in (413, :class:`~altermag_api.security.BodyLimitMiddleware`);
+the file then goes to a worker process (:mod:`altermag_api.analysis_pool`) that writes it to
+a private temporary folder under a sanitised name (the reader picks the format from the
+name: ``*.cif``, ``*.mcif``, ``POSCAR``/``CONTCAR``/``*.vasp``, ``*.json``,
+``*.xyz``/``*.extxyz``) and reads and classifies it under the public limits (atoms,
+operations × sites, moments, time, memory): a reader error is a 422 with the reader's
+message, anything beyond a limit a 413 that names the limit, all workers busy a 503.
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -23,7 +25,7 @@ from altermag.symmetry.spin_group import Cell
 from altermag_api.deps import ReadAccess, get_settings
 from altermag_api.schemas import AnalysisResult, problems
 
-router = APIRouter(tags=["analysis"], responses=problems(401, 413, 415, 422))
+router = APIRouter(tags=["analysis"], responses=problems(401, 413, 415, 422, 503))
 
 _DEFAULTS = AnalyzeRequest()
 _HELP = {name: str(f.description) for name, f in AnalyzeRequest.model_fields.items()}
@@ -49,7 +51,7 @@ def _safe_name(filename: str | None) -> str:
     "/analyze",
     response_model=AnalysisResult,
 )
-def analyze_upload(
+async def analyze_upload(
     request: Request,
     _: ReadAccess,
     file: Annotated[UploadFile, File(description="CIF, mCIF, POSCAR, pymatgen JSON or extxyz")],
@@ -58,8 +60,13 @@ def analyze_upload(
     magtol: Annotated[float, Form(description=_HELP["magtol"])] = _DEFAULTS.magtol,
     cell: Annotated[Cell, Form(description=_HELP["cell"])] = _DEFAULTS.cell,
 ) -> Any:
-    """Spin-group analysis of one structure (k = 0 orders enumerated when it has no moments)."""
-    from altermag.io import StructureReadError
+    """Spin-group analysis of one structure (k = 0 orders enumerated when it has no moments).
+
+    Bounded by the public limits: 413 when the file, its atoms, operations × sites, its
+    expanded moments, the analysis time or memory exceed them; 503 when every analysis
+    worker is busy and the queue is full.
+    """
+    from altermag_api.analysis_pool import AnalysisBusy, WorkerFailure
 
     try:  # the limits of every option are the request's own
         options = AnalyzeRequest(symprec=symprec, magtol=magtol, cell=cell, magmom=magmom or None)
@@ -67,19 +74,20 @@ def analyze_upload(
         raise RequestValidationError(exc.errors(include_url=False)) from None
     limit = get_settings(request).max_upload_bytes
     name = _safe_name(file.filename)
-    data = file.file.read(limit + 1)
+    data = await file.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, detail=f"file larger than {limit} bytes")
     if not data.strip():
         raise HTTPException(422, detail=f"{file.filename}: empty file")
-    with tempfile.TemporaryDirectory(prefix="altermag-upload-") as tmp:
-        path = FsPath(tmp) / name
-        path.write_bytes(data)
-        try:
-            structure, result = options.read_and_analyze(path)
-        except StructureReadError as exc:
-            raise HTTPException(422, detail=str(exc).replace(tmp + "/", "")) from None
-        except Exception as exc:  # the analysis refuses the input: a 4xx with its reason
-            msg = f"{name}: {type(exc).__name__}: {exc}".replace(tmp + "/", "")
-            raise HTTPException(422, detail=msg) from None
-    return {"source": file.filename or name, "formula": structure.formula, **result.to_dict()}
+    pool = request.app.state.analysis_pool
+    try:
+        result = await pool.analyze(name, data, options.model_dump())
+    except AnalysisBusy:
+        raise HTTPException(
+            503,
+            detail="every analysis worker is busy; retry in a few seconds",
+            headers={"Retry-After": "5"},
+        ) from None
+    except WorkerFailure as exc:
+        raise HTTPException(exc.status, detail=str(exc)) from None
+    return {"source": file.filename or name, **result}
