@@ -14,6 +14,7 @@ from altermag.dft.groundstate import (
     judge_moments,
     plan_orders,
     prepare_groundstate,
+    read_order,
     summarize,
 )
 from altermag.dft.presets import load_preset
@@ -126,3 +127,40 @@ def test_near_degenerate_and_no_converged_order():
     ]
     bad = summarize(none, 2, "X", {})
     assert bad.verdict == "inconclusive" and bad.ground_state is None
+
+
+RECORDED = Path(__file__).parents[1] / "data" / "qe" / "groundstate"
+
+
+def test_recorded_mnf2_run_puts_the_altermagnet_below_the_ferromagnet():
+    """Real pw.x 6.7 SCFs of MnF2 (shipped SG15, PBE+U 3.9 eV, 35/140 Ry, 2×2×3 k) read back:
+    the d-wave altermagnet is the ground state, FM about 17 meV per Mn above, moments ~4.2 μB
+    (high-spin Mn2+) with the imposed signs."""
+    settings = load_preset("default")
+    plans = plan_orders(mnf2(), use_prior=False)
+    others = [(p.label, p.signs) for p in plans]
+    orders = [read_order(RECORDED / "mnf2" / p.label, p, settings, others) for p in plans]
+    assert [o.status for o in orders] == ["converged", "converged"]
+    am, fm = orders
+    assert am.final_moments[0] * am.final_moments[1] < 0 and abs(am.final_moments[0]) > 4.0
+    assert fm.final_moments[0] > 4.0 and fm.final_moments[1] > 4.0
+    gs = summarize(orders, 2, "MnF2", {"preset": "test"})
+    assert gs.ground_state == {
+        "label": "AM1",
+        "verdict": "altermagnet",
+        "wave": "d",
+        "margin_mev_per_magnetic_atom": pytest.approx(17.4, abs=0.1),
+    }
+    assert gs.verdict == "altermagnet" and not gs.near_degenerate
+
+
+def test_recorded_run_read_as_another_order_is_flipped(tmp_path: Path):
+    """The FM deck's output judged against the AM order: the signs did not follow it."""
+    settings = load_preset("default")
+    am, fm = plan_orders(mnf2(), use_prior=False)
+    judged = read_order(RECORDED / "mnf2" / "FM", am, settings, [("FM", fm.signs)])
+    assert (judged.status, judged.turned_into) == ("flipped", "FM")
+    (tmp_path / "scf.out").write_text(
+        (RECORDED / "mnf2" / "AM1" / "scf.out").read_text().split("End of self-consistent")[0]
+    )
+    assert read_order(tmp_path, am, settings).status == "failed"  # truncated: no energy
