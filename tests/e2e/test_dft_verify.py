@@ -112,15 +112,22 @@ def test_other_settings_make_a_new_job(tmp_path: Path) -> None:
         mid = store.add_material(cro2())
         a = verify_material(store, mid, workdir=tmp_path, runner="prepare")
         b = verify_material(
-            store, mid, workdir=tmp_path, runner="prepare", overrides={"ecutwfc": 95.0, "ecutrho": 380.0}
+            store,
+            mid,
+            workdir=tmp_path,
+            runner="prepare",
+            overrides={"ecutwfc": 95.0, "ecutrho": 380.0},
         )
         assert a.job_id != b.job_id and a.directory != b.directory
         assert "ecutwfc = 95.0" in (Path(b.directory) / "scf.in").read_text()
 
 
-def test_missing_pseudopotentials_leave_decks_for_a_cluster(tmp_path: Path) -> None:
-    # Debian's quantum-espresso-data has no PBE Mn or F: the decks are written for a machine
-    # that has them, the job stays "prepared", even with runner="local".
+def test_missing_pseudopotentials_leave_decks_for_a_cluster(
+    tmp_path: Path, debian_pseudos: Path
+) -> None:
+    # The user's library (here Debian's quantum-espresso-data) has no PBE Mn or F: the decks
+    # are written for a machine that has them, the job stays "prepared", even with
+    # runner="local".
     with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
         mid = store.add_material(mnf2())
         out = verify_material(store, mid, workdir=tmp_path, runner="local")
@@ -343,9 +350,9 @@ def test_local_vasp_runner_stops_after_an_unconverged_scf(tmp_path: Path) -> Non
 
 
 def test_auto_code_takes_vasp_where_qe_lacks_pseudopotentials(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, debian_pseudos: Path
 ) -> None:
-    """Debian's quantum-espresso-data has PBE Cr and O but no Mn or F."""
+    """The user's library, Debian's quantum-espresso-data, has PBE Cr and O but no Mn or F."""
     from altermag.dft.presets import load_preset
 
     fast = load_preset("fast")
