@@ -216,7 +216,7 @@ def test_cli_parse_json_and_prepare(tmp_path):
 
 
 @requires("qe-pseudos")
-def test_cli_prepare_writes_a_qe_folder(tmp_path):
+def test_cli_prepare_writes_a_qe_folder(tmp_path, debian_pseudos):
     from tests.literature import rutile
 
     path = tmp_path / "CrO2.json"
