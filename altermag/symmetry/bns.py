@@ -55,7 +55,10 @@ def generate_table() -> list[tuple[int, str, str]]:
     rows = []
     with sqlite3.connect(maggroups.MAGSYMM_DATA) as db:
         for uni in range(1, N_MAGNETIC_SPACE_GROUPS + 1):
-            number = str(spglib.get_magnetic_spacegroup_type(uni).bns_number)
+            msg = spglib.get_magnetic_spacegroup_type(uni)
+            if msg is None:  # pragma: no cover - spglib knows every UNI number
+                raise LookupError(f"spglib has no magnetic space group {uni}")
+            number = str(msg.bns_number)
             major, minor = (int(x) for x in number.split("."))
             (symbol,) = db.execute(
                 "SELECT BNS_label FROM space_groups WHERE BNS1=? AND BNS2=?;", (major, minor)

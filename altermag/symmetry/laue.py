@@ -85,7 +85,8 @@ def laue_info(rotations: np.ndarray, chi: np.ndarray) -> LaueInfo:
         """χ of the two classes of 2-fold axes ⊥ principal (angles k·step vs offset by step/2)."""
         perp = [(a, c) for a, c in axes[2] if abs(a @ principal) < 1e-4]
         ref = perp[0][0]
-        class_a, class_b = [], []
+        class_a: list[int] = []
+        class_b: list[int] = []
         for a, c in perp:
             ang = np.degrees(np.arccos(min(1.0, abs(float(a @ ref)))))
             (class_a if abs((ang / step_deg) - round(ang / step_deg)) < 1e-3 else class_b).append(c)
