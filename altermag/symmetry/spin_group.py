@@ -30,7 +30,7 @@ from altermag.structure import MagneticStructure
 from altermag.symmetry import harmonics
 from altermag.symmetry.bns import _table as _bns_table
 from altermag.symmetry.bns import bns_symbol
-from altermag.symmetry.laue import laue_info
+from altermag.symmetry.laue import laue_info, rotation_axes
 from altermag.symmetry.operations import spin_operation_symbol
 
 __all__ = [
@@ -378,33 +378,33 @@ def _form_factor_zero_planes(
     known: list[NodalPlane],
 ) -> list[NodalPlane]:
     """Planes through Γ, normal to a symmetry axis or mirror normal, on which f(k) ≡ 0."""
-    candidates = []
-    for r in rots:
-        proper = r * np.linalg.det(r)
-        if np.allclose(proper, np.eye(3)):
-            continue
-        w, v = np.linalg.eig(proper)
-        n = np.real(v[:, np.argmin(np.abs(w - 1.0))])
-        candidates.append(n / np.linalg.norm(n))
-    rng = np.random.default_rng(7)
-    out: list[NodalPlane] = []
+    proper = rots * np.linalg.det(rots)[:, None, None]
+    not_identity = ~np.all(np.abs(proper - np.eye(3)) <= 1e-8 + 1e-5, axis=(1, 2))
+    candidates = rotation_axes(proper[not_identity]) if np.any(not_identity) else np.zeros((0, 3))
+    # distinct axes not already nodal planes, all tested in one evaluation at 8 random
+    # points of each plane (a polynomial vanishing there vanishes on the plane, w.p. 1)
+    normals = [np.asarray(p.cartesian_normal, dtype=float) for p in known]
+    distinct: list[np.ndarray] = []
     for n in candidates:
-        i = int(np.argmax(np.abs(n) > 1e-6))
-        n = n if n[i] > 0 else -n
-        if any(abs(abs(float(np.dot(n, p.cartesian_normal))) - 1) < 1e-4 for p in known + out):
+        if any(abs(abs(float(n @ m)) - 1) < 1e-4 for m in normals + distinct):
             continue
-        pts = rng.normal(size=(8, 3))
-        pts -= np.outer(pts @ n, n)
-        if np.all(np.abs(harmonics.evaluate(coefficients, degree, pts)) < 1e-8):
-            out.append(
-                NodalPlane(
-                    uvw=_integer_direction(np.linalg.solve(lattice.T, n)),
-                    cartesian_normal=[round(float(x), 10) + 0.0 for x in n],
-                    equation=_plane_equation(n),
-                    enforced=False,
-                )
-            )
-    return out
+        distinct.append(n)
+    if not distinct:
+        return []
+    axes = np.array(distinct)
+    pts = np.random.default_rng(7).normal(size=(len(axes), 8, 3))
+    pts -= np.einsum("kp,ki->kpi", np.einsum("kpi,ki->kp", pts, axes), axes)
+    values = harmonics.evaluate(coefficients, degree, pts.reshape(-1, 3)).reshape(len(axes), 8)
+    return [
+        NodalPlane(
+            uvw=_integer_direction(np.linalg.solve(lattice.T, n)),
+            cartesian_normal=[round(float(x), 10) + 0.0 for x in n],
+            equation=_plane_equation(n),
+            enforced=False,
+        )
+        for n, v in zip(axes, values, strict=True)
+        if np.all(np.abs(v) < 1e-8)
+    ]
 
 
 def _msg_uni_number(
