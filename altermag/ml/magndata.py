@@ -79,6 +79,10 @@ class Entry:
     """The orders were enumerated on the sites that carry a moment in experiment (the default
     enumeration, on every site of a magnetic element, did not contain the experimental order):
     what a perfect site-moment filter would give."""
+    default_x: np.ndarray | None = None
+    """Order descriptors of the default enumeration (what the screening sees), when
+    ``moment_filtered`` replaced it in ``order_x``; else None (``order_x`` is the default)."""
+    default_verdicts: list[str] | None = None
 
     @property
     def altermagnetic_ground_state(self) -> bool:
@@ -287,6 +291,8 @@ def build_entries(
             return g, (order_features(g, r.orders) if r.orders else np.zeros((0, 13)))
 
         geo, ox = describe(res)
+        default_x = ox
+        default_verdicts: list[str] = [str(o.result.verdict) for o in res.orders]
         cx = crystal_features(geo, cell, res, ox)
         gs = match_order(s, res) if (k0 and collinear) else None
         filtered = False
@@ -318,6 +324,8 @@ def build_entries(
                 gk_energy=gk_energy(ox) if len(ox) else np.zeros(0),
                 ground_state=gs,
                 moment_filtered=filtered,
+                default_x=default_x if filtered else None,
+                default_verdicts=default_verdicts if filtered else None,
             )
         )
     if log:
