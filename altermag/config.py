@@ -58,8 +58,9 @@ class Limits(BaseModel):
 
     max_atoms: int = Field(10_000, ge=1)
     """Sites in the cell as read (declared counts are checked before anything is built)."""
-    max_site_operations: int = Field(5_000_000, ge=1)
-    """Symmetry operations × sites: the size of the site-permutation tables of the search."""
+    max_site_operations: int = Field(20_000_000, ge=1)
+    """Symmetry operations × sites: the size of the site-permutation tables of the search
+    (int32, 80 MB at the limit; a 1,512-atom MnF2 supercell kept as given needs 6.1 million)."""
     max_moment_values: int = Field(30_000, ge=1)
     """Values of an expanded moment string (``100000000*5`` counts 10^8) or moment list."""
     max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)

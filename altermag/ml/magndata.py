@@ -151,6 +151,17 @@ def _map_signs(
     return None
 
 
+def _site_permutations(cell: MagneticStructure, dataset: Any) -> np.ndarray:
+    """(n_ops, n_sites): operation g of spglib's dataset sends site i to site perm[g, i]."""
+    rots, trans = np.asarray(dataset.rotations), np.asarray(dataset.translations)
+    f = cell.frac_coords
+    moved = np.einsum("gij,nj->gni", rots, f) + trans[:, None, :]
+    diff = moved[:, :, None, :] - f[None, None, :, :]
+    diff -= np.round(diff)
+    dist = np.linalg.norm(diff @ cell.lattice, axis=-1)
+    return np.unique(np.argmin(dist, axis=2), axis=0)
+
+
 def match_order(structure: MagneticStructure, result: SpinGroupResult) -> int | None:
     """Index in ``result.orders`` of the order equal to ``structure``'s own collinear moments.
 
@@ -162,7 +173,7 @@ def match_order(structure: MagneticStructure, result: SpinGroupResult) -> int | 
     import spglib
 
     from altermag.ranking import order_cell
-    from altermag.symmetry.enumerate import _canonical, _site_permutations, _site_types
+    from altermag.symmetry.enumerate import _canonical, _site_types
 
     signs = experimental_signs(structure)
     if signs is None or not result.orders:
@@ -181,7 +192,7 @@ def match_order(structure: MagneticStructure, result: SpinGroupResult) -> int | 
     )
     if dataset is None:
         return None
-    perms = _site_permutations(cell, dataset)
+    perms = _site_permutations(cell, dataset)  # (ops, sites): op g sends site i to perms[g, i]
     pos = {int(s): k for k, s in enumerate(mag)}
     mag_perms = np.array([[pos[int(p[s])] for s in mag] for p in perms])
     target = _canonical(on_cell[mag], mag_perms)

@@ -28,6 +28,8 @@ from altermag.errors import AnalysisError, InputError
 from altermag.result import NodalPlane, SpinGroupResult
 from altermag.structure import MagneticStructure
 from altermag.symmetry import harmonics
+from altermag.symmetry.bns import _table as _bns_table
+from altermag.symmetry.bns import bns_symbol
 from altermag.symmetry.laue import laue_info
 from altermag.symmetry.operations import spin_operation_symbol
 
@@ -426,19 +428,13 @@ def _msg_uni_cached(key: tuple, symprec: float) -> int | None:
     return None if msg is None else int(msg.uni_number)
 
 
-@cache
 def _bns_symbol(uni_number: int) -> tuple[str, str]:
-    """BNS number and symbol of a magnetic space group from its UNI number."""
-    msg = spglib.get_magnetic_spacegroup_type(uni_number)
-    bns_number = str(msg.bns_number)
+    """BNS number and symbol of a magnetic space group from its UNI number (shipped table,
+    :mod:`altermag.symmetry.bns`)."""
     try:
-        from pymatgen.symmetry.maggroups import MagneticSpaceGroup
-
-        major, minor = (int(x) for x in bns_number.split("."))
-        symbol = MagneticSpaceGroup([major, minor]).sg_symbol
-    except (ValueError, LookupError):  # pragma: no cover - symbol lookup is cosmetic
-        symbol = ""
-    return bns_number, symbol
+        return bns_symbol(uni_number)
+    except KeyError:  # pragma: no cover - spglib numbers groups 1..1651, all in the table
+        return str(spglib.get_magnetic_spacegroup_type(uni_number).bns_number), ""
 
 
 def check_finite(structure: MagneticStructure) -> None:
@@ -743,6 +739,7 @@ def _msg_fields(
 
 
 def clear_caches() -> None:
-    """Forget the cached group-level results (spin Laue groups, form factors, MSG types)."""
-    for fn in (_laue, _kspace, _msg_uni_cached, _bns_symbol):
+    """Forget the cached group-level results (spin Laue groups, form factors, MSG types) and
+    the BNS symbol table read from disk."""
+    for fn in (_laue, _kspace, _msg_uni_cached, _bns_table):
         fn.cache_clear()
