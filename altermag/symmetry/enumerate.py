@@ -645,6 +645,7 @@ def _enumerate_orders(
             symprec=symprec,
             magtol=magtol,
             crystal_dataset=dataset,
+            crystal_permutations=group.perms,
         )
         orders.append(
             EnumeratedOrder(signs=signs.tolist(), rank=0, score=sc, reason=why, result=res)
