@@ -41,8 +41,10 @@ def _parse_set(values: list[str] | None) -> dict[str, object]:
 @dft_app.command(help="Write SCF + bands inputs and job scripts for a structure file.")
 def prepare(
     target: Annotated[str, typer.Argument(help="Structure file (mCIF, CIF, POSCAR, JSON…).")],
-    code: Annotated[str, typer.Option(help="qe or vasp.")] = "qe",
-    preset: Annotated[str, typer.Option(help="Preset name in altermag/dft/presets.")] = "default",
+    code: Annotated[str, typer.Option(help="qe or vasp (any registered DFT code).")] = "qe",
+    preset: Annotated[
+        str, typer.Option(help="Preset name (altermag/dft/presets) or a YAML file.")
+    ] = "default",
     out: Annotated[
         Path | None, typer.Option(help="Folder (default dft_inputs/generated/<id>/<code>).")
     ] = None,
@@ -53,13 +55,18 @@ def prepare(
     order: Annotated[int, typer.Option(help="Rank of the enumerated order (no moments).")] = 1,
 ) -> None:
     from altermag.config import get_settings
+    from altermag.dft.codes import UnknownCodeError, available_codes, get_code
     from altermag.dft.presets import PresetError, load_preset
-    from altermag.dft.qe.pseudo import PseudoError
     from altermag.io import StructureReadError, read_structure
     from altermag.symmetry import analyze
 
-    if code not in ("qe", "vasp"):
-        raise typer.BadParameter("code must be qe or vasp", param_hint="--code")
+    try:
+        impl = get_code(code)
+    except UnknownCodeError:
+        known = " or ".join(available_codes())
+        raise typer.BadParameter(
+            f"code must be {known}, not {code!r}", param_hint="--code"
+        ) from None
     try:
         structure = read_structure(Path(target), magmom=magmom)
         settings = load_preset(preset, _parse_set(set_))
@@ -81,21 +88,19 @@ def prepare(
         typer.echo(f"order {order}: {chosen.reason}", err=True)
     name = _slug(structure.label or Path(target).stem) + "-" + structure.content_hash()[:8]
     folder = out or get_settings().dft_dir / name / code
-    from altermag.dft.qe.inputs import write_qe_inputs
-    from altermag.dft.vasp.inputs import write_vasp_inputs
-
     try:
-        if code == "vasp":
-            written_vasp = write_vasp_inputs(structure, result, settings, folder)
-            kpath, extra = written_vasp.kpath, "POTCAR" if written_vasp.potcar_written else ""
-        else:
-            written = write_qe_inputs(structure, result, settings, folder)
-            kpath, extra = written.kpath, f"{written.n_band_kpoints} band k-points"
-    except (PseudoError, ValueError) as exc:
+        deck = impl.input_set(structure, result, settings)
+    except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
-    if code == "vasp" and not extra:
-        extra = "POTCAR.spec only: set ALTERMAG_VASP_PSP_DIR for POTCARs"
+    deck.write(folder)
+    kpath, extra = deck.kpath, deck.summary
+    if deck.missing:
+        typer.echo(
+            f"warning: {impl.lacks(deck.missing, settings)}; the decks name the standard files "
+            "and run where they exist",
+            err=True,
+        )
     typer.echo(
         f"wrote {folder} ({result.verdict}"
         + (f", {result.wave}-wave {result.form_factor}" if result.wave else "")

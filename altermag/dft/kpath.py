@@ -220,7 +220,7 @@ def _path_cell(structure: MagneticStructure, symprec: float) -> tuple[Structure,
     nm_labels = list(structure.species)
     numbers = [sorted(set(nm_labels)).index(s) for s in nm_labels]
     prim = spglib.find_primitive(
-        (structure.lattice, structure.frac_coords, numbers), symprec=symprec
+        (structure.lattice.tolist(), structure.frac_coords.tolist(), numbers), symprec=symprec
     )
     n_prim = len(prim[2]) if prim is not None else len(structure)
     labels = nm_labels if n_prim == len(structure) else _magnetic_labels(structure)
@@ -236,7 +236,7 @@ def _best_rotation(lattice: Lattice, other: Lattice) -> np.ndarray:
     """Proper rotation taking ``other`` onto ``lattice`` closest to the identity."""
     best: np.ndarray | None = None
     for _, rot, _ in lattice.find_all_mappings(other, ltol=0.05, atol=3):
-        if np.linalg.det(rot) < 0:
+        if rot is None or np.linalg.det(rot) < 0:
             continue
         if best is None or np.trace(rot) > np.trace(best) + 1e-9:
             best = rot
@@ -254,12 +254,15 @@ def _standard_points(structure: MagneticStructure, symprec: float):
         kp = HighSymmKpath(cell, path_type="setyawan_curtarolo", symprec=symprec)
     # primitive cell of the input in the input's orientation (same volume as kp.prim)
     numbers = [sorted(set(labels)).index(s) for s in labels]
-    lat, _, _ = spglib.standardize_cell(
-        (structure.lattice, structure.frac_coords, numbers),
+    std = spglib.standardize_cell(
+        (structure.lattice.tolist(), structure.frac_coords.tolist(), numbers),
         to_primitive=True,
         no_idealize=True,
         symprec=symprec,
     )
+    if std is None:
+        raise ValueError("spglib could not standardise the cell for the k-path")
+    lat = std[0]
     rot = _best_rotation(Lattice(lat), kp.prim.lattice)
     std_recip = kp.prim.lattice.reciprocal_lattice.matrix
     to_frac = structure.lattice.T / (2 * np.pi)  # Cartesian k (rows) → input fractional

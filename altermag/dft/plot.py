@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from altermag.dft.qe.analysis import QEAnalysis
-    from altermag.dft.vasp.parse import VaspAnalysis
+    from altermag.dft.protocol import BandAnalysis
 
 __all__ = ["band_figure"]
 
@@ -35,9 +34,7 @@ def _distances(kpoints: np.ndarray, lattice: np.ndarray, ranges) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(steps)])
 
 
-def band_figure(
-    analysis: QEAnalysis | VaspAnalysis, fmt: str = "png", window: float | None = None
-) -> bytes:
+def band_figure(analysis: BandAnalysis, fmt: str = "png", window: float | None = None) -> bytes:
     """PNG or SVG bytes of the band structure and splitting of ``analysis``."""
     import matplotlib
 
@@ -57,7 +54,8 @@ def band_figure(
         ax.plot(x[sl], b.eigenvalues_up[sl] - ef, color=UP_COLOR, lw=1.0)
         ax.plot(x[sl], b.eigenvalues_down[sl] - ef, color=DOWN_COLOR, lw=1.0, ls="--")
         ax2.plot(x[sl], analysis.splitting[sl] * 1000, color="k", lw=1.0)
-    ticks, labels = [], []
+    ticks: list[float] = []
+    labels: list[str] = []
     for seg, (first, last, a, bb) in zip(v.segments, analysis.ranges, strict=True):
         for pos, lab in ((x[first], a), (x[last], bb)):
             if ticks and abs(ticks[-1] - pos) < 1e-9:

@@ -208,9 +208,9 @@ def judge(
         )
     top = max(s.form_factor_max for s in split)
     primary = [s for s in split if s.form_factor_max >= top * 0.999]
-    best = max(primary, key=lambda s: s.max_splitting_ev)
+    strongest = max(primary, key=lambda s: s.max_splitting_ev)
     problems = []
-    if best.max_splitting_ev < split_min:
+    if strongest.max_splitting_ev < split_min:
         problems.append(f"splitting below {split_min} eV where |f(k)| is largest ({_fmt(primary)})")
     if loud_nodal:
         problems.append(f"splitting above {noise} eV on nodal segments ({_fmt(loud_nodal)})")
@@ -221,7 +221,8 @@ def judge(
         "confirmed",
         observed,
         (
-            f"{best.name} splits by {best.max_splitting_ev:.3f} eV ≥ {split_min} eV where |f(k)| "
+            f"{strongest.name} splits by {strongest.max_splitting_ev:.3f} eV ≥ {split_min} eV "
+            "where |f(k)| "
             f"is largest, nodal segments stay at {worst:.4f} eV ≤ {noise} eV"
             + ("" if nodal else " (no nodal segment computed)")
         ),

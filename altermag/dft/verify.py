@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -40,16 +39,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from altermag.config import get_settings
-from altermag.dft.presets import load_preset
+from altermag.dft.codes import UnknownCodeError, available_codes, get_code
+from altermag.dft.deck import collinear_moments
+from altermag.dft.presets import DEFAULT_PRESET, load_preset
+from altermag.dft.protocol import BandAnalysis, DftCode
+from altermag.dft.settings import DftSettings
 from altermag.errors import DftError
 from altermag.hpc.slurm import JobState, Resources, SlurmClient, SlurmError, slurm_script
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
 
 if TYPE_CHECKING:
-    from altermag.dft.qe.analysis import QEAnalysis
-    from altermag.dft.qe.run import QERunRecord
-    from altermag.dft.vasp.parse import VaspAnalysis
     from altermag.store import Store
     from altermag.store.records import DftJobRecord, MaterialRecord
 
@@ -62,10 +62,8 @@ __all__ = [
     "analyze_outputs",
     "choose_code",
     "job_key",
-    "missing_qe_pseudopotentials",
     "outputs_complete",
     "slurm_configured",
-    "vasp_configured",
     "verification_target",
     "verify_many",
     "verify_material",
@@ -74,6 +72,7 @@ __all__ = [
 Runner = Literal["auto", "local", "slurm", "prepare"]
 RUNNERS = ("auto", "local", "slurm", "prepare")
 CODES = ("auto", "qe", "vasp")
+"""The built-in choices of ``code``; :func:`altermag.dft.codes.register` adds others."""
 
 #: μB given to each magnetic site of an enumerated order (QE's starting magnetization is
 #: this over the preset's saturation moment; the SCF finds the real size).
@@ -118,38 +117,18 @@ def slurm_configured() -> bool:
     return os.environ.get("ALTERMAG_SLURM", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def vasp_configured() -> bool:
-    """True when this site can run VASP somewhere: a VASP command (``ALTERMAG_VASP_CMD``) or
-    a POTCAR folder (``ALTERMAG_VASP_PSP_DIR`` / ``PMG_VASP_PSP_DIR``) is set."""
-    from altermag.dft.vasp.inputs import find_potcar_dir
-    from altermag.dft.vasp.run import configured_vasp_command
-
-    return configured_vasp_command() is not None or find_potcar_dir() is not None
-
-
-def missing_qe_pseudopotentials(elements: Iterable[str], settings: Mapping[str, Any]) -> list[str]:
-    """Elements without a pseudopotential of the preset's functional in the folder here."""
-    from altermag.dft.qe.pseudo import PseudoError, find_pseudopotentials
-
-    missing = []
-    for el in dict.fromkeys(elements):
-        try:
-            find_pseudopotentials(
-                [el], settings["functional"], None, settings.get("pseudopotentials") or None
-            )
-        except PseudoError:
-            missing.append(el)
-    return missing
-
-
-def choose_code(code: str, structure: MagneticStructure, settings: Mapping[str, Any]) -> str:
-    """Resolve ``code="auto"``: QE when pseudopotentials exist here for every element, else
-    VASP when :func:`vasp_configured`, else QE (decks for a machine that has them)."""
+def choose_code(code: str, structure: MagneticStructure, settings: DftSettings) -> str:
+    """Resolve ``code="auto"``: the first registered code (QE, then VASP, then any added
+    one) that is :meth:`~altermag.dft.protocol.DftCode.available_here` — QE when its
+    pseudopotentials exist here for every element, VASP when a VASP command or POTCAR folder
+    is configured — else QE (decks for a machine that has them)."""
     if code != "auto":
         return code
-    if not missing_qe_pseudopotentials(structure.species, settings):
-        return "qe"
-    return "vasp" if vasp_configured() else "qe"
+    names = available_codes()
+    for name in names:
+        if get_code(name).available_here(structure, settings):
+            return name
+    return names[0]
 
 
 def verification_target(record: MaterialRecord) -> tuple[MagneticStructure, SpinGroupResult]:
@@ -187,12 +166,12 @@ def verification_target(record: MaterialRecord) -> tuple[MagneticStructure, Spin
     return ordered, chosen.result
 
 
-def job_key(structure: MagneticStructure, code: str, settings: Mapping[str, Any]) -> str:
+def job_key(structure: MagneticStructure, code: str, settings: DftSettings) -> str:
     """SHA-256 of what determines a calculation: structure with moments, code, settings."""
     from altermag.store import settings_hash
 
     return settings_hash(
-        {"structure": structure.content_hash(), "code": code, "settings": dict(settings)}
+        {"structure": structure.content_hash(), "code": code, "settings": settings.to_dict()}
     )
 
 
@@ -204,16 +183,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _missing_pseudos(directory: Path) -> list[str]:
-    settings = json.loads((directory / "settings.json").read_text())
-    return list(settings.get("missing_pseudopotentials", []))
-
-
 def verify_material(
     store: Store,
     material_id: int,
     code: str = "qe",
-    preset: str = "fast",
+    preset: str = DEFAULT_PRESET,
     workdir: Path | str | None = None,
     runner: Runner = "auto",
     slurm_resources: Resources | None = None,
@@ -222,8 +196,7 @@ def verify_material(
     slurm_client: SlurmClient | None = None,
     slurm_commands: list[str] | None = None,
     wait_s: float = 3600.0,
-    pw: str = "pw.x",
-    vasp: str | None = None,
+    commands: Mapping[str, str] | None = None,
     force: bool = False,
     on_status: Callable[[str], None] | None = None,
 ) -> VerifyOutcome:
@@ -236,11 +209,13 @@ def verify_material(
     material_id
         Id of the material (``altermag db`` / the REST API list them).
     code
-        ``qe`` (Quantum ESPRESSO), ``vasp``, or ``auto`` (:func:`choose_code`: QE when its
-        pseudopotentials exist here for every element, else VASP when
-        :func:`vasp_configured`, else QE decks for a machine that has them).
+        ``qe`` (Quantum ESPRESSO), ``vasp``, a code added with
+        :func:`altermag.dft.codes.register`, or ``auto`` (:func:`choose_code`: QE when its
+        pseudopotentials exist here for every element, else VASP when a VASP command or
+        POTCAR folder is configured, else QE decks for a machine that has them).
     preset, overrides
-        DFT preset name in ``altermag/dft/presets`` and key overrides; both enter the job key.
+        DFT preset name (package data, ``altermag/dft/presets``) and flat key overrides
+        (layered ``_base`` < preset < overrides, validated); both enter the job key.
     workdir
         Parent folder of the job folders (default ``dft_inputs/generated``).
     runner
@@ -261,27 +236,31 @@ def verify_material(
     wait_s
         How long to poll a submitted job. A job still queued or running after that stays
         ``submitted``/``running``; calling again resumes polling the same Slurm job.
-    pw
-        The pw.x executable for the local QE runner.
-    vasp
-        The VASP command for the local VASP runner (default ``ALTERMAG_VASP_CMD``).
+    commands
+        The command that runs each code here, by code name (default: ``pw.x`` for QE,
+        ``ALTERMAG_VASP_CMD`` for VASP).
     force
         Recompute even when a verdict for the same key is stored.
     on_status
         Called with each status the job moves to (for logs and progress reports).
     """
-    if code not in CODES:
-        raise VerifyError(f"code must be one of {CODES}, got {code!r}")
+    if code != "auto":
+        try:
+            get_code(code)
+        except UnknownCodeError as exc:
+            raise VerifyError(f"code must be auto or one of {available_codes()}: {exc}") from None
     if runner not in RUNNERS:
         raise VerifyError(f"runner must be one of {RUNNERS}, got {runner!r}")
     record = store.material(material_id)
     if record is None:
         raise VerifyError(f"no material with id {material_id} in {store}")
     structure, prediction = verification_target(record)
-    settings = load_preset(preset, dict(overrides or {}))
+    settings = load_preset(preset, overrides)
     code = choose_code(code, structure, settings)
+    impl = get_code(code)
     key = job_key(structure, code, settings)
-    resources = slurm_resources or Resources(**settings.get("resources", {}))
+    resources = slurm_resources or settings.resources
+    given = dict(commands or {})
     job = _find_job(record, code, key)
 
     def notify(status: str) -> None:
@@ -342,7 +321,7 @@ def verify_material(
         return outcome("failed", used, message)
 
     def finish(used: str, extra: dict[str, Any]) -> VerifyOutcome:
-        return _finish(store, job_id, directory, code, used, extra, notify, outcome, fail)
+        return _finish(store, job_id, directory, impl, used, extra, notify, outcome, fail)
 
     slurm_file = directory / "slurm.json"
     resuming = job is not None and job.status in ("submitted", "running") and slurm_file.is_file()
@@ -350,29 +329,31 @@ def verify_material(
         used = "slurm"
     else:
         try:
-            missing = _write_deck(code, structure, prediction, settings, directory, resources)
-        except ValueError as exc:  # a POTCAR folder without the named POTCARs
+            deck = impl.input_set(structure, prediction, settings, resources)
+        except ValueError as exc:  # e.g. a POTCAR folder without the named POTCARs
             return fail("prepare", f"cannot write the {code} decks: {exc}")
+        deck.write(directory)
+        missing = deck.missing
         store.set_dft_status(job_id, "prepared", str(directory))
         notify("prepared")
-        if job is not None and job.status == "prepared" and outputs_complete(directory, code):
+        if job is not None and job.status == "prepared" and impl.outputs_complete(directory):
             return finish("prepare", {})
-        local = _local_command(code, pw, vasp)
-        used = _choose_runner(runner, code, missing, local, slurm_client)
+        local = impl.local_command(given.get(code))
+        used = _choose_runner(runner, impl, missing, local, slurm_client)
         why = None
         if used == "prepare":
-            why = _lacks(code, settings, missing) if missing else "runner 'prepare'"
+            why = impl.lacks(missing, settings) if missing else "runner 'prepare'"
         elif used == "local" and (missing or local is None):
-            why = _lacks(code, settings, missing) if missing else _no_command(code, pw)
-        elif used == "slurm" and code == "vasp" and missing and slurm_commands is None:
-            why = _lacks(code, settings, missing) + ": the Slurm job could not run"
+            why = impl.lacks(missing, settings) if missing else impl.no_command(given.get(code))
+        elif used == "slurm" and missing and not impl.slurm_can_run(missing) and not slurm_commands:
+            why = impl.lacks(missing, settings) + ": the Slurm job could not run"
         if why is not None:
             return outcome("prepared", "prepare", f"decks written to {directory} ({why})")
 
     if used == "local":
         store.set_dft_status(job_id, "running")
         notify("running")
-        run = _run_here(code, directory, local or pw)
+        run = impl.run(directory, local or "")
         if not run.ok:
             return fail("local", f"{run.status}: {run.message}", {"run": run.to_dict()})
         return finish("local", {"run": run.to_dict()})
@@ -414,7 +395,7 @@ def verify_material(
             f"Slurm job {slurm_id} is {state} after {wait_s:.0f} s; verify again to collect it",
             slurm_job_id=slurm_id,
         )
-    if state != JobState.COMPLETED or not outputs_complete(directory, code):
+    if state != JobState.COMPLETED or not impl.outputs_complete(directory):
         return fail(
             "slurm", f"Slurm job {slurm_id} ended {state} without a finished bands run", extra
         )
@@ -425,7 +406,7 @@ def verify_many(
     store: Store,
     material_ids: Iterable[int],
     code: str = "qe",
-    preset: str = "fast",
+    preset: str = DEFAULT_PRESET,
     workdir: Path | str | None = None,
     runner: Runner = "auto",
     slurm_resources: Resources | Mapping[str, Any] | None = None,
@@ -467,8 +448,6 @@ def verify_many(
 
 
 def _signed_moments(structure: MagneticStructure) -> list[float]:
-    from altermag.dft.qe.inputs import collinear_moments
-
     return [round(float(m), 3) + 0.0 for m in collinear_moments(structure)]
 
 
@@ -477,130 +456,47 @@ def _find_job(record: MaterialRecord, code: str, key: str) -> DftJobRecord | Non
     return jobs[-1] if jobs else None
 
 
-def _write_deck(
-    code: str,
-    structure: MagneticStructure,
-    prediction: SpinGroupResult,
-    settings: dict[str, Any],
-    directory: Path,
-    resources: Resources,
-) -> list[str]:
-    """Write the code's decks; returns what this machine lacks to run them.
-
-    QE: the elements without a pseudopotential here (the decks are then written for a
-    machine that has them); VASP: ``["POTCAR"]`` when no POTCAR folder is configured.
-    """
-    if code == "vasp":
-        from altermag.dft.vasp.inputs import write_vasp_inputs
-
-        written = write_vasp_inputs(structure, prediction, settings, directory, resources)
-        return [] if written.potcar_written else ["POTCAR"]
-    from altermag.dft.qe.inputs import write_qe_inputs
-
-    write_qe_inputs(
-        structure, prediction, settings, directory, resources=resources, allow_missing_pseudos=True
-    )
-    return _missing_pseudos(directory)
-
-
 def outputs_complete(directory: Path, code: str = "qe") -> bool:
-    """True when a job folder holds a finished bands run (parsable without running anything).
-
-    QE: ``scf.out`` and a ``bands.out`` that printed JOB DONE, and the XML; VASP:
-    :func:`~altermag.dft.vasp.run.vasp_outputs_complete` (``bands/vasprun.xml``, or
-    ``bands/EIGENVAL`` with an OUTCAR).
-    """
-    if code == "vasp":
-        from altermag.dft.vasp.run import vasp_outputs_complete
-
-        return vasp_outputs_complete(directory)
-    from altermag.dft.qe.parse import parse_pw_output
-
-    bands_out = directory / "bands.out"
-    if not bands_out.is_file() or not (directory / "scf.out").is_file():
-        return False
-    xml = [*directory.glob("**/*.save/data-file-schema.xml*")]
-    return bool(xml) and parse_pw_output(bands_out).job_done
-
-
-def _local_command(code: str, pw: str, vasp: str | None) -> str | None:
-    """The command that runs the code here, None when there is none."""
-    if code == "vasp":
-        from altermag.dft.vasp.run import configured_vasp_command
-
-        return vasp or configured_vasp_command()
-    return pw if shutil.which(pw) is not None else None
-
-
-def _lacks(code: str, settings: Mapping[str, Any], missing: list[str]) -> str:
-    if code == "vasp":
-        return "no POTCAR files here: set ALTERMAG_VASP_PSP_DIR"
-    return f"no {settings['functional']} pseudopotential here for {', '.join(missing)}"
-
-
-def _no_command(code: str, pw: str) -> str:
-    if code == "vasp":
-        from altermag.dft.vasp.run import VASP_CMD_ENV
-
-        return f"no VASP command configured: set {VASP_CMD_ENV}"
-    return f"{pw} not installed"
+    """True when a job folder holds a finished bands run of ``code`` (parsable without
+    running anything): :meth:`~altermag.dft.protocol.DftCode.outputs_complete`."""
+    return get_code(code).outputs_complete(directory)
 
 
 def _choose_runner(
-    runner: Runner, code: str, missing: list[str], local: str | None, client: SlurmClient | None
+    runner: Runner, code: DftCode, missing: list[str], local: str | None, client: SlurmClient | None
 ) -> str:
     if runner != "auto":
         return runner
     slurm = client is not None or slurm_configured()
-    if code == "vasp":
-        if slurm:
-            return "slurm"
-        return "local" if local is not None and not missing else "prepare"
-    if not missing and local is not None:
-        return "local"
-    return "slurm" if slurm else "prepare"
+    here = not missing and local is not None
+    if code.prefers_slurm:
+        return "slurm" if slurm else ("local" if here else "prepare")
+    return "local" if here else ("slurm" if slurm else "prepare")
 
 
-def _run_here(code: str, directory: Path, command: str) -> QERunRecord:
-    if code == "vasp":
-        from altermag.dft.vasp.run import run_vasp
-
-        return run_vasp(directory, command)
-    from altermag.dft.qe.run import run_qe
-
-    return run_qe(directory, command)
-
-
-def analyze_outputs(directory: Path, code: str) -> QEAnalysis | VaspAnalysis:
-    """Parse and judge a finished job folder of either code."""
-    if code == "vasp":
-        from altermag.dft.vasp.parse import analyze_vasp
-
-        return analyze_vasp(directory)
-    from altermag.dft.qe.analysis import analyze_qe
-
-    return analyze_qe(directory)
+def analyze_outputs(directory: Path, code: str) -> BandAnalysis:
+    """Parse and judge a finished job folder of any registered code."""
+    return get_code(code).analyze(directory)
 
 
 def _finish(
     store: Store,
     job_id: int,
     directory: Path,
-    code: str,
+    code: DftCode,
     used: str,
     extra: dict[str, Any],
     notify: Callable[[str], None],
     outcome: Callable[..., VerifyOutcome],
     fail: Callable[..., VerifyOutcome],
 ) -> VerifyOutcome:
-    """Parse, judge, draw and store a finished run (the same for QE and VASP)."""
+    """Parse, judge, draw and store a finished run (the same for every code)."""
     from altermag.dft.plot import band_figure
-    from altermag.dft.qe.parse import QEOutputError
-    from altermag.dft.vasp.parse import VaspOutputError
 
+    errors: tuple[type[BaseException], ...] = (*code.output_errors, OSError, ValueError)
     try:
-        analysis = analyze_outputs(directory, code)
-    except (QEOutputError, VaspOutputError, OSError, ValueError) as exc:
+        analysis = code.analyze(directory)
+    except errors as exc:
         return fail(used, f"cannot parse the outputs in {directory}: {exc}", extra)
     verdict = analysis.verdict
     figure = directory / "bands.png"

@@ -1,8 +1,12 @@
 """MAGNDATA magnetic CIF collections (a folder or a zip of ``*.mcif``).
 
 MAGNDATA (Bilbao Crystallographic Server) names its files by entry id, e.g. ``0.15.mcif`` for
-MnF2 (``0.x``: k = 0 structures, ``1.x``: other propagation vectors). The id is taken from the
-file name and the ``_citation_*`` items of each file are kept as its reference.
+MnF2 (``0.x``: k = 0 structures, ``1.x``: one other propagation vector, ``1.0.x``: a k = 0 and a
+non-zero vector together, ``2.x``/``3.x``: two or more vectors). Collections name files
+``<id>_<formula>.mcif`` (``1.0.48_MnSe2.mcif`` → ``1.0.48``) and corrected re-releases
+``revised_<id>_<formula>.mcif`` (record id ``<id>-revised``, flagged ``revised`` in the record
+metadata, so both versions of an entry stay distinct). The ``_citation_*`` items of each file
+are kept as its reference.
 """
 
 from __future__ import annotations
@@ -19,15 +23,25 @@ from altermag.errors import InputError
 from altermag.io import StructureReadError, read_structure
 from altermag.sources import Page, Record, SourceError
 
-__all__ = ["MagndataSource", "magndata_id", "mcif_citation"]
+__all__ = ["MagndataSource", "is_revised", "magndata_id", "mcif_citation"]
 
-_ID = re.compile(r"^(\d+\.\d+)")
+_ID = re.compile(r"^(?P<revised>revised_)?(?P<id>\d+(?:\.\d+)+?)(?=_|\.mcif$|$)", re.IGNORECASE)
 
 
 def magndata_id(path: Path) -> str:
-    """MAGNDATA id from a file name (``0.15.mcif`` → ``0.15``), else the file stem."""
+    """MAGNDATA id from a file name, else the file stem.
+
+    ``0.15.mcif`` → ``0.15``; ``1.0.48_MnSe2.mcif`` → ``1.0.48``;
+    ``revised_0.226_NdCo2.mcif`` → ``0.226`` (see :func:`is_revised`).
+    """
     m = _ID.match(path.name)
-    return m.group(1) if m else path.stem
+    return m.group("id") if m else path.stem
+
+
+def is_revised(path: Path) -> bool:
+    """True for a corrected re-release of an entry (``revised_<id>_…``)."""
+    m = _ID.match(path.name)
+    return bool(m and m.group("revised"))
 
 
 def mcif_citation(path: Path) -> dict[str, Any]:
@@ -83,6 +97,9 @@ class MagndataSource:
                 for p in chunk:
                     meta: dict[str, Any] = {"source": self.name, "file": p.name}
                     mid = magndata_id(p)
+                    if is_revised(p):
+                        meta["revised"] = True
+                        mid = f"{mid}-revised"
                     try:
                         meta["reference"] = mcif_citation(p)
                         structure = read_structure(p, fmt="mcif")

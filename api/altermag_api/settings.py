@@ -78,6 +78,11 @@ class ApiSettings:
         (``$ALTERMAG_API_ANALYSIS_WORKERS``, default 2); a request waits for a free one
         while at most ``analysis_queue`` others wait (``$ALTERMAG_API_ANALYSIS_QUEUE``,
         default 8), past that it gets 429.
+    page_threads
+        Threads computing candidate pages outside the framework (each keeps one database
+        connection; ``$ALTERMAG_API_PAGE_THREADS``). None: 0 for SQLite (pages are computed
+        on the event loop: a few hundred µs, less than a thread hop), 4 for PostgreSQL (the
+        loop goes on serving while a page waits on the server).
     """
 
     db_url: str | None = None
@@ -103,4 +108,9 @@ class ApiSettings:
     )
     analysis_queue: int = field(
         default_factory=lambda: int(os.environ.get("ALTERMAG_API_ANALYSIS_QUEUE", "8") or 0)
+    )
+    page_threads: int | None = field(
+        default_factory=lambda: (
+            int(v) if (v := os.environ.get("ALTERMAG_API_PAGE_THREADS", "").strip()) else None
+        )
     )

@@ -16,23 +16,24 @@ Choices that matter for a splitting test (docs/pitfalls.md):
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import spglib
 
+from altermag.dft.deck import collinear_moments, kpoint_mesh, metadata_files, require_moments
 from altermag.dft.kpath import KPath, build_kpath
+from altermag.dft.protocol import InputSet
 from altermag.dft.qe.pseudo import (
     PseudoError,
     Pseudopotential,
     find_pseudopotentials,
     pseudo_dir,
 )
+from altermag.dft.settings import DftSettings
 from altermag.hpc.slurm import Resources, local_script, slurm_script
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
@@ -43,26 +44,13 @@ __all__ = [
     "collinear_moments",
     "fft_grid",
     "kpoint_mesh",
+    "qe_input_set",
     "qe_species",
     "write_qe_inputs",
 ]
 
 BOHR_ANGSTROM = 0.529177210903
 MOMENT_TOL = 0.05  # μB: smaller moments are treated as zero when assigning species
-
-
-def collinear_moments(structure: MagneticStructure) -> np.ndarray:
-    """Signed moments (μB) along the common spin axis (oriented towards +z), zeros if none."""
-    if structure.magmoms is None:
-        return np.zeros(len(structure))
-    m = np.asarray(structure.magmoms, float)
-    i = int(np.argmax(np.linalg.norm(m, axis=1)))
-    norm = np.linalg.norm(m[i])
-    if norm < 1e-12:
-        return np.zeros(len(structure))
-    axis = m[i] / norm
-    lead = axis[np.argmax(np.abs(axis) > 1e-6)] if axis[2] == 0 else axis[2]
-    return m @ (axis if lead > 0 else -axis)  # keep the sign of moments given along +z
 
 
 @dataclass
@@ -121,7 +109,9 @@ def fft_grid(structure: MagneticStructure, ecutrho: float, symprec: float = 1e-3
     """
     lattice_bohr = np.asarray(structure.lattice) / BOHR_ANGSTROM
     numbers = [sorted(set(structure.species)).index(s) for s in structure.species]
-    sym = spglib.get_symmetry((structure.lattice, structure.frac_coords, numbers), symprec=symprec)
+    sym = spglib.get_symmetry(
+        (structure.lattice.tolist(), structure.frac_coords.tolist(), numbers), symprec=symprec
+    )
     denoms = [2, 2, 2]
     for t in sym["translations"] if sym else []:
         for i in range(3):
@@ -136,29 +126,13 @@ def fft_grid(structure: MagneticStructure, ecutrho: float, symprec: float = 1e-3
     return grid
 
 
-def kpoint_mesh(structure: MagneticStructure, settings: dict[str, Any]) -> list[int]:
-    """Monkhorst–Pack mesh: the preset's ``kpoints`` or ⌈|b_i| / kspacing⌉ (1/Å, 2π in)."""
-    if settings.get("kpoints"):
-        return [int(n) for n in settings["kpoints"]]
-    recip = 2 * np.pi * np.linalg.inv(np.asarray(structure.lattice)).T
-    return [max(1, math.ceil(np.linalg.norm(b) / settings["kspacing"])) for b in recip]
-
-
 def _fmt(x: float) -> str:
     return f"{x:.10f}"
 
 
-def _hubbard(structure: MagneticStructure, settings: dict[str, Any]) -> dict[str, float]:
-    u = {el: float(v) for el, v in settings.get("hubbard_u", {}).items()}
-    anions = settings.get("hubbard_u_anions") or []
-    if anions and not set(anions) & set(structure.species):
-        return {}
-    return {el: v for el, v in u.items() if el in structure.species and v != 0.0}
-
-
 def pw_input(
     structure: MagneticStructure,
-    settings: dict[str, Any],
+    settings: DftSettings,
     pseudos: dict[str, Pseudopotential],
     calculation: str,
     kpoints_block: str,
@@ -169,9 +143,9 @@ def pw_input(
 ) -> str:
     """Text of one pw.x input (``calculation`` = ``scf`` or ``bands``)."""
     species, index = qe_species(structure)
-    grid = fft_grid(structure, settings["ecutrho"])
-    hub = _hubbard(structure, settings)
-    sat = float(settings["moment_saturation"])
+    grid = fft_grid(structure, settings.qe.ecutrho)
+    hub = settings.hubbard_for(structure.species)
+    sat = settings.moment_saturation
     folder = (
         str(pseudos[structure.species[0]].path.parent) if pseudo_folder is None else pseudo_folder
     )
@@ -187,11 +161,11 @@ def pw_input(
         "  ibrav = 0",
         f"  nat = {len(structure)}",
         f"  ntyp = {len(species)}",
-        f"  ecutwfc = {float(settings['ecutwfc'])}",
-        f"  ecutrho = {float(settings['ecutrho'])}",
+        f"  ecutwfc = {settings.qe.ecutwfc}",
+        f"  ecutrho = {settings.qe.ecutrho}",
         "  occupations = 'smearing'",
-        f"  smearing = '{settings['smearing']}'",
-        f"  degauss = {float(settings['degauss'])}",
+        f"  smearing = '{settings.smearing}'",
+        f"  degauss = {settings.degauss}",
         "  nspin = 2",
         f"  nr1 = {grid[0]}",
         f"  nr2 = {grid[1]}",
@@ -207,15 +181,15 @@ def pw_input(
         for i, sp in enumerate(species, start=1):
             system.append(f"  Hubbard_U({i}) = {hub.get(sp.element, 0.0)}")
     electrons = [
-        f"  conv_thr = {settings['conv_thr_per_atom'] * len(structure):.3e}",
-        f"  mixing_beta = {float(settings['mixing_beta'])}",
+        f"  conv_thr = {settings.conv_thr_per_atom * len(structure):.3e}",
+        f"  mixing_beta = {settings.mixing_beta}",
     ]
     if calculation == "bands":
         electrons.append("  diago_full_acc = .true.")
-        if settings.get("bands_diago_thr") is not None:
+        if settings.qe.bands_diago_thr is not None:
             # non-SCF: the Davidson threshold of every k-point (Ry); QE's default,
             # conv_thr / nelec / 10, asks for ~1e-10 Ry and costs time for nothing
-            electrons.append(f"  diago_thr_init = {float(settings['bands_diago_thr']):.1e}")
+            electrons.append(f"  diago_thr_init = {settings.qe.bands_diago_thr:.1e}")
     lines = ["&CONTROL", *control, "/", "&SYSTEM", *system, "/", "&ELECTRONS", *electrons, "/"]
     lines.append("ATOMIC_SPECIES")
     for sp in species:
@@ -244,10 +218,91 @@ class QEInputs:
     n_band_kpoints: int
 
 
+def _pseudos(
+    elements: list[str], settings: DftSettings, folder: Path, allow_missing: bool
+) -> tuple[dict[str, Pseudopotential], list[str]]:
+    pinned = settings.qe.pseudopotentials or None
+    functional = settings.qe.functional
+    try:
+        return find_pseudopotentials(elements, functional, folder, pinned), []
+    except PseudoError:
+        if not allow_missing:
+            raise
+    pseudos: dict[str, Pseudopotential] = {}
+    missing: list[str] = []
+    for el in elements:
+        try:
+            pseudos.update(find_pseudopotentials([el], functional, folder, pinned))
+        except PseudoError:
+            missing.append(el)
+            pseudos[el] = Pseudopotential(el, Path(f"{el}.{functional}.UPF"), math.nan, "missing")
+    return pseudos, missing
+
+
+def qe_input_set(
+    structure: MagneticStructure,
+    result: SpinGroupResult,
+    settings: DftSettings,
+    prefix: str = "altermag",
+    resources: Resources | None = None,
+    pseudo_folder: Path | None = None,
+    allow_missing_pseudos: bool = False,
+) -> InputSet:
+    """``scf.in``, ``bands.in``, job scripts and metadata in memory (see :func:`write_qe_inputs`).
+
+    ``missing`` of the result lists the elements without a pseudopotential here.
+    """
+    require_moments(structure)
+    elements = sorted(set(structure.species))
+    folder = pseudo_folder or pseudo_dir()
+    pseudos, missing = _pseudos(elements, settings, folder, allow_missing_pseudos)
+    kpath = build_kpath(structure, result)
+    mesh = kpoint_mesh(structure, settings)
+    scf_k = f"K_POINTS automatic\n  {mesh[0]} {mesh[1]} {mesh[2]} 0 0 0"
+    kpts, _ = kpath.kpoints(structure.lattice, settings.kpath_density)
+    band_k = "\n".join(
+        [f"K_POINTS crystal\n  {len(kpts)}"]
+        + [f"  {_fmt(k[0])} {_fmt(k[1])} {_fmt(k[2])} 1.0" for k in kpts]
+    )
+    nelec = sum(pseudos[el].z_valence for el in structure.species)
+    nbnd = None if missing else math.ceil(nelec / 2 * 1.2) + settings.qe.extra_bands
+    folder_text = "" if missing else str(folder)
+    scf = pw_input(structure, settings, pseudos, "scf", scf_k, prefix, pseudo_folder=folder_text)
+    bands = pw_input(
+        structure, settings, pseudos, "bands", band_k, prefix, pseudo_folder=folder_text, nbnd=nbnd
+    )
+    steps = [
+        "pw.x -in scf.in > scf.out",
+        f"cp out/{prefix}.save/data-file-schema.xml scf-data-file-schema.xml",
+        "pw.x -in bands.in > bands.out",
+    ]
+    env = {"OMP_NUM_THREADS": "1"}
+    srun = [s.replace("pw.x", "srun pw.x", 1) if s.startswith("pw.x") else s for s in steps]
+    res = resources or settings.resources
+    files = {
+        "scf.in": scf,
+        "bands.in": bands,
+        "run.sh": local_script(steps, env=env),
+        "job.sbatch": slurm_script(
+            srun, res, job_name=f"altermag-{structure.label or prefix}", env=env
+        ),
+        **metadata_files(
+            structure,
+            result,
+            kpath,
+            settings,
+            "qe",
+            prefix=prefix,
+            **({"missing_pseudopotentials": missing} if missing else {}),
+        ),
+    }
+    return InputSet("qe", files, kpath, missing=missing, summary=f"{len(kpts)} band k-points")
+
+
 def write_qe_inputs(
     structure: MagneticStructure,
     result: SpinGroupResult,
-    settings: dict[str, Any],
+    settings: DftSettings,
     directory: Path,
     prefix: str = "altermag",
     resources: Resources | None = None,
@@ -257,9 +312,9 @@ def write_qe_inputs(
     """Write ``scf.in``, ``bands.in``, job scripts and metadata into ``directory``.
 
     Besides the two pw.x inputs the folder gets ``run.sh`` (local, one MPI rank),
-    ``job.sbatch`` (Slurm, ``resources``), ``structure.json``, ``spin_group.json``,
-    ``kpath.json`` and ``settings.json``, so that ``altermag dft parse`` can test the result
-    against the prediction without the original files.
+    ``job.sbatch`` (Slurm, ``resources``, default the preset's), ``structure.json``,
+    ``spin_group.json``, ``kpath.json`` and ``settings.json``, so that ``altermag dft parse``
+    can test the result against the prediction without the original files.
 
     With ``allow_missing_pseudos`` an element without a pseudopotential here gets the
     placeholder file name ``<El>.<functional>.UPF``: the decks are then written for a machine
@@ -267,68 +322,13 @@ def write_qe_inputs(
     pw.x, which needs the valence charges), and ``settings.json`` lists the missing elements
     under ``missing_pseudopotentials``.
     """
-    if structure.magmoms is None or not np.any(np.abs(collinear_moments(structure)) > 0):
-        raise ValueError("the structure needs moments (choose an order before preparing DFT)")
-    directory.mkdir(parents=True, exist_ok=True)
-    elements = sorted(set(structure.species))
-    folder = pseudo_folder or pseudo_dir()
-    pinned = settings.get("pseudopotentials") or None
-    missing: list[str] = []
-    try:
-        pseudos = find_pseudopotentials(elements, settings["functional"], folder, pinned)
-    except PseudoError:
-        if not allow_missing_pseudos:
-            raise
-        pseudos = {}
-        for el in elements:
-            try:
-                pseudos.update(find_pseudopotentials([el], settings["functional"], folder, pinned))
-            except PseudoError:
-                missing.append(el)
-                name = f"{el}.{settings['functional']}.UPF"
-                pseudos[el] = Pseudopotential(el, Path(name), math.nan, "missing")
-    kpath = build_kpath(structure, result)
-    mesh = kpoint_mesh(structure, settings)
-    scf_k = f"K_POINTS automatic\n  {mesh[0]} {mesh[1]} {mesh[2]} 0 0 0"
-    kpts, _ = kpath.kpoints(structure.lattice, settings["kpath_density"])
-    band_k = "\n".join(
-        [f"K_POINTS crystal\n  {len(kpts)}"]
-        + [f"  {_fmt(k[0])} {_fmt(k[1])} {_fmt(k[2])} 1.0" for k in kpts]
+    deck = qe_input_set(
+        structure, result, settings, prefix, resources, pseudo_folder, allow_missing_pseudos
     )
-    nelec = sum(pseudos[el].z_valence for el in structure.species)
-    nbnd = None if missing else math.ceil(nelec / 2 * 1.2) + int(settings["extra_bands"])
-    common = {"prefix": prefix, "pseudo_folder": "" if missing else str(folder)}
-    scf = directory / "scf.in"
-    bands = directory / "bands.in"
-    scf.write_text(pw_input(structure, settings, pseudos, "scf", scf_k, **common))
-    bands.write_text(pw_input(structure, settings, pseudos, "bands", band_k, nbnd=nbnd, **common))
-    steps = [
-        "pw.x -in scf.in > scf.out",
-        f"cp out/{prefix}.save/data-file-schema.xml scf-data-file-schema.xml",
-        "pw.x -in bands.in > bands.out",
-    ]
-    env = {"OMP_NUM_THREADS": "1"}
-    (directory / "run.sh").write_text(local_script(steps, env=env))
-    (directory / "run.sh").chmod(0o755)
-    srun = [s.replace("pw.x", "srun pw.x", 1) if s.startswith("pw.x") else s for s in steps]
-    (directory / "job.sbatch").write_text(
-        slurm_script(srun, resources, job_name=f"altermag-{structure.label or prefix}", env=env)
-    )
-    (directory / "structure.json").write_text(json.dumps(structure.to_dict(), indent=1))
-    (directory / "spin_group.json").write_text(result.to_json(indent=1))
-    (directory / "kpath.json").write_text(json.dumps(kpath.to_dict(), indent=1))
-    (directory / "settings.json").write_text(
-        json.dumps(
-            {
-                **settings,
-                "code": "qe",
-                "prefix": prefix,
-                **({"missing_pseudopotentials": missing} if missing else {}),
-            },
-            indent=1,
-        )
-    )
-    return QEInputs(directory, scf, bands, kpath, prefix, len(kpts))
+    deck.write(directory)
+    n_k = int(deck.files["bands.in"].split("K_POINTS crystal\n")[1].split()[0])
+    scf, bands = directory / "scf.in", directory / "bands.in"
+    return QEInputs(directory, scf, bands, deck.kpath, prefix, n_k)
 
 
 __all__ += ["QESpecies", "pw_input"]

@@ -31,7 +31,6 @@ Choices that matter for a splitting test (docs/pitfalls.md):
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -42,8 +41,10 @@ import numpy as np
 from pymatgen.core import Element, Lattice, Structure
 from pymatgen.io.vasp.inputs import Incar, Kpoints, Poscar
 
+from altermag.dft.deck import collinear_moments, kpoint_mesh, metadata_files, require_moments
 from altermag.dft.kpath import KPath, build_kpath
-from altermag.dft.qe.inputs import _hubbard, collinear_moments, kpoint_mesh
+from altermag.dft.protocol import InputSet
+from altermag.dft.settings import DftSettings
 from altermag.dft.vasp.run import launched, vasp_command, vasp_steps
 from altermag.errors import DftError
 from altermag.hpc.slurm import Resources, local_script, slurm_script
@@ -59,6 +60,7 @@ __all__ = [
     "line_kpoints",
     "potcar_symbols",
     "scf_incar",
+    "vasp_input_set",
     "write_vasp_inputs",
 ]
 
@@ -161,9 +163,9 @@ def _sorted_structure(structure: MagneticStructure) -> tuple[Structure, list[flo
     return pmg, [round(float(moments[i]), 4) + 0.0 for i in idx]
 
 
-def _ldau(structure: MagneticStructure, settings: dict[str, Any]) -> dict[str, Any]:
+def _ldau(structure: MagneticStructure, settings: DftSettings) -> dict[str, Any]:
     """``LDAU*`` tags (Dudarev) ordered like the POSCAR species; empty without U."""
-    hub = _hubbard(structure, settings)
+    hub = settings.hubbard_for(structure.species)
     if not hub:
         return {}
     els = _elements(structure)
@@ -179,27 +181,27 @@ def _ldau(structure: MagneticStructure, settings: dict[str, Any]) -> dict[str, A
     }
 
 
-def scf_incar(structure: MagneticStructure, settings: dict[str, Any]) -> Incar:
+def scf_incar(structure: MagneticStructure, settings: DftSettings) -> Incar:
     """INCAR of the spin-polarised SCF (``ISPIN = 2``, ``MAGMOM`` per POSCAR site)."""
     _, magmom = _sorted_structure(structure)
-    ediff = max(settings["conv_thr_per_atom"] * len(structure) * RY_EV, 1e-8)
+    ediff = max(settings.conv_thr_per_atom * len(structure) * RY_EV, 1e-8)
     tags: dict[str, Any] = {
         "SYSTEM": structure.label or structure.formula,
         "PREC": "Accurate",
-        "ENCUT": float(settings["encut"]),
+        "ENCUT": settings.vasp.encut,
         "EDIFF": float(f"{ediff:.1e}"),
         "NELM": 200,
         "ALGO": "Normal",
         "ISPIN": 2,
         "MAGMOM": magmom,
-        "ISMEAR": _SMEARING.get(str(settings["smearing"]).lower(), 0),
-        "SIGMA": round(float(settings["degauss"]) * RY_EV, 4),
-        "AMIX": float(settings["mixing_beta"]),
+        "ISMEAR": _SMEARING.get(settings.smearing.lower(), 0),
+        "SIGMA": round(settings.degauss * RY_EV, 4),
+        "AMIX": settings.mixing_beta,
         "LORBIT": 11,
         "LCHARG": True,
         "LWAVE": False,
         **_ldau(structure, settings),
-        **settings.get("vasp_incar", {}),
+        **settings.vasp.incar,
     }
     return Incar(tags)
 
@@ -249,16 +251,64 @@ class VaspInputs:
     potcar_written: bool
 
 
-def _resources(settings: dict[str, Any], resources: Resources | None) -> Resources:
-    if resources is not None:
-        return resources
-    return Resources(**settings.get("resources", {}))
+def vasp_input_set(
+    structure: MagneticStructure,
+    result: SpinGroupResult,
+    settings: DftSettings,
+    resources: Resources | None = None,
+    potcar_dir: Path | None = None,
+) -> InputSet:
+    """The ``scf/`` and ``bands/`` decks, job scripts and metadata in memory (see
+    :func:`write_vasp_inputs`); ``missing`` is ``["POTCAR"]`` when no POTCAR folder is set."""
+    require_moments(structure)
+    pmg, _ = _sorted_structure(structure)
+    kpath = build_kpath(structure, result)
+    mesh = kpoint_mesh(structure, settings)
+    scf = scf_incar(structure, settings)
+    bands = bands_incar(scf)
+    symbols = potcar_symbols(_elements(structure))
+    folder = find_potcar_dir(potcar_dir)
+    potcar = _potcar_text(symbols, folder) if folder is not None else None
+    scf_mesh = Kpoints.gamma_automatic((mesh[0], mesh[1], mesh[2]), comment="altermag SCF mesh")
+    decks = {
+        "scf": (scf, scf_mesh),
+        "bands": (bands, line_kpoints(kpath, structure.lattice, settings.kpath_density)),
+    }
+    files: dict[str, str] = {}
+    poscar = Poscar(pmg, comment=structure.label or structure.formula).get_str()
+    for step, (incar, kpoints) in decks.items():
+        files[f"{step}/POSCAR"] = poscar
+        files[f"{step}/INCAR"] = str(incar)
+        files[f"{step}/KPOINTS"] = str(kpoints)
+        files[f"{step}/POTCAR.spec"] = "\n".join(symbols) + "\n"
+        if potcar is not None:
+            files[f"{step}/POTCAR"] = potcar
+    exe = vasp_command(settings)
+    res = resources or settings.resources
+    env = {"OMP_NUM_THREADS": "1"}
+    local = vasp_steps(launched(exe, "mpirun", res.ntasks))
+    files["run.sh"] = local_script(local, env=env)
+    files["job.sbatch"] = slurm_script(
+        vasp_steps(launched(exe, "srun")),
+        res,
+        job_name=f"altermag-{structure.label or structure.formula}",
+        env=env,
+    )
+    files.update(metadata_files(structure, result, kpath, settings, "vasp"))
+    written = "POTCAR" if potcar is not None else ""
+    return InputSet(
+        "vasp",
+        files,
+        kpath,
+        missing=[] if potcar is not None else ["POTCAR"],
+        summary=written or "POTCAR.spec only: set ALTERMAG_VASP_PSP_DIR for POTCARs",
+    )
 
 
 def write_vasp_inputs(
     structure: MagneticStructure,
     result: SpinGroupResult,
-    settings: dict[str, Any],
+    settings: DftSettings,
     directory: Path,
     resources: Resources | None = None,
     potcar_dir: Path | None = None,
@@ -282,47 +332,14 @@ def write_vasp_inputs(
         Folder with POTCARs; default ``ALTERMAG_VASP_PSP_DIR`` / ``PMG_VASP_PSP_DIR``. Without
         one only ``POTCAR.spec`` is written.
     """
-    if structure.magmoms is None or not np.any(np.abs(collinear_moments(structure)) > 0):
-        raise ValueError("the structure needs moments (choose an order before preparing DFT)")
-    pmg, _ = _sorted_structure(structure)
-    kpath = build_kpath(structure, result)
-    mesh = kpoint_mesh(structure, settings)
-    scf = scf_incar(structure, settings)
-    bands = bands_incar(scf)
-    symbols = potcar_symbols(_elements(structure))
-    folder = find_potcar_dir(potcar_dir)
-    potcar = _potcar_text(symbols, folder) if folder is not None else None
-    decks = {
-        "scf": (scf, Kpoints.gamma_automatic(tuple(mesh), comment="altermag SCF mesh")),
-        "bands": (bands, line_kpoints(kpath, structure.lattice, settings["kpath_density"])),
-    }
-    for step, (incar, kpoints) in decks.items():
-        sub = directory / step
-        sub.mkdir(parents=True, exist_ok=True)
-        Poscar(pmg, comment=structure.label or structure.formula).write_file(sub / "POSCAR")
-        incar.write_file(sub / "INCAR")
-        kpoints.write_file(sub / "KPOINTS")
-        (sub / "POTCAR.spec").write_text("\n".join(symbols) + "\n")
-        if potcar is not None:
-            (sub / "POTCAR").write_text(potcar)
-    exe = vasp_command(settings)
-    res = _resources(settings, resources)
-    env = {"OMP_NUM_THREADS": "1"}
-    local = vasp_steps(launched(exe, "mpirun", res.ntasks))
-    (directory / "run.sh").write_text(local_script(local, env=env))
-    (directory / "run.sh").chmod(0o755)
-    (directory / "job.sbatch").write_text(
-        slurm_script(
-            vasp_steps(launched(exe, "srun")),
-            res,
-            job_name=f"altermag-{structure.label or structure.formula}",
-            env=env,
-        )
-    )
-    (directory / "structure.json").write_text(json.dumps(structure.to_dict(), indent=1))
-    (directory / "spin_group.json").write_text(result.to_json(indent=1))
-    (directory / "kpath.json").write_text(json.dumps(kpath.to_dict(), indent=1))
-    (directory / "settings.json").write_text(json.dumps({**settings, "code": "vasp"}, indent=1))
+    deck = vasp_input_set(structure, result, settings, resources, potcar_dir)
+    deck.write(directory)
+    symbols = deck.files["scf/POTCAR.spec"].split()
     return VaspInputs(
-        directory, directory / "scf", directory / "bands", kpath, symbols, potcar is not None
+        directory,
+        directory / "scf",
+        directory / "bands",
+        deck.kpath,
+        symbols,
+        not deck.missing,
     )

@@ -6,7 +6,7 @@ eigenvalues of both spins, Fermi level, INCAR, electronic convergence),
 from the POSCAR/CONTCAR beside it) and :class:`~pymatgen.io.vasp.outputs.Outcar` (site
 moments with ``LORBIT`` ≥ 10, total moment, Fermi level). Everything after that — segments
 named after the high-symmetry points, splitting per segment, gaps, verdict — is the
-code-neutral :func:`~altermag.dft.qe.analysis.judge_run`, the same as for Quantum ESPRESSO.
+code-neutral :func:`~altermag.dft.judging.judge_run`, the same as for Quantum ESPRESSO.
 
 A folder may hold one run or two (``scf/`` and ``bands/`` as ``altermag dft prepare`` writes
 them, or any other names): a run is the *bands* run when its INCAR has ``ICHARG`` ≥ 10 or its
@@ -20,14 +20,15 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from altermag.dft.judging import BandRun, judge_run, load_settings
 from altermag.dft.kpath import KPath
-from altermag.dft.qe.analysis import BandRun, judge_run, load_settings
 from altermag.dft.verdict import DFTVerdict
 from altermag.errors import PARSER_ERRORS, DftError
 from altermag.result import SpinGroupResult
@@ -126,6 +127,8 @@ def read_vasprun(path: Path) -> VaspBands:
     except PARSER_ERRORS as exc:
         raise VaspOutputError(f"{path}: {exc}") from exc
     s = run.final_structure
+    if run.eigenvalues is None:
+        raise VaspOutputError(f"{path}: no eigenvalues")
     up, down, spin = _eigen(run.eigenvalues)
     magmom = run.incar.get("MAGMOM", run.parameters.get("MAGMOM")) if spin else None
     return VaspBands(
@@ -313,7 +316,7 @@ def _bands_of(run: VaspRun) -> VaspBands:
 
 def analyze_vasp(
     directory: Path,
-    overrides: dict[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
     fermi_energy: float | None = None,
 ) -> VaspAnalysis:
     """Parse the VASP run(s) under ``directory`` and judge them against the prediction.
@@ -393,7 +396,7 @@ def analyze_vasp(
         bands.lattice,
         tuple(bands.elements),
         bands.frac_coords,
-        magmom if magmom is not None else [0.0] * len(bands.elements),
+        np.asarray(magmom if magmom is not None else [0.0] * len(bands.elements), float),
         label="vasp",
     )
     if magmom is None and saved.is_file():

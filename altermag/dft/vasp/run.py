@@ -22,12 +22,10 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
-import subprocess
-import time
 from pathlib import Path
-from typing import Any
 
-from altermag.dft.qe.run import QERunRecord, StepRecord, start_run
+from altermag.dft.runner import RunRecord, StepRecord, run_process, start_run
+from altermag.dft.settings import DftSettings
 from altermag.dft.vasp.parse import outcar_converged
 
 __all__ = [
@@ -53,9 +51,9 @@ def configured_vasp_command() -> str | None:
     return os.environ.get(VASP_CMD_ENV, "").strip() or None
 
 
-def vasp_command(settings: dict[str, Any]) -> str:
+def vasp_command(settings: DftSettings) -> str:
     """``ALTERMAG_VASP_CMD`` when set, else the preset's ``vasp_command``."""
-    return configured_vasp_command() or str(settings["vasp_command"])
+    return configured_vasp_command() or settings.vasp.command
 
 
 def launched(command: str, launcher: str | None, ntasks: int = 1) -> str:
@@ -113,25 +111,14 @@ def _step(name: str, command: str, directory: Path, timeout: float) -> StepRecor
     folder = directory / name
     log = folder / "vasp.out"
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    t0 = time.perf_counter()
-    timed_out = False
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            command, shell=True, cwd=folder, stdout=fh, stderr=subprocess.STDOUT, env=env
-        )
-        try:
-            rc: int | None = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            rc, timed_out = None, True
+    rc, timed_out, wall = run_process(command, folder, log, timeout, env)
     outcar = folder / "OUTCAR"
     text = outcar.read_text(errors="replace") if outcar.is_file() else ""
     return StepRecord(
         name=name,
         command=shlex.split(command),
         returncode=rc,
-        wall_s=round(time.perf_counter() - t0, 2),
+        wall_s=wall,
         timed_out=timed_out,
         converged=outcar_converged(outcar) if name == "scf" and text else None,
         job_done=_DONE in text,
@@ -145,7 +132,7 @@ def run_vasp(
     command: str | None = None,
     timeout_scf_s: float | None = None,
     timeout_bands_s: float | None = None,
-) -> QERunRecord:
+) -> RunRecord:
     """Run ``scf/`` then ``bands/`` of a prepared VASP folder here and write ``run.json``.
 
     ``command`` defaults to ``ALTERMAG_VASP_CMD``; without either the status is
@@ -154,7 +141,7 @@ def run_vasp(
     raises for a failed calculation: the status says what happened.
     """
     directory = Path(directory)
-    _, t_scf, t_bands, record = start_run(directory, timeout_scf_s, timeout_bands_s)
+    _, t_scf, t_bands, record = start_run(directory, timeout_scf_s, timeout_bands_s, "vasp")
     command = command or configured_vasp_command()
     if command is None:
         return record("missing_executable", f"no VASP command: set {VASP_CMD_ENV}", [])
