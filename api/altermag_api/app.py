@@ -26,11 +26,8 @@ from altermag import __version__
 from altermag.errors import AltermagError
 from altermag.store import Store
 from altermag_api.analysis_pool import AnalysisPool
-<<<<<<< HEAD
 from altermag_api.deps import read_access
-=======
 from altermag_api.fast_pages import CandidatePagesMiddleware
->>>>>>> main
 from altermag_api.launch import BackgroundScreenings, PrefectLauncher
 from altermag_api.nul_guard import NulGuardMiddleware
 from altermag_api.page_cache import CachedPagesMiddleware, PageCache, RevisionReader
