@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from altermag.cli import app
+from altermag.dft.presets import DEFAULT_PRESET
 
 dft_app = typer.Typer(
     help="First-principles verification: QE/VASP inputs, local runs, parsing and verdicts.",
@@ -67,7 +68,7 @@ def prepare(
     code: Annotated[str, typer.Option(help="qe or vasp (any registered DFT code).")] = "qe",
     preset: Annotated[
         str, typer.Option(help="Preset name (altermag/dft/presets) or a YAML file.")
-    ] = "default",
+    ] = DEFAULT_PRESET,
     out: Annotated[
         Path | None, typer.Option(help="Folder (default dft_inputs/generated/<id>/<code>).")
     ] = None,

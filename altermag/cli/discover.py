@@ -15,6 +15,7 @@ from altermag.cli import DB_HELP, app
 from altermag.cli.dft import _parse_set, dft_app
 from altermag.cli.screen import _DEFAULTS, _HELP, _source_options
 from altermag.cli.tables import Column, print_table
+from altermag.dft.presets import DEFAULT_PRESET
 from altermag.screening_run import ScreenRequest
 
 RUNNER_HELP = (
@@ -82,7 +83,9 @@ def _report(outcomes: list[dict[str, Any]], as_json: bool) -> None:
 def verify(
     material_ids: Annotated[list[int], typer.Argument(help="Material ids in the store.")],
     code: Annotated[str, typer.Option(help=CODE_HELP)] = "qe",
-    preset: Annotated[str, typer.Option(help="Preset name in altermag/dft/presets.")] = "fast",
+    preset: Annotated[
+        str, typer.Option(help="Preset name in altermag/dft/presets.")
+    ] = DEFAULT_PRESET,
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
     db: Annotated[
         str | None,
@@ -159,7 +162,7 @@ def discover(
         Path | None, typer.Option(help="Parent of the DFT job folders (dft_inputs/generated).")
     ] = None,
     code: Annotated[str, typer.Option(help=CODE_HELP)] = "auto",
-    preset: Annotated[str, typer.Option(help="DFT preset.")] = "fast",
+    preset: Annotated[str, typer.Option(help="DFT preset.")] = DEFAULT_PRESET,
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
     wait: Annotated[float, typer.Option(help="Seconds to poll a Slurm job.")] = 3600.0,
     slurm: Annotated[

@@ -18,6 +18,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from altermag.dft.presets import DEFAULT_PRESET
 from altermag.screening_run import ScreenRequest
 from altermag_flows.screen import screen
 from altermag_flows.verify import verify
@@ -46,7 +47,7 @@ def discover(
     out_dir: str | None = None,
     workdir: str | None = None,
     code: str = "auto",
-    preset: str = "fast",
+    preset: str = DEFAULT_PRESET,
     runner: str = "auto",
     wait_s: float = 3600.0,
     slurm_resources: dict[str, Any] | None = None,

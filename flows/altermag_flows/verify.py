@@ -15,6 +15,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
+from altermag.dft.presets import DEFAULT_PRESET
 from altermag.dft.verify import verify_many
 
 __all__ = ["verify", "verify_task"]
@@ -24,7 +25,7 @@ __all__ = ["verify", "verify_task"]
 def verify_task(
     material_id: int,
     code: str = "qe",
-    preset: str = "fast",
+    preset: str = DEFAULT_PRESET,
     runner: str = "local",
     db_url: str | None = None,
     workdir: str | None = None,
@@ -58,7 +59,7 @@ def verify_task(
 def verify(
     material_ids: list[int],
     code: str = "qe",
-    preset: str = "fast",
+    preset: str = DEFAULT_PRESET,
     runner: str = "local",
     db_url: str | None = None,
     workdir: str | None = None,
