@@ -104,7 +104,13 @@ def test_served_deployment_runs_when_triggered(
             "--parameters",
             json.dumps(params),
         ],
-        env=prefect_server,
+        # a run's own request is checked against the operator's allowlists (the served
+        # parameters' own request, db_url and out_dir are the operator's and pass as they are)
+        env={
+            **prefect_server,
+            "ALTERMAG_ALLOWED_SOURCES": "local",
+            "ALTERMAG_ALLOWED_PATHS": str(inputs),
+        },
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
