@@ -50,9 +50,18 @@ def discover(
     runner: str = "auto",
     wait_s: float = 3600.0,
     slurm_resources: dict[str, Any] | None = None,
+    ground_state: bool = False,
+    max_orders: int = 8,
 ) -> dict[str, Any]:
     """Screen a source (``request``; default the embedded data), then verify its top ``top``
-    candidates with DFT (see the module)."""
+    candidates with DFT (see the module).
+
+    With ``ground_state`` each candidate first gets the ground-state search
+    (:func:`altermag.dft.groundstate.search_material`, pw.x here): the band check runs on the
+    ground-state order only when it is altermagnetic; any other winner is recorded as
+    "ground state not altermagnetic" with the energies, and the candidate is not reported
+    as an altermagnet (``altermagnet`` False in its entry).
+    """
     from altermag.store import Store
 
     logger = get_run_logger()
@@ -65,6 +74,12 @@ def discover(
     candidates_json = Path(screened["paths"]["json"])
     chosen = top_candidates(candidates_json, ids, top)
     logger.info("run %s: verifying materials %s", screened["run_id"], chosen)
+    if ground_state:
+        verified = _ground_states(chosen, preset, db_url, workdir, max_orders)
+        summary = {"run_id": screened["run_id"], "top": top, "verified": verified}
+        path = candidates_json.parent / "discover.json"
+        path.write_text(json.dumps(summary, indent=1, default=str))
+        return {**summary, "screen": screened, "path": str(path)}
     verified = verify(
         chosen,
         code=code,
@@ -79,3 +94,37 @@ def discover(
     path = candidates_json.parent / "discover.json"
     path.write_text(json.dumps(summary, indent=1, default=str))
     return {**summary, "screen": screened, "path": str(path)}
+
+
+def _ground_states(
+    chosen: list[int], preset: str, db_url: str | None, workdir: str | None, max_orders: int
+) -> list[dict[str, Any]]:
+    """The ground-state search and the band check on the winner, per material (see
+    :func:`discover`)."""
+    from altermag.dft.groundstate import search_material
+    from altermag.dft.presets import load_preset
+    from altermag.store import Store
+
+    settings = load_preset(preset)
+    out: list[dict[str, Any]] = []
+    with Store(db_url) as store:
+        for mid in chosen:
+            found = search_material(
+                store, mid, settings, Path(workdir) if workdir else None, max_orders
+            )
+            check = found.get("band_check") or {}
+            out.append(
+                {
+                    "material_id": mid,
+                    "formula": found["formula"],
+                    "status": check.get("status", found["verdict"]),
+                    "message": check.get("reason", ""),
+                    "ground_state": found["ground_state"],
+                    "verdict": found["verdict"],
+                    "near_degenerate": found["near_degenerate"],
+                    "altermagnet": found["verdict"] == "altermagnet"
+                    and check.get("status") == "confirmed",
+                    "orders": found["orders"],
+                }
+            )
+    return out
