@@ -13,7 +13,14 @@ source tree — so a wheel, the Docker image and a checkout behave the same:
 ``database_url``       the store (default ``sqlite:///<home>/altermag.db``)
 ``magndata_dir``       a folder of MAGNDATA mCIF files (not shipped: licence)
 ``pseudo_dir``         the user's own QE pseudopotential library (default: shipped SG15)
+``allowed_sources``    sources a screening asked for over the network may read
+``allowed_urls``       provider URL prefixes it may fetch (``*``: any public host)
+``allowed_paths``      server folders its ``local``/``magndata`` source may read
+``screening_queue``    screenings the API holds queued or running at once
 =====================  ===========================================================
+
+The four last ones bound what ``POST /screenings`` and served Prefect deployments may do
+(:mod:`altermag.sources.allow`); the command line, run by the operator, is not limited.
 
 Read them with :func:`get_settings`; it reads the environment on every call, so a test or a
 long-running service that changes a variable sees the change.
@@ -108,6 +115,34 @@ class Settings(BaseSettings):
     """Limits of the command line (``ALTERMAG_LIMITS__MAX_ATOMS`` ...)."""
     public_limits: PublicLimits = PUBLIC_LIMITS
     """Limits of the public ``POST /analyze`` (``ALTERMAG_PUBLIC_LIMITS__MAX_ATOMS`` ...)."""
+    allowed_sources: str = "embedded,known,corpus,optimade,materials_project"
+    """Comma-separated sources a screening requested over the network may read;
+    ``ALTERMAG_ALLOWED_SOURCES`` (``local`` and ``magndata`` read server folders: off)."""
+    allowed_urls: str = "https://optimade.materialsproject.org,https://api.materialsproject.org"
+    """Comma-separated URL prefixes such a screening may fetch; ``*`` allows any public host
+    (internal addresses stay refused unless listed); ``ALTERMAG_ALLOWED_URLS``."""
+    allowed_paths: str = ""
+    """Comma-separated folders such a screening's ``local``/``magndata`` source may read;
+    ``ALTERMAG_ALLOWED_PATHS`` (default: none)."""
+    screening_queue: int = Field(8, ge=1, le=10_000)
+    """Screenings the API holds at once (queued and running); more are answered 503;
+    ``ALTERMAG_SCREENING_QUEUE``."""
+
+    @property
+    def allowed_source_list(self) -> list[str]:
+        """:attr:`allowed_sources` as a list (``mp`` read as ``materials_project``)."""
+        names = [x.strip() for x in self.allowed_sources.split(",") if x.strip()]
+        return ["materials_project" if n == "mp" else n for n in names]
+
+    @property
+    def allowed_url_list(self) -> list[str]:
+        """:attr:`allowed_urls` as a list."""
+        return [x.strip() for x in self.allowed_urls.split(",") if x.strip()]
+
+    @property
+    def allowed_path_list(self) -> list[str]:
+        """:attr:`allowed_paths` as a list."""
+        return [x.strip() for x in self.allowed_paths.split(",") if x.strip()]
 
     @property
     def candidates_dir(self) -> Path:

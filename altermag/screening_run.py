@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from altermag.errors import SettingsError
 from altermag.screening import (
     ScreenedEntry,
     ScreenSettings,
@@ -146,6 +147,14 @@ def run_screening(
     run = store.run(run_id)
     out_dir = Path(out_root) / str(run_id)
     chunk_dir = out_dir / "chunks"
+    if run.n_inputs and not chunk_dir.is_dir():
+        # the run's first part wrote its chunks under another output folder: counting from
+        # zero here would screen `limit` more inputs and tables would miss the first part
+        raise SettingsError(
+            f"screening run {run_id} already has {run.n_inputs} inputs, written under another "
+            "output folder; resume it with the same output folder (--out), or start a new "
+            "run (--fresh)"
+        )
     chunk_dir.mkdir(parents=True, exist_ok=True)
     ranking = RANKING
     started = time.perf_counter()
@@ -278,10 +287,22 @@ class ScreenRequest(BaseModel):
             score=self.score,
         )
 
-    def open_source(self) -> Source:
-        """The source connector, paged by :attr:`chunk_size`."""
+    def open_source(self, *, restricted: bool = False) -> Source:
+        """The source connector, paged by :attr:`chunk_size`.
+
+        ``restricted`` (a screening asked for over the network: the API, a served flow)
+        first checks source, options, URLs and folders against the operator's allowlists
+        and makes the connector check every URL it fetches (:mod:`altermag.sources.allow`).
+        """
         size = "page_limit" if self.source in PAGED_BY_LIMIT else "page_size"
-        return get_source(self.source, **{**self.source_options, size: self.chunk_size})
+        if restricted:
+            from altermag.sources.allow import check_request, url_guard
+
+            check_request(self.source, self.source_options)
+        source = get_source(self.source, **{**self.source_options, size: self.chunk_size})
+        if restricted and hasattr(source, "url_guard"):
+            source.url_guard = url_guard()
+        return source
 
     def run_key(self) -> str:
         """The run identity: the same request resumes the same run."""
@@ -296,13 +317,15 @@ class ScreenRequest(BaseModel):
         window: int = 1,
         executor: ChunkExecutor | None = None,
         progress: Callable[[int, int], None] | None = None,
+        restricted: bool = False,
     ) -> ScreeningOutcome:
         """Screen into ``store`` and write ``<out_root>/<run-id>/`` (:func:`run_screening`;
-        ``out_root`` default: ``$ALTERMAG_HOME/candidates``)."""
+        ``out_root`` default: ``$ALTERMAG_HOME/candidates``; ``restricted``: see
+        :meth:`open_source`)."""
         from altermag.config import get_settings
 
         return run_screening(
-            self.open_source(),
+            self.open_source(restricted=restricted),
             store,
             self.settings(),
             out_root if out_root is not None else get_settings().candidates_dir,

@@ -46,6 +46,7 @@ from altermag_api.security import (
     altermag_error,
 )
 from altermag_api.settings import ApiSettings
+from altermag_api.warmup import warm_up
 
 __all__ = ["create_app"]
 
@@ -86,6 +87,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.warm_up:  # spawn and import the analysis workers before serving
+            await warm_up(app.state.analysis_pool)
         yield
         app.state.background.shutdown()
         app.state.analysis_pool.close()

@@ -83,6 +83,10 @@ class ApiSettings:
         connection; ``$ALTERMAG_API_PAGE_THREADS``). None: 0 for SQLite (pages are computed
         on the event loop: a few hundred µs, less than a thread hop), 4 for PostgreSQL (the
         loop goes on serving while a page waits on the server).
+    warm_up
+        Spawn the analysis workers and import the analysis stack at start, before the
+        server answers (``$ALTERMAG_API_WARM_UP``; ``altermag api`` turns it on): the first
+        ``POST /analyze`` then costs what the next ones do.
     """
 
     db_url: str | None = None
@@ -109,6 +113,7 @@ class ApiSettings:
     analysis_queue: int = field(
         default_factory=lambda: int(os.environ.get("ALTERMAG_API_ANALYSIS_QUEUE", "8") or 0)
     )
+    warm_up: bool = field(default_factory=lambda: _env_flag("ALTERMAG_API_WARM_UP"))
     page_threads: int | None = field(
         default_factory=lambda: (
             int(v) if (v := os.environ.get("ALTERMAG_API_PAGE_THREADS", "").strip()) else None

@@ -54,7 +54,8 @@ def discover(
     max_orders: int = 8,
 ) -> dict[str, Any]:
     """Screen a source (``request``; default the embedded data), then verify its top ``top``
-    candidates with DFT (see the module).
+    candidates with DFT (see the module). A run started from a deployment has its parameters
+    checked first (:mod:`altermag_flows.guard`).
 
     With ``ground_state`` each candidate first gets the ground-state search
     (:func:`altermag.dft.groundstate.search_material`, pw.x here): the band check runs on the
@@ -63,7 +64,12 @@ def discover(
     as an altermagnet (``altermagnet`` False in its entry).
     """
     from altermag.store import Store
+    from altermag_flows.guard import check_discover, served_run
 
+    if served_run():
+        check_discover(
+            request, top, db_url, out_dir, workdir, code, preset, runner, wait_s, slurm_resources
+        )
     logger = get_run_logger()
     screened = screen(request=request, db_url=db_url, out_dir=out_dir)
     store = Store(db_url)
@@ -75,6 +81,10 @@ def discover(
     chosen = top_candidates(candidates_json, ids, top)
     logger.info("run %s: verifying materials %s", screened["run_id"], chosen)
     if ground_state:
+        if not isinstance(max_orders, int) or not 1 <= max_orders <= 16:
+            from altermag.errors import SettingsError
+
+            raise SettingsError("max_orders must be an integer in 1..16")
         verified = _ground_states(chosen, preset, db_url, workdir, max_orders)
         summary = {"run_id": screened["run_id"], "top": top, "verified": verified}
         path = candidates_json.parent / "discover.json"
