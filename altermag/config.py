@@ -35,9 +35,11 @@ read, :func:`use_limits` sets it for a block of code (the API's analysis workers
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -169,9 +171,23 @@ _ACTIVE: ContextVar[Limits | None] = ContextVar("altermag_limits", default=None)
 
 
 def active_limits() -> Limits:
-    """The limits in force: those set by :func:`use_limits`, else ``Settings.limits``."""
+    """The limits in force: those set by :func:`use_limits`, else ``Settings.limits``.
+
+    ``Settings.limits`` depends on the ``ALTERMAG_*`` environment variables alone; it is
+    rebuilt only when they change (building the settings costs about a millisecond, more
+    than a whole cached analysis of a small cell).
+    """
     limits = _ACTIVE.get()
-    return limits if limits is not None else get_settings().limits
+    if limits is not None:
+        return limits
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("ALTERMAG_")))
+    return _settings_limits(env)
+
+
+@lru_cache(maxsize=8)
+def _settings_limits(env: tuple[tuple[str, str], ...]) -> Limits:
+    """``Settings.limits`` for one set of ``ALTERMAG_*`` variables (the cache key)."""
+    return get_settings().limits
 
 
 @contextmanager

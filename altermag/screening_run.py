@@ -116,6 +116,8 @@ def run_screening(
     scorer: Callable[[list[ScreenedEntry]], str | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     key: str | None = None,
+    all_orders: bool = False,
+    max_per_prototype: int | None = None,
 ) -> ScreeningOutcome:
     """Screen ``source`` into ``store`` and write ``<out_root>/<run-id>/candidates.*``.
 
@@ -127,13 +129,16 @@ def run_screening(
     executor
         How a window's chunks are analyzed (default: in this process, one after another).
     scorer
-        Optional model: fills ``model_score``/``adapted_score`` of the entries of a chunk and
-        returns the model version (the ranking then uses it).
+        Optional extra scoring of a chunk's entries after the executor (the prior already
+        scores inside :func:`~altermag.screening.screen_records` when ``settings.score``);
+        returns the model version (the ranking then names it).
     progress
         Called with (records done, errors so far) after every window.
     key
         Run identity for resuming (default :func:`run_key` of source, options, settings and
         limit); pass a fresh key to force a new run.
+    all_orders, max_per_prototype
+        What the candidate files list (:func:`altermag.ranking.rank_candidates`).
     """
     settings = settings or ScreenSettings()
     options = dict(source_options or {})
@@ -187,7 +192,7 @@ def run_screening(
                         scorer(entries)
                     versions = {e.model_version for e in entries if e.model_version}
                     if versions:
-                        ranking = f"symmetry+model:{sorted(versions)[-1]}"
+                        ranking = f"symmetry+prior:{sorted(versions)[-1]}"
                     store.add_screened(entries, settings.to_dict(), run_id=run_id)
                     _atomic_write(
                         chunk_dir / _page_name(start_cursor),
@@ -235,9 +240,11 @@ def run_screening(
         "run_errors": run_errors,
         "seconds_this_invocation": round(time.perf_counter() - started, 2),
     }
-    paths = write_candidates(rows, out_dir, summary)
+    paths = write_candidates(
+        rows, out_dir, summary, all_orders=all_orders, max_per_prototype=max_per_prototype
+    )
     paths.update(write_run_reports(store, run_id, out_dir))
-    top = [r for r in rank_rows(rows) if r["can_host_altermagnet"]][:20]
+    top = [r for r in rank_rows(rows) if r["can_host_altermagnet"]][:20]  # one per material
     return ScreeningOutcome(run_id, out_dir, paths, counts, top, errors + run_errors)
 
 
@@ -269,8 +276,16 @@ class ScreenRequest(BaseModel):
     magtol: Magtol = DEFAULT_MAGTOL
     cell: CellOption = DEFAULT_CELL
     max_orders: MaxOrders = DEFAULT_MAX_ORDERS
-    score: bool = Field(True, description="Score every structure with the shipped GNN.")
+    score: bool = Field(
+        True, description="Score every structure with the shipped ground-state prior."
+    )
     chunk_size: int = Field(200, ge=1, le=5000, description="Records per chunk (source page).")
+    all_orders: bool = Field(
+        False, description="Candidate files list every order (default: one row per material)."
+    )
+    max_per_prototype: int | None = Field(
+        None, ge=1, description="Candidate files keep at most N rows per structure prototype."
+    )
 
     @field_validator("source", mode="before")
     @classmethod
@@ -336,21 +351,26 @@ class ScreenRequest(BaseModel):
             executor=executor,
             progress=progress,
             key=key,
+            all_orders=self.all_orders,
+            max_per_prototype=self.max_per_prototype,
         )
 
 
 def write_run_reports(store: Any, run_id: int, out_dir: Path, top: int = 20) -> dict[str, Path]:
     """``report.html`` of the run and ``materials/<id>.html`` for its best ``top`` candidates."""
     from altermag.reports.material import render_html
-    from altermag.reports.run import render_run_html, run_report
+    from altermag.reports.run import render_run_html, run_candidates, run_report
     from altermag.reports.stored import stored_material_report
 
     record = store.run(run_id)
-    # altermagnetic orders first (stable: each group keeps the store's score order)
-    candidates = sorted(
-        store.iter_candidates(run_id=run_id, max_rank=1), key=lambda c: c.verdict != "altermagnet"
+    candidates, n_candidates = run_candidates(store, run_id)
+    report = run_report(
+        record,
+        candidates,
+        top=top,
+        material_link="materials/{material_id}.html",
+        n_candidates=n_candidates,
     )
-    report = run_report(record, candidates, top=top, material_link="materials/{material_id}.html")
     path = out_dir / "report.html"
     _atomic_write(path, render_run_html(report))
     (out_dir / "materials").mkdir(exist_ok=True)
@@ -363,24 +383,39 @@ def write_run_reports(store: Any, run_id: int, out_dir: Path, top: int = 20) -> 
 
 
 def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
+    """The rows of each material's latest chunk (a re-screened id replaces its old rows)."""
+    latest: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        seen[r["id"]] = r
-    return list(seen.values())
+        group = latest.setdefault(r["id"], [])
+        if group and r.get("order_rank", 1) in {g.get("order_rank", 1) for g in group}:
+            group.clear()
+        group.append(r)
+    return [r for group in latest.values() for r in group]
 
 
 def _counts(rows: list[dict[str, Any]], errors: list[str], skipped: dict[str, int]) -> dict:
+    """Counts per material: verdict of its most probable order; candidates (materials that can
+    host an altermagnetic order, :func:`~altermag.screening.count_candidates`) by the wave of
+    their most probable altermagnetic order."""
+    from altermag.screening import count_candidates
+
     by_verdict: dict[str, int] = {}
     by_wave: dict[str, int] = {}
-    for r in rows:
+    for r in rank_rows(rows):
         by_verdict[r["verdict"]] = by_verdict.get(r["verdict"], 0) + 1
-        if r["can_host_altermagnet"]:
-            by_wave[r["wave"]] = by_wave.get(r["wave"], 0) + 1
+    best_am: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["can_host_altermagnet"] and (r["verdict"] == "altermagnet"):
+            cur = best_am.get(r["id"])
+            if cur is None or r.get("order_rank", 1) < cur.get("order_rank", 1):
+                best_am[r["id"]] = r
+    for r in best_am.values():
+        by_wave[r["wave"]] = by_wave.get(r["wave"], 0) + 1
     return {
-        "screened": len(rows),
+        "screened": len({r["id"] for r in rows}),
         "errors": len(errors),
         "skipped": skipped,
-        "candidates": sum(by_wave.values()),
+        "candidates": count_candidates(rows),
         "by_verdict": by_verdict,
         "by_wave": by_wave,
     }

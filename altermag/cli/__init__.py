@@ -109,6 +109,7 @@ from altermag.cli import discover as _discover  # noqa: E402,F401
 from altermag.cli import export as _export  # noqa: E402,F401
 from altermag.cli import fetch as _fetch  # noqa: E402,F401
 from altermag.cli import groundstate as _groundstate  # noqa: E402,F401
+from altermag.cli import predict as _predict  # noqa: E402,F401
 from altermag.cli import report as _report  # noqa: E402,F401
 from altermag.cli import run as _run  # noqa: E402,F401
 from altermag.cli import screen as _screen  # noqa: E402,F401

@@ -23,14 +23,10 @@ TABLE = Path(__file__).with_name("bns_symbols.tsv")
 
 
 @cache
-def _table() -> dict[int, tuple[str, str]]:
-    out: dict[int, tuple[str, str]] = {}
-    for line in TABLE.read_text(encoding="utf-8").splitlines():
-        if not line or line.startswith("#"):
-            continue
-        uni, number, symbol = line.split("\t")
-        out[int(uni)] = (number, symbol)
-    return out
+def _table() -> str:
+    """The shipped table as text (looked up line by line: parsing all 1,651 rows would cost
+    more than the one lookup an analysis needs)."""
+    return "\n" + TABLE.read_text(encoding="utf-8")
 
 
 def bns_symbol(uni_number: int) -> tuple[str, str]:
@@ -41,7 +37,13 @@ def bns_symbol(uni_number: int) -> tuple[str, str]:
     KeyError
         For a UNI number outside 1..1651.
     """
-    return _table()[int(uni_number)]
+    text = _table()
+    start = text.find(f"\n{int(uni_number)}\t")
+    if start < 0:
+        raise KeyError(uni_number)
+    end = text.find("\n", start + 1)
+    _, number, symbol = text[start + 1 : end if end >= 0 else None].split("\t")
+    return number, symbol
 
 
 def generate_table() -> list[tuple[int, str, str]]:
@@ -55,7 +57,10 @@ def generate_table() -> list[tuple[int, str, str]]:
     rows = []
     with sqlite3.connect(maggroups.MAGSYMM_DATA) as db:
         for uni in range(1, N_MAGNETIC_SPACE_GROUPS + 1):
-            number = str(spglib.get_magnetic_spacegroup_type(uni).bns_number)
+            msg = spglib.get_magnetic_spacegroup_type(uni)
+            if msg is None:  # pragma: no cover - spglib knows every UNI number
+                raise LookupError(f"spglib has no magnetic space group {uni}")
+            number = str(msg.bns_number)
             major, minor = (int(x) for x in number.split("."))
             (symbol,) = db.execute(
                 "SELECT BNS_label FROM space_groups WHERE BNS1=? AND BNS2=?;", (major, minor)

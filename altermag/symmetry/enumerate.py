@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from itertools import combinations, product
 from math import comb
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import spglib
@@ -42,6 +42,7 @@ from altermag.symmetry.spin_group import (
     DEFAULT_SYMPREC,
     _types,
     classify,
+    spglib_cell,
 )
 
 __all__ = ["EXHAUSTIVE_CAP", "enumerate_orders", "magnetic_site_indices", "ordered_structure"]
@@ -82,7 +83,8 @@ def _dataset(structure: MagneticStructure, symprec: float, raise_error: bool = T
     detail = ""
     try:
         dataset = spglib.get_symmetry_dataset(
-            (structure.lattice, structure.frac_coords, _site_types(structure)), symprec=symprec
+            spglib_cell(structure.lattice, structure.frac_coords, _site_types(structure)),
+            symprec=symprec,
         )
     except spglib.error.SpglibError as exc:
         dataset, detail = None, str(exc)
@@ -114,7 +116,7 @@ def _choose_cell(
     kinds = {int(t): i for i, t in enumerate(types)}
     try:
         std = spglib.standardize_cell(
-            (structure.lattice, structure.frac_coords, types),
+            spglib_cell(structure.lattice, structure.frac_coords, types),
             to_primitive=cell == "primitive",
             no_idealize=True,
             symprec=symprec,
@@ -123,7 +125,8 @@ def _choose_cell(
         std = None
     if std is None:
         return structure
-    lattice, positions, new_types = std
+    lattice, positions = np.asarray(std[0], dtype=float), np.asarray(std[1], dtype=float)
+    new_types = np.asarray(std[2], dtype=int)
     if len(new_types) == len(structure) and cell == "primitive":
         return structure  # already primitive: keep the user's site order
     first = [kinds[int(t)] for t in new_types]  # an input site of the same kind
@@ -642,12 +645,15 @@ def _enumerate_orders(
             symprec=symprec,
             magtol=magtol,
             crystal_dataset=dataset,
+            crystal_permutations=group.perms,
         )
         orders.append(
             EnumeratedOrder(signs=signs.tolist(), rank=0, score=sc, reason=why, result=res)
         )
+    reference = orders[-1]  # the ferromagnetic reference, classified last, stays last
     orders.sort(
         key=lambda o: (
+            o is reference,
             -o.score,
             sum(1 for x in o.signs if x == 0) - (len(work) - len(mag)),
             -o.result.n_spin_group_operations,
@@ -659,7 +665,7 @@ def _enumerate_orders(
     top = SpinGroupResult(**{**best.__dict__})
     top.enumerated = True
     top.orders = orders
-    top.moments = orders[0].signs
+    top.moments = cast(list[float], orders[0].signs)  # the ±1 (0) signs, as before
     top.can_host_altermagnet = any(o.result.verdict == "altermagnet" for o in orders)
     top.host_waves = sorted(
         {o.result.wave for o in orders if o.result.verdict == "altermagnet" and o.result.wave},
