@@ -294,6 +294,8 @@ def _scf_deck(plan: OrderPlan, settings: DftSettings, calculation: str = "scf") 
             indent=1,
         ),
     }
+    # the pseudopotentials travel with the deck when it names a relative folder (pseudo/)
+    files.update({k: v for k, v in deck.files.items() if k.startswith("pseudo/")})
     missing = deck.missing
     if missing:
         files["MISSING"] = "no pseudopotential here for " + ", ".join(missing) + "\n"
@@ -322,6 +324,7 @@ def prepare_groundstate(
         folder = Path(directory) / plan.label
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in _scf_deck(plan, settings).items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_text(text)
         (folder / "run.sh").chmod(0o755)
         out.append((plan, folder))
@@ -536,6 +539,7 @@ def _relax(
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in _scf_deck(plan, settings, "vc-relax").items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
     _run_pw(folder, timeout)
     text = (folder / "scf.out").read_text(errors="replace")
