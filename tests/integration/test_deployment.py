@@ -119,7 +119,10 @@ def test_served_deployment_runs_when_triggered(
         deadline = time.monotonic() + 180
         dep = None
         while time.monotonic() < deadline:
-            r = httpx.get(f"{api}/deployments/name/screen/test-nightly", timeout=5)
+            try:  # a busy machine: the server may answer slowly while it starts
+                r = httpx.get(f"{api}/deployments/name/screen/test-nightly", timeout=30)
+            except httpx.TimeoutException:
+                continue
             if r.status_code == 200:
                 dep = r.json()
                 break
