@@ -88,7 +88,7 @@ def test_discover_writes_vasp_decks_where_qe_lacks_pseudopotentials(
 
 @pytest.mark.prefect
 def test_verify_flow_collects_outputs_and_is_idempotent(
-    prefect_harness: None, tmp_path: Path
+    prefect_harness: None, tmp_path: Path, debian_pseudos: Path
 ) -> None:
     from altermag_flows.verify import verify
 
@@ -96,6 +96,8 @@ def test_verify_flow_collects_outputs_and_is_idempotent(
     with Store(db) as store:
         mid = store.add_material(rutile("CrO2", "Cr", "O", 4.421, 2.917, 0.3053, 2.0))
     kw = {"runner": "prepare", "db_url": db, "workdir": str(tmp_path / "dft")}
+    # the deck of the recorded run (PAW, plain PBE): the copied outputs belong to it
+    kw["overrides"] = {"hubbard_u": {}, "ecutwfc_by_element": {}}
     (first, missing) = verify([mid, 999], **kw)
     assert first["status"] == "prepared" and missing["status"] == "error"
     folder = Path(first["directory"])
@@ -114,12 +116,12 @@ def test_cli_dft_verify_in_process(tmp_path: Path) -> None:
     with Store(db) as store:
         mid = store.add_material(rutile("CrO2", "Cr", "O", 4.421, 2.917, 0.3053, 2.0))
     args = ["dft", "verify", str(mid), "--runner", "prepare", "--db", db]
-    args += ["--workdir", str(tmp_path), "--set", "ecutwfc=32", "--json"]
+    args += ["--workdir", str(tmp_path), "--set", "ecutwfc=95", "--set", "ecutrho=380", "--json"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     (out,) = json.loads(res.stdout[res.stdout.index("[") :])
     assert out["status"] == "prepared"
-    assert "ecutwfc = 32.0" in (Path(out["directory"]) / "scf.in").read_text()
+    assert "ecutwfc = 95.0" in (Path(out["directory"]) / "scf.in").read_text()
     res = CliRunner().invoke(app, ["dft", "verify", "77", "--db", db, "--json"])
     assert res.exit_code == 1 and "no material" in res.stdout
     args = ["dft", "verify", str(mid), "--code", "vasp", "--runner", "prepare", "--db", db]
