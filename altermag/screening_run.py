@@ -116,6 +116,8 @@ def run_screening(
     scorer: Callable[[list[ScreenedEntry]], str | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     key: str | None = None,
+    all_orders: bool = False,
+    max_per_prototype: int | None = None,
 ) -> ScreeningOutcome:
     """Screen ``source`` into ``store`` and write ``<out_root>/<run-id>/candidates.*``.
 
@@ -135,6 +137,8 @@ def run_screening(
     key
         Run identity for resuming (default :func:`run_key` of source, options, settings and
         limit); pass a fresh key to force a new run.
+    all_orders, max_per_prototype
+        What the candidate files list (:func:`altermag.ranking.rank_candidates`).
     """
     settings = settings or ScreenSettings()
     options = dict(source_options or {})
@@ -236,7 +240,9 @@ def run_screening(
         "run_errors": run_errors,
         "seconds_this_invocation": round(time.perf_counter() - started, 2),
     }
-    paths = write_candidates(rows, out_dir, summary)
+    paths = write_candidates(
+        rows, out_dir, summary, all_orders=all_orders, max_per_prototype=max_per_prototype
+    )
     paths.update(write_run_reports(store, run_id, out_dir))
     top = [r for r in rank_rows(rows) if r["can_host_altermagnet"]][:20]  # one per material
     return ScreeningOutcome(run_id, out_dir, paths, counts, top, errors + run_errors)
@@ -270,8 +276,16 @@ class ScreenRequest(BaseModel):
     magtol: Magtol = DEFAULT_MAGTOL
     cell: CellOption = DEFAULT_CELL
     max_orders: MaxOrders = DEFAULT_MAX_ORDERS
-    score: bool = Field(True, description="Score every structure with the shipped GNN.")
+    score: bool = Field(
+        True, description="Score every structure with the shipped ground-state prior."
+    )
     chunk_size: int = Field(200, ge=1, le=5000, description="Records per chunk (source page).")
+    all_orders: bool = Field(
+        False, description="Candidate files list every order (default: one row per material)."
+    )
+    max_per_prototype: int | None = Field(
+        None, ge=1, description="Candidate files keep at most N rows per structure prototype."
+    )
 
     @field_validator("source", mode="before")
     @classmethod
@@ -337,6 +351,8 @@ class ScreenRequest(BaseModel):
             executor=executor,
             progress=progress,
             key=key,
+            all_orders=self.all_orders,
+            max_per_prototype=self.max_per_prototype,
         )
 
 
