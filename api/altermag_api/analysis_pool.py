@@ -237,6 +237,10 @@ class AnalysisPool:
             worker.conn.send((name, data, {}))
         for worker in started:
             try:
+                if not worker.ready:  # its imports first ("ready"), then the answer
+                    if not worker.conn.poll(timeout) or worker.conn.recv() != ("ready",):
+                        raise EOFError
+                    worker.ready = True
                 if not worker.conn.poll(timeout):
                     raise EOFError
                 answer = worker.conn.recv()
