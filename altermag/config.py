@@ -13,7 +13,14 @@ source tree — so a wheel, the Docker image and a checkout behave the same:
 ``database_url``       the store (default ``sqlite:///<home>/altermag.db``)
 ``magndata_dir``       a folder of MAGNDATA mCIF files (not shipped: licence)
 ``pseudo_dir``         the user's own QE pseudopotential library (default: shipped SG15)
+``allowed_sources``    sources a screening asked for over the network may read
+``allowed_urls``       provider URL prefixes it may fetch (``*``: any public host)
+``allowed_paths``      server folders its ``local``/``magndata`` source may read
+``screening_queue``    screenings the API holds queued or running at once
 =====================  ===========================================================
+
+The four last ones bound what ``POST /screenings`` and served Prefect deployments may do
+(:mod:`altermag.sources.allow`); the command line, run by the operator, is not limited.
 
 Read them with :func:`get_settings`; it reads the environment on every call, so a test or a
 long-running service that changes a variable sees the change.
@@ -28,9 +35,11 @@ read, :func:`use_limits` sets it for a block of code (the API's analysis workers
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,8 +68,9 @@ class Limits(BaseModel):
 
     max_atoms: int = Field(10_000, ge=1)
     """Sites in the cell as read (declared counts are checked before anything is built)."""
-    max_site_operations: int = Field(5_000_000, ge=1)
-    """Symmetry operations × sites: the size of the site-permutation tables of the search."""
+    max_site_operations: int = Field(20_000_000, ge=1)
+    """Symmetry operations × sites: the size of the site-permutation tables of the search
+    (int32, 80 MB at the limit; a 1,512-atom MnF2 supercell kept as given needs 6.1 million)."""
     max_moment_values: int = Field(30_000, ge=1)
     """Values of an expanded moment string (``100000000*5`` counts 10^8) or moment list."""
     max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
@@ -110,6 +120,34 @@ class Settings(BaseSettings):
     """Limits of the public ``POST /analyze`` (``ALTERMAG_PUBLIC_LIMITS__MAX_ATOMS`` ...)."""
     telemetry: bool = False
     """Let Prefect send its anonymous usage data; ``ALTERMAG_TELEMETRY`` (off by default)."""
+    allowed_sources: str = "embedded,known,corpus,optimade,materials_project"
+    """Comma-separated sources a screening requested over the network may read;
+    ``ALTERMAG_ALLOWED_SOURCES`` (``local`` and ``magndata`` read server folders: off)."""
+    allowed_urls: str = "https://optimade.materialsproject.org,https://api.materialsproject.org"
+    """Comma-separated URL prefixes such a screening may fetch; ``*`` allows any public host
+    (internal addresses stay refused unless listed); ``ALTERMAG_ALLOWED_URLS``."""
+    allowed_paths: str = ""
+    """Comma-separated folders such a screening's ``local``/``magndata`` source may read;
+    ``ALTERMAG_ALLOWED_PATHS`` (default: none)."""
+    screening_queue: int = Field(8, ge=1, le=10_000)
+    """Screenings the API holds at once (queued and running); more are answered 503;
+    ``ALTERMAG_SCREENING_QUEUE``."""
+
+    @property
+    def allowed_source_list(self) -> list[str]:
+        """:attr:`allowed_sources` as a list (``mp`` read as ``materials_project``)."""
+        names = [x.strip() for x in self.allowed_sources.split(",") if x.strip()]
+        return ["materials_project" if n == "mp" else n for n in names]
+
+    @property
+    def allowed_url_list(self) -> list[str]:
+        """:attr:`allowed_urls` as a list."""
+        return [x.strip() for x in self.allowed_urls.split(",") if x.strip()]
+
+    @property
+    def allowed_path_list(self) -> list[str]:
+        """:attr:`allowed_paths` as a list."""
+        return [x.strip() for x in self.allowed_paths.split(",") if x.strip()]
 
     @property
     def candidates_dir(self) -> Path:
@@ -152,9 +190,23 @@ _ACTIVE: ContextVar[Limits | None] = ContextVar("altermag_limits", default=None)
 
 
 def active_limits() -> Limits:
-    """The limits in force: those set by :func:`use_limits`, else ``Settings.limits``."""
+    """The limits in force: those set by :func:`use_limits`, else ``Settings.limits``.
+
+    ``Settings.limits`` depends on the ``ALTERMAG_*`` environment variables alone; it is
+    rebuilt only when they change (building the settings costs about a millisecond, more
+    than a whole cached analysis of a small cell).
+    """
     limits = _ACTIVE.get()
-    return limits if limits is not None else get_settings().limits
+    if limits is not None:
+        return limits
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("ALTERMAG_")))
+    return _settings_limits(env)
+
+
+@lru_cache(maxsize=8)
+def _settings_limits(env: tuple[tuple[str, str], ...]) -> Limits:
+    """``Settings.limits`` for one set of ``ALTERMAG_*`` variables (the cache key)."""
+    return get_settings().limits
 
 
 @contextmanager

@@ -226,7 +226,10 @@ def _from_cif(path: Path, magnetic: bool, text: str = "") -> MagneticStructure:
         warnings.simplefilter("ignore")
         try:
             parser = CifParser(path, occupancy_tolerance=1.0, site_tolerance=1e-3)
+            _check_cif_items(path, parser.as_dict())
             structures = parser.parse_structures(primitive=False)
+        except StructureReadError:
+            raise
         except PARSER_ERRORS as exc:
             msg = str(exc).splitlines()[0] if str(exc) else "no structure found"
             raise StructureReadError(path, f"not a readable CIF ({msg})") from None
@@ -238,6 +241,48 @@ def _from_cif(path: Path, magnetic: bool, text: str = "") -> MagneticStructure:
     if not magnetic:
         ms = ms.with_moments(None)
     return ms
+
+
+def _cif_number(text: str) -> float:
+    """A CIF number without its standard uncertainty (``0.98(2)`` → 0.98); NaN if none."""
+    try:
+        return float(str(text).split("(")[0])
+    except ValueError:
+        return math.nan
+
+
+def _check_cif_items(path: Path, blocks: dict) -> None:
+    """Refuse what pymatgen would silently drop or ignore: an occupancy outside (0, 1] (a
+    negative occupancy removes the site) and a moment row whose label names no atom site (its
+    moment would be lost, and the verdict would be about another magnetic structure)."""
+    for block in blocks.values():
+        labels = [str(x) for x in _as_list(block.get("_atom_site_label"))]
+        for label, occ in zip(labels, _as_list(block.get("_atom_site_occupancy")), strict=False):
+            if str(occ) in ("?", "."):
+                continue
+            value = _cif_number(occ)
+            if not (0.0 < value <= 1.0 + 1e-6):
+                raise StructureReadError(
+                    path,
+                    f"atom site {label} has occupancy {occ}: an occupancy must be above 0 "
+                    "and at most 1",
+                )
+        moment_labels = _as_list(
+            block.get("_atom_site_moment.label", block.get("_atom_site_moment_label"))
+        )
+        unknown = [str(m) for m in moment_labels if str(m) not in labels]
+        if moment_labels and unknown:
+            raise StructureReadError(
+                path,
+                f"moment row(s) for {', '.join(unknown[:5])}: no atom site has that label "
+                f"(sites: {', '.join(labels[:10])})",
+            )
+
+
+def _as_list(value: object) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
 
 
 def _check_ordered(path: Path, structure) -> None:
@@ -634,8 +679,8 @@ def read_structure(
         raise StructureReadError(p, "no such file")
     if p.is_dir():
         raise StructureReadError(p, "is a folder, not a structure file")
-    if not p.is_file():
-        raise StructureReadError(p, "not a regular file")
+    if not p.is_file():  # reading a FIFO or a device would block or never end
+        raise StructureReadError(p, "not a regular file (a FIFO, socket or device)")
     limits = active_limits()
     _limit(p, "the file is too large (bytes)", p.stat().st_size, "max_file_bytes", limits)
     raw = p.read_bytes()

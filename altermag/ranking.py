@@ -29,6 +29,7 @@ from altermag.structure import MagneticStructure
 
 __all__ = [
     "RankedOrder",
+    "apply_ranking",
     "order_cell",
     "rank_candidates",
     "rank_orders",
@@ -112,6 +113,41 @@ def rank_orders(
         probs = [None] * len(seq)
     ranked = sorted(zip(seq, probs, strict=True), key=lambda op: _order_key(op[0], op[1]))
     return [RankedOrder(o, k, p) for k, (o, p) in enumerate(ranked, start=1)]
+
+
+def apply_ranking(
+    structure: MagneticStructure,
+    result: SpinGroupResult,
+    probabilities: Sequence[float] | None = None,
+) -> SpinGroupResult:
+    """A copy of an enumeration result with its orders in :func:`rank_orders` order.
+
+    Every order carries its ``p_ground_state`` and its new ``rank``; the top-level fields
+    (verdict, wave, moments, ...) describe the new rank-1 order, as
+    :func:`~altermag.symmetry.enumerate.enumerate_orders` makes them describe its rank 1.
+    A result without enumerated orders is returned unchanged.
+    """
+    from dataclasses import replace
+
+    if not result.enumerated or not result.orders:
+        return result
+    ranked = rank_orders(structure, result, probabilities)
+    orders = [replace(r.order, rank=r.rank, p_ground_state=r.p_ground_state) for r in ranked]
+    best = orders[0].result
+    keep = {
+        "enumerated",
+        "can_host_altermagnet",
+        "host_waves",
+        "orders",
+        "order_cell",
+        "moments",
+        "warnings",
+    }
+    top = replace(
+        result, **{k: v for k, v in best.__dict__.items() if k not in keep}, orders=orders
+    )
+    top.moments = [float(s) for s in orders[0].signs]
+    return top
 
 
 def _prior_probabilities(cell: MagneticStructure, seq: list[EnumeratedOrder]) -> list[float | None]:

@@ -73,11 +73,16 @@ class EnumeratedOrder:
     signs: list[int]
     """+1/−1 on every magnetic site, 0 on non-magnetic sites, in the input site order."""
     rank: int
-    """1 = most plausible by the heuristic in ``reason``."""
+    """1 = most plausible: by the ground-state prior when ``p_ground_state`` is set, else by the
+    heuristic in ``reason``."""
     score: float
     """Heuristic score in [0, 1] (fraction of antiparallel near-neighbour pairs, shell-weighted)."""
     reason: str
     result: SpinGroupResult
+    p_ground_state: float | None = None
+    """The ground-state prior's probability that this is the crystal's ground state among the
+    enumerated orders (:mod:`altermag.ml.prior`); None when no prior scored it. When set,
+    ``rank`` is the prior's rank (:func:`altermag.ranking.rank_orders`)."""
 
 
 @dataclass

@@ -1,20 +1,18 @@
-"""Screening: analyze records in chunks, rank candidates, write the ranked tables.
+"""Screening: analyze records in chunks, score them with the ground-state prior, write the
+ranked tables.
 
 Pure library code used by the Prefect ``screen`` flow (``flows/altermag_flows/screen.py``) and
-by tests:
-no Prefect, no database. A chunk of source records becomes a list of
-:class:`ScreenedEntry`; the ranking orders them by
+by tests: no Prefect, no database. A chunk of source records becomes a list of
+:class:`ScreenedEntry`. Structures without moments get their collinear k = 0 orders enumerated
+and scored by the prior (:mod:`altermag.ml.prior`): P(k = 0), each order's P(ground state)
+(the orders are re-ranked by it, :func:`altermag.ranking.apply_ranking`) and
+P(altermagnetic ground state). Tables are ranked by :func:`altermag.ranking.rank_candidates`:
+one row per material (its most probable order) by P(altermagnetic ground state).
 
-1. the exact symmetry verdict: a collinear altermagnet given with moments, or a structure
-   that can host an altermagnetic k = 0 order, before everything else;
-2. the model's raw altermagnet probability when a model scored the entry (the OT-adapted
-   probability is kept alongside; it did not win the chemistry-shift evaluation, see
-   docs/model.md);
-3. the order heuristic score of the best altermagnetic order (antiparallel near neighbours);
-4. lower wave order first (d before g before i: larger splitting expected), then the id.
-
-The ranking is named ``symmetry+model:<version>`` when the shipped GNN checkpoint scored the
-entries (the default) and ``symmetry+order-heuristic`` without a model.
+A material is a *candidate* when it can host an altermagnetic order (one of its enumerated
+orders, or its given order, is altermagnetic): :func:`count_candidates` is the one count the
+CLI, the summary and the report print. The ranking is named ``symmetry+prior:<version>`` when
+the prior scored the entries (the default) and ``symmetry+order-heuristic`` without it.
 """
 
 from __future__ import annotations
@@ -45,7 +43,7 @@ __all__ = [
     "ScreenSettings",
     "ScreenedEntry",
     "candidate_rows",
-    "rank_entries",
+    "count_candidates",
     "rank_rows",
     "screen_records",
     "write_candidates",
@@ -61,7 +59,7 @@ class ScreenSettings:
     cell: str = DEFAULT_CELL
     max_orders: int = DEFAULT_MAX_ORDERS
     score: bool = True
-    """Score every structure with the shipped GNN checkpoint (raw and OT-adapted)."""
+    """Score every structure without moments with the shipped ground-state prior."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,8 +83,12 @@ class ScreenedEntry:
     metadata: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     model_score: float | None = None
+    """P(altermagnetic ground state) from the prior (None: not scored)."""
     adapted_score: float | None = None
+    """Kept for stored scores of older model versions; the prior has no adapted score."""
     model_version: str | None = None
+    p_k0: float | None = None
+    """The prior's P(k = 0) of the crystal."""
 
     @property
     def is_candidate(self) -> bool:
@@ -150,45 +152,38 @@ def screen_records(
 
 
 @cache
-def _scorer() -> Any:
-    """The shipped model, loaded once per process (None when torch is not installed)."""
-    try:
-        from altermag.ml.checkpoint import load_scorer
-    except ImportError:
-        return None
-    return load_scorer()
+def _prior() -> Any:
+    """The shipped ground-state prior, loaded once per process (None when not installed)."""
+    from altermag.ml.prior import load_prior
+
+    return load_prior()
 
 
 def score_entries(entries: list[ScreenedEntry]) -> str | None:
-    """Fill raw and OT-adapted altermagnet probabilities; returns the model version."""
-    scorer = _scorer()
-    todo = [e for e in entries if e.structure is not None and e.result is not None]
-    if scorer is None or not todo:
+    """Score the enumerated entries with the prior and re-rank their orders by it.
+
+    Fills ``p_k0``, ``model_score`` (= P(altermagnetic ground state)) and ``model_version``,
+    and replaces ``result`` by :func:`altermag.ranking.apply_ranking` of it (orders carry
+    ``p_ground_state``). Returns the prior's version, None without a prior.
+    """
+    from altermag.ml.prior import p_altermagnetic
+    from altermag.ranking import apply_ranking
+
+    prior = _prior()
+    if prior is None:
         return None
-    version = str(scorer.card.get("version_hash", scorer.path.stem))
-    for e, sc in zip(todo, scorer.score([e.structure for e in todo]), strict=True):
-        e.model_score, e.adapted_score, e.model_version = sc.raw, sc.adapted, version
-    return version
-
-
-_WAVE_ORDER = {"d": 0, "g": 1, "i": 2}
-
-
-def rank_entries(entries: Iterable[ScreenedEntry]) -> list[ScreenedEntry]:
-    """Entries without errors, best altermagnet candidates first (see module docstring)."""
-
-    def key(e: ScreenedEntry) -> tuple:
-        score, wave, _ = e.best_altermagnetic_order()
-        model = e.model_score  # raw: OT adaptation did not win the evaluation (docs/model.md)
-        return (
-            not e.is_candidate,
-            -(model if model is not None else 0.0),
-            -score,
-            _WAVE_ORDER.get(wave or "", 9),
-            e.id,
-        )
-
-    return sorted((e for e in entries if e.result is not None), key=key)
+    for e in entries:
+        res = e.result
+        if e.structure is None or res is None or not res.enumerated:
+            continue
+        p_k0, p_orders = prior.score(e.structure, res)
+        e.p_k0 = round(p_k0, 6)
+        p_am = p_altermagnetic(p_k0, res, p_orders, prior.p_enumerated) if res.orders else 0.0
+        e.model_score = round(p_am, 6)
+        e.model_version = prior.version
+        if res.orders:
+            e.result = apply_ranking(e.structure, res, [float(p) for p in p_orders])
+    return str(prior.version)
 
 
 CANDIDATE_COLUMNS = (
@@ -202,74 +197,106 @@ CANDIDATE_COLUMNS = (
     "spin_laue_group",
     "form_factor",
     "space_group",
+    "order_rank",
+    "moments",
+    "p_ground_state",
+    "p_k0",
+    "p_altermagnetic_ground_state",
     "order_score",
-    "model_score",
-    "adapted_score",
     "model_version",
     "ranking",
 )
 
 
-def _row(rank: int, e: ScreenedEntry, ranking: str) -> dict[str, Any]:
+def _order_rows(e: ScreenedEntry, ranking: str) -> list[dict[str, Any]]:
+    """One row per order of an entry (its given order, or every enumerated order)."""
     res = e.result
     assert res is not None
-    score, wave, slg = e.best_altermagnetic_order()
-    form = res.form_factor
-    if res.enumerated and e.is_candidate:
-        best = next(o.result for o in res.orders if o.result.verdict == "altermagnet")
-        form = best.form_factor
-    return {
-        "rank": rank,
+    common = {
+        "rank": 0,
         "id": e.id,
         "source": e.source,
         "formula": e.structure.formula if e.structure else "",
-        "verdict": res.verdict,
         "can_host_altermagnet": bool(e.is_candidate),
-        "wave": wave or "",
-        "spin_laue_group": slg or "",
-        "form_factor": form or "",
         "space_group": f"{res.space_group_symbol} ({res.space_group_number})",
-        "order_score": round(score, 4),
-        "model_score": e.model_score,
-        "adapted_score": e.adapted_score,
+        "p_k0": e.p_k0,
+        "p_altermagnetic_ground_state": e.model_score,
         "model_version": e.model_version or "",
         "ranking": ranking,
     }
+    if not res.enumerated or not res.orders:
+        # an order given with the structure is taken as its ground state: P(AM ground state)
+        # is 1 for a given altermagnet and 0 otherwise (the prior is not asked)
+        given = 1.0 if res.verdict == "altermagnet" else 0.0
+        return [
+            {
+                **common,
+                "p_altermagnetic_ground_state": given if not res.enumerated else e.model_score,
+                "verdict": res.verdict,
+                "wave": res.wave or "",
+                "spin_laue_group": res.spin_laue_group or "",
+                "form_factor": res.form_factor or "",
+                "order_rank": 1,
+                "moments": "",
+                "p_ground_state": 1.0 if not res.enumerated else None,
+                "order_score": 1.0 if res.verdict == "altermagnet" else 0.0,
+            }
+        ]
+    return [
+        {
+            **common,
+            "verdict": o.result.verdict,
+            "wave": o.result.wave or "",
+            "spin_laue_group": o.result.spin_laue_group or "",
+            "form_factor": o.result.form_factor or "",
+            "order_rank": o.rank,
+            "moments": " ".join("+" if x > 0 else "-" if x < 0 else "0" for x in o.signs),
+            "p_ground_state": o.p_ground_state,
+            "order_score": round(o.score, 4),
+        }
+        for o in res.orders
+    ]
 
 
 def candidate_rows(entries: Iterable[ScreenedEntry], ranking: str) -> list[dict[str, Any]]:
-    """Unranked table rows (``rank`` 0) of the entries that have a result."""
-    return [_row(0, e, ranking) for e in entries if e.result is not None]
+    """Unranked table rows (``rank`` 0): one per order of every entry that has a result."""
+    return [row for e in entries if e.result is not None for row in _order_rows(e, ranking)]
 
 
-def rank_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows ranked as :func:`rank_entries` ranks entries, ``rank`` filled in (1 = best)."""
+def rank_rows(
+    rows: Iterable[dict[str, Any]],
+    *,
+    all_orders: bool = False,
+    max_per_prototype: int | None = None,
+) -> list[dict[str, Any]]:
+    """Rows ranked by :func:`altermag.ranking.rank_candidates` (one per material by default)."""
+    from altermag.ranking import rank_candidates
 
-    def key(r: dict[str, Any]) -> tuple:
-        model = r["model_score"]  # raw score ranks (docs/model.md); adapted kept alongside
-        return (
-            not r["can_host_altermagnet"],
-            -(model or 0.0),
-            -r["order_score"],
-            _WAVE_ORDER.get(r["wave"], 9),
-            r["id"],
-        )
+    return rank_candidates(rows, all_orders=all_orders, max_per_prototype=max_per_prototype)
 
-    ranked = sorted(rows, key=key)
-    return [{**r, "rank": i} for i, r in enumerate(ranked, start=1)]
+
+def count_candidates(rows: Iterable[dict[str, Any]]) -> int:
+    """Materials that can host an altermagnetic order (the one candidate count)."""
+    return len({r["id"] for r in rows if r.get("can_host_altermagnet")})
 
 
 def write_candidates(
-    rows: list[dict[str, Any]], out_dir: Path, summary: dict[str, Any]
+    rows: list[dict[str, Any]],
+    out_dir: Path,
+    summary: dict[str, Any],
+    *,
+    all_orders: bool = False,
+    max_per_prototype: int | None = None,
 ) -> dict[str, Path]:
-    """Write ranked ``candidates.csv``, ``candidates.json`` and ``summary.json`` to out_dir."""
+    """Write ranked ``candidates.csv``, ``candidates.json`` and ``summary.json`` to out_dir
+    (one row per material unless ``all_orders``; see :func:`rank_rows`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    ranked = rank_rows(rows)
+    ranked = rank_rows(rows, all_orders=all_orders, max_per_prototype=max_per_prototype)
     csv_path, json_path, sum_path = (
         out_dir / n for n in ("candidates.csv", "candidates.json", "summary.json")
     )
     with csv_path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CANDIDATE_COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=CANDIDATE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(ranked)
     json_path.write_text(json.dumps(ranked, indent=1))

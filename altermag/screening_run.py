@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from altermag.errors import SettingsError
 from altermag.screening import (
     ScreenedEntry,
     ScreenSettings,
@@ -155,8 +156,9 @@ def run_screening(
         A process pool (:func:`worker_pool`): chunks go to it as they are read and are stored
         in source order as they finish; ``executor`` is then unused.
     scorer
-        Optional model: fills ``model_score``/``adapted_score`` of the entries of a chunk and
-        returns the model version (the ranking then uses it).
+        Optional extra scoring of a chunk's entries after the executor (the prior already
+        scores inside :func:`~altermag.screening.screen_records` when ``settings.score``);
+        returns the model version (the ranking then names it).
     progress
         Called with (records done, errors so far) after every stored window or chunk.
     key
@@ -180,6 +182,14 @@ def run_screening(
     run = store.run(run_id)
     out_dir = Path(out_root) / str(run_id)
     chunk_dir = out_dir / "chunks"
+    if run.n_inputs and not chunk_dir.is_dir():
+        # the run's first part wrote its chunks under another output folder: counting from
+        # zero here would screen `limit` more inputs and tables would miss the first part
+        raise SettingsError(
+            f"screening run {run_id} already has {run.n_inputs} inputs, written under another "
+            "output folder; resume it with the same output folder (--out), or start a new "
+            "run (--fresh)"
+        )
     chunk_dir.mkdir(parents=True, exist_ok=True)
     ranking = RANKING
     started = time.perf_counter()
@@ -246,7 +256,7 @@ def run_screening(
                         scorer(entries)
                     versions = {e.model_version for e in entries if e.model_version}
                     if versions:
-                        ranking = f"symmetry+model:{sorted(versions)[-1]}"
+                        ranking = f"symmetry+prior:{sorted(versions)[-1]}"
                     store.add_screened(entries, settings.to_dict(), run_id=run_id)
                     _atomic_write(
                         chunk_dir / _page_name(item.start_cursor),
@@ -307,7 +317,7 @@ def run_screening(
     else:
         paths["report"] = report
     timings["reports"] = time.perf_counter() - t1
-    top = [r for r in rank_rows(rows) if r["can_host_altermagnet"]][:20]
+    top = [r for r in rank_rows(rows) if r["can_host_altermagnet"]][:20]  # one per material
     return ScreeningOutcome(
         run_id,
         out_dir,
@@ -331,7 +341,12 @@ def _worker_init() -> None:
 
 
 #: Modules the pool's fork server imports once, so that every worker starts with them loaded.
-_PRELOAD = ["altermag.screening", "altermag.symmetry.enumerate", "altermag.store"]
+_PRELOAD = [
+    "altermag.screening",
+    "altermag.symmetry.enumerate",
+    "altermag.ml.prior",
+    "altermag.store",
+]
 
 
 def available_cores() -> int:
@@ -409,10 +424,22 @@ class ScreenRequest(BaseModel):
             score=self.score,
         )
 
-    def open_source(self) -> Source:
-        """The source connector, paged by :attr:`chunk_size`."""
+    def open_source(self, *, restricted: bool = False) -> Source:
+        """The source connector, paged by :attr:`chunk_size`.
+
+        ``restricted`` (a screening asked for over the network: the API, a served flow)
+        first checks source, options, URLs and folders against the operator's allowlists
+        and makes the connector check every URL it fetches (:mod:`altermag.sources.allow`).
+        """
         size = "page_limit" if self.source in PAGED_BY_LIMIT else "page_size"
-        return get_source(self.source, **{**self.source_options, size: self.chunk_size})
+        if restricted:
+            from altermag.sources.allow import check_request, url_guard
+
+            check_request(self.source, self.source_options)
+        source = get_source(self.source, **{**self.source_options, size: self.chunk_size})
+        if restricted and hasattr(source, "url_guard"):
+            source.url_guard = url_guard()
+        return source
 
     def run_key(self) -> str:
         """The run identity: the same request resumes the same run."""
@@ -429,13 +456,15 @@ class ScreenRequest(BaseModel):
         pool: Executor | None = None,
         progress: Callable[[int, int], None] | None = None,
         report_pages: int = REPORT_PAGES,
+        restricted: bool = False,
     ) -> ScreeningOutcome:
         """Screen into ``store`` and write ``<out_root>/<run-id>/`` (:func:`run_screening`;
-        ``out_root`` default: ``$ALTERMAG_HOME/candidates``)."""
+        ``out_root`` default: ``$ALTERMAG_HOME/candidates``; ``restricted``: see
+        :meth:`open_source`)."""
         from altermag.config import get_settings
 
         return run_screening(
-            self.open_source(),
+            self.open_source(restricted=restricted),
             store,
             self.settings(),
             out_root if out_root is not None else get_settings().candidates_dir,
@@ -471,14 +500,17 @@ def write_run_reports(
     """``report.html`` of the run (its best ``top`` candidates) and ``materials/<id>.html``
     for the best ``pages`` of them (rendered on ``pool`` when given); the other rows name the
     ``altermag report`` command that draws theirs."""
-    from altermag.reports.run import render_run_html, run_report
+    from altermag.reports.run import render_run_html, run_candidates, run_report
 
     record = store.run(run_id)
-    # altermagnetic orders first (stable: each group keeps the store's score order)
-    candidates = sorted(
-        store.iter_candidates(run_id=run_id, max_rank=1), key=lambda c: c.verdict != "altermagnet"
+    candidates, n_candidates = run_candidates(store, run_id)
+    report = run_report(
+        record,
+        candidates,
+        top=top,
+        material_link="materials/{material_id}.html",
+        n_candidates=n_candidates,
     )
-    report = run_report(record, candidates, top=top, material_link="materials/{material_id}.html")
     (out_dir / "materials").mkdir(exist_ok=True)
     jobs: list[tuple[Path, Any]] = []
     for i, row in enumerate(report["candidates"]):
@@ -499,24 +531,39 @@ def write_run_reports(
 
 
 def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
+    """The rows of each material's latest chunk (a re-screened id replaces its old rows)."""
+    latest: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        seen[r["id"]] = r
-    return list(seen.values())
+        group = latest.setdefault(r["id"], [])
+        if group and r.get("order_rank", 1) in {g.get("order_rank", 1) for g in group}:
+            group.clear()
+        group.append(r)
+    return [r for group in latest.values() for r in group]
 
 
 def _counts(rows: list[dict[str, Any]], errors: list[str], skipped: dict[str, int]) -> dict:
+    """Counts per material: verdict of its most probable order; candidates (materials that can
+    host an altermagnetic order, :func:`~altermag.screening.count_candidates`) by the wave of
+    their most probable altermagnetic order."""
+    from altermag.screening import count_candidates
+
     by_verdict: dict[str, int] = {}
     by_wave: dict[str, int] = {}
-    for r in rows:
+    for r in rank_rows(rows):
         by_verdict[r["verdict"]] = by_verdict.get(r["verdict"], 0) + 1
-        if r["can_host_altermagnet"]:
-            by_wave[r["wave"]] = by_wave.get(r["wave"], 0) + 1
+    best_am: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["can_host_altermagnet"] and (r["verdict"] == "altermagnet"):
+            cur = best_am.get(r["id"])
+            if cur is None or r.get("order_rank", 1) < cur.get("order_rank", 1):
+                best_am[r["id"]] = r
+    for r in best_am.values():
+        by_wave[r["wave"]] = by_wave.get(r["wave"], 0) + 1
     return {
-        "screened": len(rows),
+        "screened": len({r["id"] for r in rows}),
         "errors": len(errors),
         "skipped": skipped,
-        "candidates": sum(by_wave.values()),
+        "candidates": count_candidates(rows),
         "by_verdict": by_verdict,
         "by_wave": by_wave,
     }

@@ -19,6 +19,18 @@ from tests.requirements import in_ci, need, requires
 
 __all__ = ["need", "requires"]
 
+
+@pytest.fixture
+def debian_pseudos(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Use Debian's quantum-espresso-data folder as the user's own pseudopotential library
+    (``ALTERMAG_PSEUDO_DIR``): the tests that reproduce the recorded PAW runs of
+    ``tests/data/qe`` (the shipped default is the SG15 norm-conserving set)."""
+    from altermag.dft.qe.pseudo import DEBIAN_PSEUDO_DIR
+
+    monkeypatch.setenv("ALTERMAG_PSEUDO_DIR", str(DEBIAN_PSEUDO_DIR))
+    return DEBIAN_PSEUDO_DIR
+
+
 PG_ADMIN_URL = os.environ.get(
     "ALTERMAG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -5,11 +5,14 @@ Each command group lives in its own module; this file only assembles them. An
 an unknown preset, DFT outputs that do not parse...) is the user's to fix: its message is
 printed as ``error: ...`` on standard error and the command exits with status 1; options a
 request object refuses (:class:`pydantic.ValidationError`) exit with status 2, as other
-usage errors do. Any other exception is a bug and keeps its traceback.
+usage errors do. A disk that is full, read-only or not writable (``OSError`` with
+``ENOSPC``, ``EDQUOT``, ``EROFS``, ``EACCES`` or ``EPERM``) is not a bug either: it is named
+with the file and exits 1. Any other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import errno
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +20,15 @@ from pydantic import ValidationError
 from typer.core import TyperGroup, TyperOption
 
 from altermag.errors import AltermagError
+
+_DISK_ERRORS = {
+    errno.ENOSPC: "no space left on the device (the disk is full)",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+"""Errors of the machine's disks, reported as a message rather than a traceback."""
 
 
 class _Commands(TyperGroup):
@@ -27,6 +39,12 @@ class _Commands(TyperGroup):
             return super().invoke(ctx)
         except AltermagError as exc:
             typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        except OSError as exc:
+            if exc.errno not in _DISK_ERRORS:
+                raise
+            where = f" {exc.filename}" if exc.filename else " a file"
+            typer.echo(f"error: cannot write{where}: {_DISK_ERRORS[exc.errno]}", err=True)
             raise typer.Exit(code=1) from None
         except ValidationError as exc:
             if not exc.title.endswith("Request"):  # not the user's options: a bug
@@ -90,6 +108,8 @@ from altermag.cli import dft as _dft  # noqa: E402,F401
 from altermag.cli import discover as _discover  # noqa: E402,F401
 from altermag.cli import export as _export  # noqa: E402,F401
 from altermag.cli import fetch as _fetch  # noqa: E402,F401
+from altermag.cli import groundstate as _groundstate  # noqa: E402,F401
+from altermag.cli import predict as _predict  # noqa: E402,F401
 from altermag.cli import report as _report  # noqa: E402,F401
 from altermag.cli import run as _run  # noqa: E402,F401
 from altermag.cli import screen as _screen  # noqa: E402,F401

@@ -54,6 +54,14 @@ def api(
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    warm_up: Annotated[
+        bool,
+        typer.Option(
+            envvar="ALTERMAG_API_WARM_UP",
+            help="Start the analysis workers and import the analysis stack before serving "
+            "(the first POST /analyze is then as fast as the next).",
+        ),
+    ] = True,
 ) -> None:
     import os
 
@@ -61,6 +69,7 @@ def api(
 
     if db:
         os.environ["ALTERMAG_DATABASE_URL"] = db  # the factory reads it in every worker
+    os.environ["ALTERMAG_API_WARM_UP"] = "1" if warm_up else "0"
     uvicorn.run(
         "altermag_api.app:create_app",
         factory=True,

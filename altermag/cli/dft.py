@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import stat
+import zlib
 from pathlib import Path
 from typing import Annotated
 
@@ -24,6 +27,26 @@ DEFAULT_MOMENT = 3.0  # μB given to each site of an enumerated order
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "structure"
+
+
+def _not_regular(directory: Path, max_entries: int = 100_000) -> Path | None:
+    """The first entry under ``directory`` (itself included) that is neither a folder nor a
+    regular file (a FIFO, socket or device would block or never end when read); None if all
+    are. Links are followed, as the parsers would."""
+    entries = [directory]
+    if directory.is_dir():
+        for n, path in enumerate(directory.rglob("*")):
+            if n >= max_entries:
+                break
+            entries.append(path)
+    for path in entries:
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            continue  # a dangling link: the parsers report a missing file
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            return path
+    return None
 
 
 def _parse_set(values: list[str] | None) -> dict[str, object]:
@@ -158,6 +181,14 @@ def parse(
     from altermag.dft.qe.parse import QEOutputError
     from altermag.dft.vasp.parse import VaspAnalysis, VaspOutputError, analyze_vasp, is_vasp_folder
 
+    odd = _not_regular(directory)
+    if odd is not None:
+        typer.echo(
+            f"error: {odd} is not a regular file or folder (a FIFO, socket or device); "
+            "dft parse reads only regular files",
+            err=True,
+        )
+        raise typer.Exit(code=2)
     qe = directory.is_dir() and any(directory.rglob("data-file-schema.xml*"))
     vasp_deck = not qe and directory.is_dir() and any(directory.rglob("INCAR"))
     if vasp_deck and not is_vasp_folder(directory):
@@ -175,6 +206,13 @@ def parse(
             res = analyze_qe(directory, _parse_set(set_))
     except (QEOutputError, VaspOutputError) as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        typer.echo(
+            f"error: a compressed output under {directory} is truncated or damaged ({exc}); "
+            "copy it again or decompress it to check",
+            err=True,
+        )
         raise typer.Exit(code=2) from None
     v = res.verdict
     if figure is not None:

@@ -98,7 +98,7 @@ def _stored_report(material_id: int, db: str | None) -> dict:
 
 def _run_report(run_id: int, fmt: str, out: Path | None, db: str | None) -> None:
     """Write the screening report of stored run ``run_id`` (HTML or JSON)."""
-    from altermag.reports.run import render_run_html, run_report
+    from altermag.reports.run import render_run_html, run_candidates, run_report
     from altermag.store import Store
 
     if fmt not in ("html", "json"):
@@ -108,10 +108,12 @@ def _run_report(run_id: int, fmt: str, out: Path | None, db: str | None) -> None
         if record is None:
             typer.echo(f"error: no screening run {run_id}", err=True)
             raise typer.Exit(code=2)
+        candidates, n_candidates = run_candidates(store, run_id)
         rep = run_report(
             record,
-            store.iter_candidates(run_id=run_id, max_rank=1),
+            candidates,
             material_link="material-{material_id}.html",
+            n_candidates=n_candidates,
         )
     text = json.dumps(rep, indent=1, ensure_ascii=False) if fmt == "json" else render_run_html(rep)
     _write(text.encode(), out, f"run-{run_id}", fmt)

@@ -108,9 +108,14 @@ TOP_COLUMNS = [
     Column("spin Laue\ngroup", priority=6),
     Column("form factor", priority=3, wrap=True),
     Column("space group", priority=2),
-    Column("model p", priority=7, justify="right"),
-    Column("order\nscore", priority=5, justify="right"),
+    Column("P(AM\nground)", priority=7, justify="right"),
+    Column("P(k=0)", priority=5, justify="right"),
+    Column("P(order)", priority=5, justify="right"),
 ]
+
+
+def _p(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 def print_top(console: Console, rows: list[dict[str, Any]], n: int = 15) -> None:
@@ -124,8 +129,9 @@ def print_top(console: Console, rows: list[dict[str, Any]], n: int = 15) -> None
             r["spin_laue_group"],
             r["form_factor"],
             r["space_group"],
-            "" if r["model_score"] is None else f"{r['model_score']:.2f}",
-            f"{r['order_score']:.2f}",
+            _p(r.get("p_altermagnetic_ground_state")),
+            _p(r.get("p_k0")),
+            _p(r.get("p_ground_state")),
         ]
         for r in rows[:n]
     ]

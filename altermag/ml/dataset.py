@@ -22,6 +22,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -134,13 +135,13 @@ def curated_materials() -> Iterator[tuple[str, MagneticStructure, int]]:
     Label 1 for materials whose recorded order the engine classifies as altermagnetic.
     """
     try:
-        from altermag.data import known_materials  # type: ignore[attr-defined]
+        from altermag.data import known_materials
     except ImportError:
         return
     from altermag import analyze
 
     for item in known_materials():
-        structure = getattr(item, "structure", item)
+        structure = cast(MagneticStructure, getattr(item, "structure", item))
         ident = getattr(item, "id", None) or getattr(structure, "label", "") or structure.formula
         try:
             verdict = analyze(structure).verdict

@@ -79,6 +79,10 @@ class Entry:
     """The orders were enumerated on the sites that carry a moment in experiment (the default
     enumeration, on every site of a magnetic element, did not contain the experimental order):
     what a perfect site-moment filter would give."""
+    default_x: np.ndarray | None = None
+    """Order descriptors of the default enumeration (what the screening sees), when
+    ``moment_filtered`` replaced it in ``order_x``; else None (``order_x`` is the default)."""
+    default_verdicts: list[str] | None = None
 
     @property
     def altermagnetic_ground_state(self) -> bool:
@@ -147,6 +151,17 @@ def _map_signs(
     return None
 
 
+def _site_permutations(cell: MagneticStructure, dataset: Any) -> np.ndarray:
+    """(n_ops, n_sites): operation g of spglib's dataset sends site i to site perm[g, i]."""
+    rots, trans = np.asarray(dataset.rotations), np.asarray(dataset.translations)
+    f = cell.frac_coords
+    moved = np.einsum("gij,nj->gni", rots, f) + trans[:, None, :]
+    diff = moved[:, :, None, :] - f[None, None, :, :]
+    diff -= np.round(diff)
+    dist = np.linalg.norm(diff @ cell.lattice, axis=-1)
+    return np.unique(np.argmin(dist, axis=2), axis=0)
+
+
 def match_order(structure: MagneticStructure, result: SpinGroupResult) -> int | None:
     """Index in ``result.orders`` of the order equal to ``structure``'s own collinear moments.
 
@@ -158,7 +173,7 @@ def match_order(structure: MagneticStructure, result: SpinGroupResult) -> int | 
     import spglib
 
     from altermag.ranking import order_cell
-    from altermag.symmetry.enumerate import _canonical, _site_permutations, _site_types
+    from altermag.symmetry.enumerate import _canonical, _site_types
 
     signs = experimental_signs(structure)
     if signs is None or not result.orders:
@@ -177,7 +192,7 @@ def match_order(structure: MagneticStructure, result: SpinGroupResult) -> int | 
     )
     if dataset is None:
         return None
-    perms = _site_permutations(cell, dataset)
+    perms = _site_permutations(cell, dataset)  # (ops, sites): op g sends site i to perms[g, i]
     pos = {int(s): k for k, s in enumerate(mag)}
     mag_perms = np.array([[pos[int(p[s])] for s in mag] for p in perms])
     target = _canonical(on_cell[mag], mag_perms)
@@ -287,6 +302,8 @@ def build_entries(
             return g, (order_features(g, r.orders) if r.orders else np.zeros((0, 13)))
 
         geo, ox = describe(res)
+        default_x = ox
+        default_verdicts: list[str] = [str(o.result.verdict) for o in res.orders]
         cx = crystal_features(geo, cell, res, ox)
         gs = match_order(s, res) if (k0 and collinear) else None
         filtered = False
@@ -318,6 +335,8 @@ def build_entries(
                 gk_energy=gk_energy(ox) if len(ox) else np.zeros(0),
                 ground_state=gs,
                 moment_filtered=filtered,
+                default_x=default_x if filtered else None,
+                default_verdicts=default_verdicts if filtered else None,
             )
         )
     if log:

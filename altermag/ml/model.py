@@ -22,7 +22,7 @@ adaptation.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -150,7 +150,8 @@ class CrystalEncoder(nn.Module):
 
     def atom_features(self, batch: Batch) -> torch.Tensor:
         """Element feature rows of every atom in the batch."""
-        return self.element_features[batch.z]
+        table = cast(torch.Tensor, self.element_features)  # a registered buffer
+        return table[batch.z]
 
     def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (atom vectors (N, width), crystal embeddings (B, embedding_dim))."""

@@ -19,6 +19,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -124,7 +125,8 @@ def pretrain(
     cfg = config or PretrainConfig()
     set_seed(cfg.seed)
     encoder = CrystalEncoder(model_config)
-    decoder = NeighbourhoodDecoder(model_config, encoder.element_features.shape[1])
+    table = cast(torch.Tensor, encoder.element_features)  # a registered buffer
+    decoder = NeighbourhoodDecoder(model_config, int(table.shape[1]))
     params = list(encoder.parameters()) + list(decoder.parameters())
     optimiser = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=1e-5)
     rng = np.random.default_rng(cfg.seed)

@@ -145,22 +145,30 @@ def _bridge_angles(
         lattice=lattice,
         tol=1e-8,
     )
-    # vectors from each magnetic site (index into mag) to its bonded ligands
-    bonds: list[list[np.ndarray]] = [[] for _ in range(len(mag))]
-    for c, p, off, d in zip(centers, points, offsets, dists, strict=True):
-        if d < 0.5:
-            continue
-        pos = cart[lig[int(p)]] + np.asarray(off, float) @ lattice
-        bonds[int(c)].append(pos - cart[mag[int(c)]])
-    for n, (i, v) in enumerate(zip(ci, vec, strict=True)):
-        best = 0.0
-        for b in bonds[int(i)]:
-            other = v - b  # ligand → partner
-            if np.linalg.norm(other) > BOND_MAX:
-                continue
-            cosang = float(np.dot(-b, other) / (np.linalg.norm(b) * np.linalg.norm(other)))
-            best = max(best, float(np.degrees(np.arccos(np.clip(cosang, -1.0, 1.0)))))
-        out[n] = best
+    # vectors from each magnetic site (index into mag) to its bonded ligands, padded
+    keep = dists >= 0.5
+    centers, points, offsets = centers[keep], points[keep], offsets[keep]
+    if len(centers) == 0:
+        return out
+    bond = cart[lig[points.astype(int)]] + np.asarray(offsets, float) @ lattice
+    bond -= cart[mag[centers.astype(int)]]
+    counts = np.bincount(centers.astype(int), minlength=len(mag))
+    width = int(counts.max())
+    padded = np.zeros((len(mag), width, 3))
+    mask = np.zeros((len(mag), width), bool)
+    order = np.argsort(centers, kind="stable")
+    slot = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
+    padded[centers[order].astype(int), slot] = bond[order]
+    mask[centers[order].astype(int), slot] = True
+    b = padded[ci.astype(int)]  # (pairs, width, 3): metal → ligand
+    other = vec[:, None, :] - b  # ligand → partner
+    nb = np.linalg.norm(b, axis=-1)
+    no = np.linalg.norm(other, axis=-1)
+    valid = mask[ci.astype(int)] & (no <= BOND_MAX) & (no > 0.5)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cosang = np.einsum("pkx,pkx->pk", -b, other) / (nb * no)
+    ang = np.degrees(np.arccos(np.clip(np.nan_to_num(cosang), -1.0, 1.0)))
+    out = np.where(valid, ang, 0.0).max(axis=1)
     return out
 
 
@@ -347,6 +355,9 @@ class GroundStatePrior:
         self.order_w = np.asarray(w["order"], float)
         self.k0_mean = np.asarray(w.get("k0_mean", np.zeros(len(self.k0_w))), float)
         self.k0_scale = np.asarray(w.get("k0_scale", np.ones(len(self.k0_w))), float)
+        self.p_enumerated = float(w.get("p_enumerated_given_k0", 1.0))
+        """Fraction of k = 0 training crystals whose experimental order is one of the
+        enumerated collinear orders (the rest are non-collinear, ferrimagnetic, ...)."""
         if tuple(card["crystal_features"]) != CRYSTAL_FEATURES:
             raise ValueError("prior checkpoint was trained on other crystal features")
         if tuple(card["order_features"]) != ORDER_FEATURES:
@@ -405,10 +416,15 @@ def load_prior(path: str | None = None) -> GroundStatePrior | None:
     return GroundStatePrior.load(p)
 
 
-def p_altermagnetic(p_k0: float, result: SpinGroupResult, p_orders: np.ndarray) -> float:
-    """P(k = 0) × the probability mass of the altermagnetic orders."""
+def p_altermagnetic(
+    p_k0: float, result: SpinGroupResult, p_orders: np.ndarray, p_enumerated: float = 1.0
+) -> float:
+    """P(altermagnetic ground state) = P(k = 0) × P(the ground state is one of the enumerated
+    collinear orders | k = 0) × the probability mass of the altermagnetic orders."""
     am = np.array([o.result.verdict == "altermagnet" for o in result.orders], bool)
-    return float(p_k0 * float(np.sum(p_orders[am])) if am.any() else 0.0)
+    if not am.any():
+        return 0.0
+    return float(p_k0 * p_enumerated * float(np.sum(p_orders[am])))
 
 
 def predict(
@@ -449,7 +465,9 @@ def predict(
     return Prediction(
         formula=structure.formula,
         p_k0=round(p_k0, 6),
-        p_altermagnetic_ground_state=round(p_altermagnetic(p_k0, result, p_orders), 6),
+        p_altermagnetic_ground_state=round(
+            p_altermagnetic(p_k0, result, p_orders, prior.p_enumerated), 6
+        ),
         orders=orders,
         input_order_rank=input_rank,
     )

@@ -16,9 +16,34 @@ from typing import Any
 from altermag import __version__
 from altermag.store.records import Candidate, RunRecord
 
-__all__ = ["render_run_html", "run_report"]
+__all__ = ["render_run_html", "run_candidates", "run_report"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def run_candidates(store: Any, run_id: int) -> tuple[list[Candidate], int]:
+    """A run's materials, each by its most probable order, ranked by
+    :func:`altermag.ranking.rank_candidates`; and the candidate count (materials that can host
+    an altermagnetic order), the same count the CLI and ``summary.json`` give."""
+    from altermag.ranking import rank_candidates
+
+    best = list(store.iter_candidates(run_id=run_id, max_rank=1))
+    hosts = {c.material_id for c in store.iter_candidates(run_id=run_id, verdict="altermagnet")}
+    by_key = {str(c.order_id): c for c in best}
+    rows = [
+        {
+            "key": str(c.order_id),
+            "id": c.source_id or str(c.material_id),
+            "p_altermagnetic_ground_state": c.score,
+            "can_host_altermagnet": c.material_id in hosts,
+            "order_score": c.heuristic_score,
+            "wave": c.wave,
+            "order_rank": c.heuristic_rank,
+        }
+        for c in best
+    ]
+    ranked = rank_candidates(rows, all_orders=True)
+    return [by_key[r["key"]] for r in ranked], len(hosts)
 
 
 def run_report(
@@ -27,6 +52,7 @@ def run_report(
     *,
     top: int = 100,
     material_link: str = "/reports/materials/{material_id}",
+    n_candidates: int | None = None,
 ) -> dict[str, Any]:
     """The report of screening run ``run`` as a JSON-ready dict.
 
@@ -37,6 +63,8 @@ def run_report(
         every row is counted, the first ``top`` are listed.
     material_link
         Format string of a material report's address (``{material_id}`` is filled in).
+    n_candidates
+        Materials that can host an altermagnetic order (:func:`run_candidates`).
     """
     by_verdict: Counter[str] = Counter()
     by_wave: Counter[str] = Counter()
@@ -82,6 +110,7 @@ def run_report(
             "n_failed": run.n_failed,
             "parameters": run.parameters,
         },
+        "n_candidates": n_candidates,
         "counts_by_verdict": dict(by_verdict.most_common()),
         "counts_by_wave": dict(sorted(by_wave.items())),
         "candidates": rows,
@@ -108,7 +137,7 @@ def _score_figures(scores: dict[str, list[float]]) -> list[dict[str, Any]]:
         scores["other"],
         bins=bins,
         alpha=0.7,
-        label=f"other orders ({len(scores['other'])})",
+        label=f"other ({len(scores['other'])})",
         color="#9a9a9a",
     )
     ax.hist(
@@ -116,10 +145,10 @@ def _score_figures(scores: dict[str, list[float]]) -> list[dict[str, Any]]:
         bins=bins,
         alpha=0.7,
         color="#2b8a3e",
-        label=f"altermagnetic orders ({len(scores['altermagnet'])})",
+        label=f"altermagnetic ({len(scores['altermagnet'])})",
     )
-    ax.set_xlabel("model probability of an altermagnet (raw)")
-    ax.set_ylabel("orders")
+    ax.set_xlabel("P(altermagnetic ground state)")
+    ax.set_ylabel("materials")
     ax.set_yscale("log")
     ax.legend(frameon=False, fontsize=8)
     png = base64.b64encode(to_png(fig)).decode()
@@ -127,8 +156,9 @@ def _score_figures(scores: dict[str, list[float]]) -> list[dict[str, Any]]:
         {
             "key": "score-distribution",
             "png_base64": png,
-            "caption": "Distribution of the GNN score over the run's ranked orders, split by "
-            "the exact symmetry verdict.",
+            "caption": "Distribution of the prior's P(altermagnetic ground state) over the "
+            "run's materials (each by its most probable order), split by that order's exact "
+            "symmetry verdict.",
         }
     ]
 

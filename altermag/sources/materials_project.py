@@ -10,8 +10,8 @@ them. ``mode="api"`` uses MP's REST API (summary documents with ``ordering``,
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,6 +44,8 @@ class MaterialsProjectSource:
     backoff: float = 1.0
     extra_fields: tuple[str, ...] = MP_MAGNETIC_FIELDS
     name: str = "materials_project"
+    url_guard: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
+    """Called with every URL before it is requested (:mod:`altermag.sources.allow`)."""
 
     def __post_init__(self) -> None:
         if self.mode not in ("optimade", "api"):
@@ -70,6 +72,7 @@ class MaterialsProjectSource:
             backoff=self.backoff,
             extra_fields=self.extra_fields,
             name=self.name,
+            url_guard=self.url_guard,
         )
 
     def pages(self, cursor: str | None = None) -> Iterator[Page]:
@@ -85,7 +88,11 @@ class MaterialsProjectSource:
         base = (self.base_url or MP_API_URL).rstrip("/")
         skip = int(cursor or 0)
         headers = {"X-API-KEY": str(self.api_key), "Accept": "application/json"}
-        with httpx.Client(timeout=self.timeout, headers=headers) as client:
+        hooks: dict[str, list[Callable[[Any], None]]] = {}
+        if self.url_guard is not None:
+            guard = self.url_guard
+            hooks["request"] = [lambda request: guard(str(request.url))]
+        with httpx.Client(timeout=self.timeout, headers=headers, event_hooks=hooks) as client:
             while True:
                 params: dict[str, Any] = {
                     "_fields": _API_FIELDS,

@@ -6,12 +6,17 @@ have a timeout; HTTP 429 and 5xx answers and dropped connections are retried wit
 exponential backoff (honouring ``Retry-After``). Entries with partial occupancy or vacancies
 (OPTIMADE ``structure_features`` "disorder", or species with several chemical symbols or a
 concentration below 1) are skipped and counted, as altermag needs ordered structures.
+
+``url_guard`` (set by :meth:`altermag.screening_run.ScreenRequest.open_source` for screenings
+requested over the network, :mod:`altermag.sources.allow`) is called with every URL before
+it is requested, the provider's next-page links and redirects included. Error messages name
+the URL and the HTTP status, never the body of an answer that is not OPTIMADE JSON.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -97,6 +102,7 @@ class OptimadeSource:
     extra_fields: tuple[str, ...] = ()
     name: str = "optimade"
     headers: dict[str, str] = field(default_factory=dict)
+    url_guard: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
 
     def first_url(self) -> str:
         params: dict[str, Any] = {
@@ -131,8 +137,11 @@ class OptimadeSource:
                     try:
                         data = resp.json()
                     except ValueError:
+                        kind = resp.headers.get("content-type", "no content type")
                         raise SourceError(
-                            f"{url}: malformed response (not JSON): {resp.text[:120]!r}", url
+                            f"{url}: malformed response (not JSON) of {len(resp.content)} "
+                            f"bytes, {kind[:60]}",
+                            url,
                         ) from None
                     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
                         raise SourceError(
@@ -152,7 +161,10 @@ class OptimadeSource:
 
         url: str | None = cursor or self.first_url()
         headers = {"Accept": "application/vnd.api+json, application/json", **self.headers}
-        with httpx.Client(timeout=self.timeout, headers=headers, follow_redirects=True) as client:
+        hooks = {"request": [_guarded(self.url_guard)]} if self.url_guard else {}
+        with httpx.Client(
+            timeout=self.timeout, headers=headers, follow_redirects=True, event_hooks=hooks
+        ) as client:
             while url:
                 data = self._get(client, url)
                 records: list[Record] = []
@@ -180,9 +192,20 @@ class OptimadeSource:
                 yield Page(records, url, skipped)
 
 
+def _guarded(guard: Callable[[str], None]) -> Callable[[Any], None]:
+    def hook(request: Any) -> None:
+        guard(str(request.url))
+
+    return hook
+
+
 def _detail(resp: Any) -> str:
+    """The provider's OPTIMADE error details (JSON:API ``errors``), never a raw body."""
     try:
         errors = resp.json().get("errors") or []
-        return "; ".join(str(e.get("detail") or e.get("title")) for e in errors) or resp.text[:200]
-    except ValueError:
-        return resp.text[:200]
+        text = "; ".join(
+            str(e.get("detail") or e.get("title")) for e in errors if isinstance(e, dict)
+        )
+    except (ValueError, AttributeError):
+        text = ""
+    return text[:200] or "no OPTIMADE error details"

@@ -175,6 +175,9 @@ class MagneticOrder(Base):
     """1 = most plausible enumerated order; None for orders given with the structure."""
     heuristic_score: Mapped[float | None] = mapped_column(Float)
     heuristic_reason: Mapped[str | None] = mapped_column(Text)
+    p_ground_state: Mapped[float | None] = mapped_column(Float)
+    """The ground-state prior's P(ground state) of this enumerated order (``heuristic_rank`` is
+    then the prior's rank); None for given orders and rows stored without the prior."""
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     """:meth:`SpinGroupResult.to_dict` of this order."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -210,6 +213,8 @@ class ModelScore(Base):
     model_version: Mapped[str] = mapped_column(String(128), index=True)
     score: Mapped[float] = mapped_column(Float)
     adapted_score: Mapped[float | None] = mapped_column(Float)
+    p_k0: Mapped[float | None] = mapped_column(Float)
+    """The ground-state prior's P(k = 0) (``score`` is then P(altermagnetic ground state))."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     material: Mapped[Material] = relationship(back_populates="scores")

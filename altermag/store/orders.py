@@ -210,6 +210,7 @@ def _order_rows(result: SpinGroupResult) -> list[dict[str, Any]]:
                 rank=o.rank,
                 score=o.score,
                 reason=o.reason,
+                p_ground_state=o.p_ground_state,
             )
             for o in result.orders
         ]
@@ -224,6 +225,7 @@ def _order_row(
     rank: int | None = None,
     score: float | None = None,
     reason: str | None = None,
+    p_ground_state: float | None = None,
 ) -> dict[str, Any]:
     data = result.to_dict()
     return {
@@ -238,6 +240,7 @@ def _order_row(
         "heuristic_rank": rank,
         "heuristic_score": opt_float(score),
         "heuristic_reason": reason,
+        "p_ground_state": opt_float(p_ground_state),
         "result": data,
     }
 
@@ -259,6 +262,7 @@ def order_record(o: MagneticOrder) -> OrderRecord:
         heuristic_rank=o.heuristic_rank,
         heuristic_score=o.heuristic_score,
         heuristic_reason=o.heuristic_reason,
+        p_ground_state=o.p_ground_state,
         result=SpinGroupResult.from_dict(o.result),
         created_at=as_utc(o.created_at),  # type: ignore[arg-type]
     )

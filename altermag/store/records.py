@@ -77,6 +77,8 @@ class OrderRecord(_Record):
     result: SpinGroupResult
     """The full spin-group classification of this order."""
     created_at: datetime
+    p_ground_state: float | None = None
+    """The ground-state prior's P(ground state) (enumerated orders scored by the prior)."""
 
     def spin_group_result(self) -> SpinGroupResult:
         """The stored :class:`SpinGroupResult` (the same object as :attr:`result`)."""

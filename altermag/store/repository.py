@@ -17,6 +17,7 @@ resuming a killed screening that stores part of its work again, therefore adds n
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,7 @@ from altermag.store.orders import (
     settings_dict,
     settings_hash,
 )
+from altermag.store.pages import PageReader
 from altermag.store.records import (
     ApiKeyRecord,
     Candidate,
@@ -87,6 +89,8 @@ class Store:
         self.dft_jobs = DftJobRepository(self.db)
         self.keys = ApiKeyRepository(self.db)
         self.ingest = Ingest(self.db, self.materials, self.orders, self.scores, self.screening_runs)
+        self._pages: PageReader | None = None
+        self._pages_lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -103,6 +107,8 @@ class Store:
 
     def close(self) -> None:
         """Close every pooled connection."""
+        if self._pages is not None:
+            self._pages.close()
         self.db.close()
 
     def __enter__(self) -> Store:
@@ -194,6 +200,22 @@ class Store:
     ) -> CandidatePage:
         """:meth:`OrderRepository.candidates <altermag.store.orders.OrderRepository.candidates>`."""
         return self.orders.candidates(query, sort=sort, cursor=cursor, limit=limit, **filters)
+
+    def candidate_page_json(
+        self,
+        query: CandidateQuery,
+        *,
+        sort: str = "score",
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> bytes:
+        """:meth:`candidates` as the JSON body the API sends (:class:`PageReader
+        <altermag.store.pages.PageReader>`: same rows and cursor, ~5× less Python)."""
+        if self._pages is None:
+            with self._pages_lock:
+                if self._pages is None:
+                    self._pages = PageReader(self.db.url)
+        return self._pages.page(query, sort=sort, cursor=cursor, limit=limit)
 
     def iter_candidates(
         self, query: CandidateQuery | None = None, *, sort: str = "score", **filters: Any

@@ -9,7 +9,7 @@ score without a join.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
@@ -64,8 +64,11 @@ class ScoreRepository:
         with self.db.session() as s:
             return latest_version(s)
 
-    def upsert(self, s: Session, rows: Sequence[ScoreRow]) -> None:
-        """Insert or replace score rows in the caller's transaction."""
+    def upsert(
+        self, s: Session, rows: Sequence[ScoreRow], p_k0: Mapping[int, float] | None = None
+    ) -> None:
+        """Insert or replace score rows in the caller's transaction (``p_k0``: the prior's
+        P(k = 0) by material id, stored with the row)."""
         if not rows:
             return
         latest = {(mid, version): (score, adapted) for mid, version, score, adapted in rows}
@@ -77,6 +80,7 @@ class ScoreRepository:
                 set_={
                     "score": stmt.excluded.score,
                     "adapted_score": stmt.excluded.adapted_score,
+                    "p_k0": stmt.excluded.p_k0,
                     "created_at": stmt.excluded.created_at,
                 },
             ),
@@ -86,6 +90,7 @@ class ScoreRepository:
                     "model_version": version,
                     "score": float(score),
                     "adapted_score": opt_float(adapted),
+                    "p_k0": opt_float((p_k0 or {}).get(mid)),
                     "created_at": utcnow(),
                 }
                 for (mid, version), (score, adapted) in sorted(latest.items())

@@ -44,6 +44,17 @@ def rotation_axis(r: np.ndarray) -> np.ndarray:
     return axis if axis[i] > 0 else -axis
 
 
+def rotation_axes(rs: np.ndarray) -> np.ndarray:
+    """:func:`rotation_axis` of many proper rotations in one batched eigen-decomposition."""
+    w, v = np.linalg.eig(np.asarray(rs, dtype=float))
+    k = np.argmin(np.abs(w - 1.0), axis=1)
+    axes = np.real(np.take_along_axis(v, k[:, None, None], axis=2)[:, :, 0])
+    axes /= np.linalg.norm(axes, axis=1)[:, None]
+    first = np.argmax(np.abs(axes) > 1e-6, axis=1)
+    sign = np.where(axes[np.arange(len(axes)), first] > 0, 1.0, -1.0)
+    return axes * sign[:, None]
+
+
 def _label(parts: list[tuple[int, str]]) -> tuple[str, str]:
     uni = "".join(f"{_SUP[c]}{s}" for c, s in parts)
     asc = " ".join(f"^{1 if c == 1 else 2} {s}" for c, s in parts)
@@ -66,10 +77,10 @@ def laue_info(rotations: np.ndarray, chi: np.ndarray) -> LaueInfo:
     proper = rots * np.linalg.det(rots)[:, None, None]
     orders = np.array([rotation_order(p) for p in proper])
     axes: dict[int, list[tuple[np.ndarray, int]]] = {2: [], 3: [], 4: [], 6: []}
-    for p, n, c in zip(proper, orders, chi, strict=True):
+    all_axes = rotation_axes(proper)
+    for ax, n, c in zip(all_axes, orders, chi, strict=True):
         if n == 1:
             continue
-        ax = rotation_axis(p)
         if any(abs(abs(ax @ a) - 1) < 1e-4 for a, _ in axes[n]):
             continue
         axes[n].append((ax, int(c)))
@@ -85,7 +96,8 @@ def laue_info(rotations: np.ndarray, chi: np.ndarray) -> LaueInfo:
         """χ of the two classes of 2-fold axes ⊥ principal (angles k·step vs offset by step/2)."""
         perp = [(a, c) for a, c in axes[2] if abs(a @ principal) < 1e-4]
         ref = perp[0][0]
-        class_a, class_b = [], []
+        class_a: list[int] = []
+        class_b: list[int] = []
         for a, c in perp:
             ang = np.degrees(np.arccos(min(1.0, abs(float(a @ ref)))))
             (class_a if abs((ang / step_deg) - round(ang / step_deg)) < 1e-3 else class_b).append(c)

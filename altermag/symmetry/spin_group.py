@@ -18,17 +18,19 @@ from __future__ import annotations
 
 from functools import cache
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import spglib
 import spglib.error
 
 from altermag.errors import AnalysisError, InputError
-from altermag.result import NodalPlane, SpinGroupResult
+from altermag.result import NodalPlane, SpinGroupResult, Verdict, Wave
 from altermag.structure import MagneticStructure
 from altermag.symmetry import harmonics
-from altermag.symmetry.laue import laue_info
+from altermag.symmetry.bns import _table as _bns_table
+from altermag.symmetry.bns import bns_symbol
+from altermag.symmetry.laue import laue_info, rotation_axes
 from altermag.symmetry.operations import spin_operation_symbol
 
 __all__ = [
@@ -66,6 +68,12 @@ CELLS: tuple[Cell, ...] = ("primitive", "conventional", "as_given")
 DEFAULT_CELL: Cell = "primitive"
 #: Most distinct orders the enumeration classifies (best heuristic score first).
 DEFAULT_MAX_ORDERS = 64
+
+
+def spglib_cell(*arrays: Any) -> Any:
+    """A cell tuple for spglib (lattice, positions, types[, moments]): its annotations ask
+    for sequences, and numpy arrays are what it reads."""
+    return tuple(arrays)
 
 
 def _types(structure: MagneticStructure) -> np.ndarray:
@@ -140,14 +148,17 @@ def magnetic_primitive_cell(
     mag_types = types * n_classes + labels
     try:
         std = spglib.standardize_cell(
-            (lattice, frac, mag_types), to_primitive=True, no_idealize=True, symprec=symprec
+            spglib_cell(lattice, frac, mag_types),
+            to_primitive=True,
+            no_idealize=True,
+            symprec=symprec,
         )
     except spglib.error.SpglibError:
         std = None
     if std is None or len(std[2]) == len(types):
         return lattice, frac, types, s
-    p_lattice, p_frac, p_types = std
-    p_types = np.asarray(p_types)
+    p_lattice, p_frac = np.asarray(std[0], dtype=float), np.asarray(std[1], dtype=float)
+    p_types = np.asarray(std[2], dtype=int)
     return p_lattice, p_frac, p_types // n_classes, means[p_types % n_classes]
 
 
@@ -163,7 +174,7 @@ def _magnetic_symmetry(
     """spglib's operations [s||g] of a cell with signed (collinear) moments."""
     try:
         sym = spglib.get_magnetic_symmetry(
-            (lattice, frac, types, s),
+            spglib_cell(lattice, frac, types, s),
             symprec=symprec,
             angle_tolerance=angle_tolerance,
             mag_symprec=magtol,
@@ -241,7 +252,8 @@ def _snap_rotations(rots: np.ndarray, tol: float = 2e-2) -> np.ndarray:
 def _unique_with_chi(rots: np.ndarray, chi: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """Distinct rotations with their χ; ``consistent`` is False when one R carries both signs."""
     keys: dict[tuple, int] = {}
-    out_r, out_c = [], []
+    out_r: list[np.ndarray] = []
+    out_c: list[int] = []
     consistent = True
     for r, c in zip(rots, chi, strict=True):
         key = tuple(np.round(r, 4).ravel() + 0.0)
@@ -366,33 +378,33 @@ def _form_factor_zero_planes(
     known: list[NodalPlane],
 ) -> list[NodalPlane]:
     """Planes through Γ, normal to a symmetry axis or mirror normal, on which f(k) ≡ 0."""
-    candidates = []
-    for r in rots:
-        proper = r * np.linalg.det(r)
-        if np.allclose(proper, np.eye(3)):
-            continue
-        w, v = np.linalg.eig(proper)
-        n = np.real(v[:, np.argmin(np.abs(w - 1.0))])
-        candidates.append(n / np.linalg.norm(n))
-    rng = np.random.default_rng(7)
-    out: list[NodalPlane] = []
+    proper = rots * np.linalg.det(rots)[:, None, None]
+    not_identity = ~np.all(np.abs(proper - np.eye(3)) <= 1e-8 + 1e-5, axis=(1, 2))
+    candidates = rotation_axes(proper[not_identity]) if np.any(not_identity) else np.zeros((0, 3))
+    # distinct axes not already nodal planes, all tested in one evaluation at 8 random
+    # points of each plane (a polynomial vanishing there vanishes on the plane, w.p. 1)
+    normals = [np.asarray(p.cartesian_normal, dtype=float) for p in known]
+    distinct: list[np.ndarray] = []
     for n in candidates:
-        i = int(np.argmax(np.abs(n) > 1e-6))
-        n = n if n[i] > 0 else -n
-        if any(abs(abs(float(np.dot(n, p.cartesian_normal))) - 1) < 1e-4 for p in known + out):
+        if any(abs(abs(float(n @ m)) - 1) < 1e-4 for m in normals + distinct):
             continue
-        pts = rng.normal(size=(8, 3))
-        pts -= np.outer(pts @ n, n)
-        if np.all(np.abs(harmonics.evaluate(coefficients, degree, pts)) < 1e-8):
-            out.append(
-                NodalPlane(
-                    uvw=_integer_direction(np.linalg.solve(lattice.T, n)),
-                    cartesian_normal=[round(float(x), 10) + 0.0 for x in n],
-                    equation=_plane_equation(n),
-                    enforced=False,
-                )
-            )
-    return out
+        distinct.append(n)
+    if not distinct:
+        return []
+    axes = np.array(distinct)
+    pts = np.random.default_rng(7).normal(size=(len(axes), 8, 3))
+    pts -= np.einsum("kp,ki->kpi", np.einsum("kpi,ki->kp", pts, axes), axes)
+    values = harmonics.evaluate(coefficients, degree, pts.reshape(-1, 3)).reshape(len(axes), 8)
+    return [
+        NodalPlane(
+            uvw=_integer_direction(np.linalg.solve(lattice.T, n)),
+            cartesian_normal=[round(float(x), 10) + 0.0 for x in n],
+            equation=_plane_equation(n),
+            enforced=False,
+        )
+        for n, v in zip(axes, values, strict=True)
+        if np.all(np.abs(v) < 1e-8)
+    ]
 
 
 def _msg_uni_number(
@@ -426,19 +438,14 @@ def _msg_uni_cached(key: tuple, symprec: float) -> int | None:
     return None if msg is None else int(msg.uni_number)
 
 
-@cache
 def _bns_symbol(uni_number: int) -> tuple[str, str]:
-    """BNS number and symbol of a magnetic space group from its UNI number."""
-    msg = spglib.get_magnetic_spacegroup_type(uni_number)
-    bns_number = str(msg.bns_number)
+    """BNS number and symbol of a magnetic space group from its UNI number (shipped table,
+    :mod:`altermag.symmetry.bns`)."""
     try:
-        from pymatgen.symmetry.maggroups import MagneticSpaceGroup
-
-        major, minor = (int(x) for x in bns_number.split("."))
-        symbol = MagneticSpaceGroup([major, minor]).sg_symbol
-    except (ValueError, LookupError):  # pragma: no cover - symbol lookup is cosmetic
-        symbol = ""
-    return bns_number, symbol
+        return bns_symbol(uni_number)
+    except KeyError:  # pragma: no cover - spglib numbers groups 1..1651, all in the table
+        msg = spglib.get_magnetic_spacegroup_type(uni_number)
+        return ("" if msg is None else str(msg.bns_number)), ""
 
 
 def check_finite(structure: MagneticStructure) -> None:
@@ -498,7 +505,7 @@ def classify(
     for attempt in () if crystal is not None else (symprec, symprec / 2, symprec / 4):
         try:
             crystal = spglib.get_symmetry_dataset(
-                (lattice, structure.frac_coords, types),
+                spglib_cell(lattice, structure.frac_coords, types),
                 symprec=attempt,
                 angle_tolerance=angle_tolerance,
             )
@@ -573,14 +580,18 @@ def classify(
         )
         sym = _magnetic_symmetry(lattice, frac, types, s_cell, symprec, angle_tolerance, magtol)
     else:
-        sym = _spin_operations_from_crystal(crystal, lattice, frac, s_cell, symprec, magtol)
-        if sym is None:
-            sym = _magnetic_symmetry(lattice, frac, types, s_cell, symprec, angle_tolerance, magtol)
+        found = _spin_operations_from_crystal(crystal, lattice, frac, s_cell, symprec, magtol)
+        sym = (
+            found
+            if found is not None
+            else _magnetic_symmetry(lattice, frac, types, s_cell, symprec, angle_tolerance, magtol)
+        )
     rotations = np.asarray(sym["rotations"])
     translations = np.asarray(sym["translations"])
     flips = np.asarray(sym["time_reversals"]).astype(bool)
     base["n_spin_group_operations"] = len(rotations)
-    base["point_group"] = spglib.get_pointgroup(rotations)[0].strip()
+    pg = spglib.get_pointgroup(rotations)
+    base["point_group"] = "" if pg is None else pg[0].strip()
 
     # moments equal only within tolerance inside a spin-group orbit
     orbits = np.asarray(sym["equivalent_atoms"])
@@ -654,6 +665,7 @@ def classify(
 
     if not flip_ops:
         signs = np.sign(s[magnetic])
+        verdict: Verdict
         if np.all(signs > 0) or np.all(signs < 0):
             verdict = "ferromagnet"
         elif abs(net) > magtol:
@@ -702,7 +714,7 @@ def classify(
         warnings.append(f"net moment {net:.3g} μB although sublattices are symmetry-related")
     return SpinGroupResult(
         verdict="altermagnet",
-        wave=harmonics.WAVE_LETTERS[degree],
+        wave=cast(Wave, harmonics.WAVE_LETTERS[degree]),
         form_factor=form,
         form_factor_basis=basis_str,
         nodal_planes=planes,
@@ -743,6 +755,7 @@ def _msg_fields(
 
 
 def clear_caches() -> None:
-    """Forget the cached group-level results (spin Laue groups, form factors, MSG types)."""
-    for fn in (_laue, _kspace, _msg_uni_cached, _bns_symbol):
+    """Forget the cached group-level results (spin Laue groups, form factors, MSG types) and
+    the BNS symbol table read from disk."""
+    for fn in (_laue, _kspace, _msg_uni_cached, _bns_table):
         fn.cache_clear()

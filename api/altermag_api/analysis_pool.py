@@ -194,6 +194,35 @@ class AnalysisPool:
             return answer[1]  # type: ignore[no-any-return]
         raise WorkerFailure(answer[1], answer[2])
 
+    def warm(self, name: str, data: bytes, timeout: float = 600.0) -> list[dict[str, Any]]:
+        """Start every worker and run one analysis of ``name`` on each, all at once (the
+        app's warm-up, :mod:`altermag_api.warmup`); their answers.
+
+        A worker's first job includes its start and imports (seconds, more under load), so it
+        gets ``timeout`` rather than the per-request ``limits.analysis_seconds``. Workers that
+        answer are left idle for the requests to come.
+        """
+        with self._lock:
+            missing = self.workers - len(self._all)
+        started = [self._take() for _ in range(max(0, missing))]
+        answers: list[Any] = []
+        for worker in started:
+            worker.conn.send((name, data, {}))
+        for worker in started:
+            try:
+                if not worker.conn.poll(timeout):
+                    raise EOFError
+                answer = worker.conn.recv()
+            except (EOFError, OSError):
+                self._drop(worker)
+                raise WorkerFailure(503, f"{name}: an analysis worker did not start") from None
+            with self._lock:
+                self._idle.append(worker)
+            if answer[0] != "ok":
+                raise WorkerFailure(answer[1], answer[2])
+            answers.append(answer[1])
+        return answers
+
     def close(self) -> None:
         """Stop every worker (the API's shutdown)."""
         with self._lock:

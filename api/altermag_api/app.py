@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,7 @@ from altermag import __version__
 from altermag.errors import AltermagError
 from altermag.store import Store
 from altermag_api.analysis_pool import AnalysisPool
+from altermag_api.fast_pages import CandidatePagesMiddleware
 from altermag_api.launch import BackgroundScreenings, PrefectLauncher
 from altermag_api.nul_guard import NulGuardMiddleware
 from altermag_api.page_cache import CachedPagesMiddleware, PageCache, RevisionReader
@@ -44,6 +46,7 @@ from altermag_api.security import (
     altermag_error,
 )
 from altermag_api.settings import ApiSettings
+from altermag_api.warmup import warm_up
 
 __all__ = ["create_app"]
 
@@ -84,9 +87,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.warm_up:  # spawn and import the analysis workers before serving
+            await warm_up(app.state.analysis_pool)
         yield
         app.state.background.shutdown()
         app.state.analysis_pool.close()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         store.close()
 
     app = FastAPI(
@@ -115,6 +122,19 @@ def create_app(
         else None
     )
     app.state.revisions = RevisionReader(store.revision, batched=store.dialect != "sqlite")
+    threads = settings.page_threads
+    if threads is None:  # SQLite pages are cheaper on the event loop than a thread hop
+        threads = 0 if store.dialect == "sqlite" else 4
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="altermag-pages") if threads else None
+    if not settings.require_key_for_reads:
+        # inside the page cache (added before it): a miss goes on to the computed-page path
+        app.add_middleware(
+            CandidatePagesMiddleware,
+            store=store,
+            cache=app.state.page_cache,
+            revisions=app.state.revisions,
+            pool=pool,
+        )
     if app.state.page_cache is not None and not settings.require_key_for_reads:
         # inside CORS (added after it, so CORS wraps it): cached answers get CORS headers too
         app.add_middleware(

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from altermag.public import scrub_paths
 from altermag.screening_run import ScreenRequest
 from altermag.store import Store
 
@@ -50,10 +51,11 @@ class BackgroundScreenings:
     def _run(self, run_id: int, key: str, request: ScreenRequest) -> None:
         store = Store(self.db_url)
         try:
-            request.run(store, self.out_root, key=key)
+            request.run(store, self.out_root, key=key, restricted=True)
         except Exception as exc:  # recorded on the run: GET /screenings/{id} shows it
             log.exception("screening run %s failed", run_id)
-            store.finish_run(run_id, status="failed", errors=[f"{type(exc).__name__}: {exc}"])
+            message = scrub_paths(f"{type(exc).__name__}: {exc}")
+            store.finish_run(run_id, status="failed", errors=[message])
         finally:
             store.close()
 

@@ -22,7 +22,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["CachedPagesMiddleware", "PageCache", "RevisionReader", "cache_key"]
+__all__ = ["REVISION_KEY", "CachedPagesMiddleware", "PageCache", "RevisionReader", "cache_key"]
+
+REVISION_KEY = "altermag.revision"
+"""Scope key under which a miss carries the revision read here on to the page's computation
+(the fast path of :mod:`altermag_api.fast_pages`), so it is read once per request."""
 
 
 class PageCache:
@@ -139,6 +143,7 @@ class CachedPagesMiddleware:
             if body is not None:
                 await _send_json(send, body)
                 return
+            scope[REVISION_KEY] = revision
         await self.app(scope, receive, send)
 
 

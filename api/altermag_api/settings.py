@@ -78,6 +78,15 @@ class ApiSettings:
         (``$ALTERMAG_API_ANALYSIS_WORKERS``, default 2); a request waits for a free one
         while at most ``analysis_queue`` others wait (``$ALTERMAG_API_ANALYSIS_QUEUE``,
         default 8), past that it gets 503.
+    page_threads
+        Threads computing candidate pages outside the framework (each keeps one database
+        connection; ``$ALTERMAG_API_PAGE_THREADS``). None: 0 for SQLite (pages are computed
+        on the event loop: a few hundred µs, less than a thread hop), 4 for PostgreSQL (the
+        loop goes on serving while a page waits on the server).
+    warm_up
+        Spawn the analysis workers and import the analysis stack at start, before the
+        server answers (``$ALTERMAG_API_WARM_UP``; ``altermag api`` turns it on): the first
+        ``POST /analyze`` then costs what the next ones do.
     """
 
     db_url: str | None = None
@@ -103,4 +112,10 @@ class ApiSettings:
     )
     analysis_queue: int = field(
         default_factory=lambda: int(os.environ.get("ALTERMAG_API_ANALYSIS_QUEUE", "8") or 0)
+    )
+    warm_up: bool = field(default_factory=lambda: _env_flag("ALTERMAG_API_WARM_UP"))
+    page_threads: int | None = field(
+        default_factory=lambda: (
+            int(v) if (v := os.environ.get("ALTERMAG_API_PAGE_THREADS", "").strip()) else None
+        )
     )

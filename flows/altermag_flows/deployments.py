@@ -10,12 +10,15 @@ is not set up here. A deployment's ``request`` parameter is a
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any
 
 from prefect import serve
 from prefect.client.schemas.schedules import CronSchedule
 
 from altermag_flows.discover import discover
+from altermag_flows.guard import SERVED_ENV
 from altermag_flows.screen import screen
 
 __all__ = [
@@ -75,7 +78,14 @@ def serve_flows(
     discover_parameters: dict[str, Any] | None = None,
     discover_name: str = "weekly-discover",
 ) -> None:
-    """Serve the ``screen`` and ``discover`` deployments until interrupted (SIGINT/SIGTERM)."""
+    """Serve the ``screen`` and ``discover`` deployments until interrupted (SIGINT/SIGTERM).
+
+    The operator's parameters are passed to the runs in ``ALTERMAG_SERVED_PARAMETERS``: a run
+    may keep them, anything else is checked (:mod:`altermag_flows.guard`).
+    """
+    os.environ[SERVED_ENV] = json.dumps(
+        {"screen": parameters or {}, "discover": discover_parameters or {}}, default=str
+    )
     serve(
         screen_deployment(name, cron, parameters),
         discover_deployment(discover_name, discover_cron, discover_parameters),

@@ -52,9 +52,15 @@ def discover(
     slurm_resources: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Screen a source (``request``; default the embedded data), then verify its top ``top``
-    candidates with DFT (see the module)."""
+    candidates with DFT (see the module). A run started from a deployment has its parameters
+    checked first (:mod:`altermag_flows.guard`)."""
     from altermag.store import Store
+    from altermag_flows.guard import check_discover, served_run
 
+    if served_run():
+        check_discover(
+            request, top, db_url, out_dir, workdir, code, preset, runner, wait_s, slurm_resources
+        )
     logger = get_run_logger()
     screened = screen(request=request, db_url=db_url, out_dir=out_dir)
     store = Store(db_url)

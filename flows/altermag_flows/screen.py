@@ -55,10 +55,16 @@ def screen(
     ``request`` says what to screen (default: the embedded data); ``db_url`` and ``out_dir``
     where (default: ``$ALTERMAG_DATABASE_URL``, ``$ALTERMAG_HOME/candidates``); ``window``
     source pages are analyzed at once (one task each); ``key`` resumes a given run row.
+    A run started from a deployment has its parameters checked first
+    (:mod:`altermag_flows.guard`): no database, folder, source or URL of the caller's choosing.
     """
     from altermag.store import Store
+    from altermag_flows.guard import check_screen, served_run
 
     logger = get_run_logger()
+    served = served_run()
+    if served:
+        check_screen(request, db_url, out_dir, window, key)
     request = request or ScreenRequest()
 
     def executor(chunks: Sequence[list[Record]], s: ScreenSettings) -> list[list[ScreenedEntry]]:
@@ -77,6 +83,7 @@ def screen(
             window=window,
             executor=executor,
             progress=progress,
+            restricted=served,
         )
     finally:
         store.close()

@@ -115,9 +115,12 @@ def test_other_settings_make_a_new_job(tmp_path: Path) -> None:
         assert "ecutwfc = 35.0" in (Path(b.directory) / "scf.in").read_text()
 
 
-def test_missing_pseudopotentials_leave_decks_for_a_cluster(tmp_path: Path) -> None:
-    # Debian's quantum-espresso-data has no PBE Mn or F: the decks are written for a machine
-    # that has them, the job stays "prepared", even with runner="local".
+def test_missing_pseudopotentials_leave_decks_for_a_cluster(
+    tmp_path: Path, debian_pseudos: Path
+) -> None:
+    # The user's library (here Debian's quantum-espresso-data) has no PBE Mn or F: the decks
+    # are written for a machine that has them, the job stays "prepared", even with
+    # runner="local".
     with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
         mid = store.add_material(mnf2())
         out = verify_material(store, mid, workdir=tmp_path, runner="local")
@@ -340,9 +343,9 @@ def test_local_vasp_runner_stops_after_an_unconverged_scf(tmp_path: Path) -> Non
 
 
 def test_auto_code_takes_vasp_where_qe_lacks_pseudopotentials(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, debian_pseudos: Path
 ) -> None:
-    """Debian's quantum-espresso-data has PBE Cr and O but no Mn or F."""
+    """The user's library, Debian's quantum-espresso-data, has PBE Cr and O but no Mn or F."""
     from altermag.dft.presets import load_preset
 
     fast = load_preset("fast")

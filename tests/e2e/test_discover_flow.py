@@ -59,10 +59,11 @@ def test_discover_top_1_prepares_decks_for_the_best_candidate(
 
 @pytest.mark.prefect
 def test_discover_writes_vasp_decks_where_qe_lacks_pseudopotentials(
-    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, debian_pseudos: Path
 ) -> None:
-    """MnF2 has no PBE Mn/F pseudopotential here; with a VASP command configured the top
-    candidate gets VASP decks (no POTCARs here, no Slurm: they wait for a cluster)."""
+    """The user's library (Debian's) has no PBE Mn/F pseudopotential; with a VASP command
+    configured the top candidate gets VASP decks (no POTCARs here, no Slurm: they wait for a
+    cluster)."""
     monkeypatch.delenv("ALTERMAG_SLURM", raising=False)
     for var in ("ALTERMAG_VASP_PSP_DIR", "PMG_VASP_PSP_DIR"):
         monkeypatch.delenv(var, raising=False)
@@ -133,7 +134,9 @@ def test_cli_dft_verify_in_process(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.prefect
 @requires("pw.x", "qe-pseudos")
-def test_verify_flow_runs_qe_here(prefect_harness: None, tmp_path: Path) -> None:
+def test_verify_flow_runs_qe_here(
+    prefect_harness: None, tmp_path: Path, debian_pseudos: Path
+) -> None:
     """A real pw.x SCF + bands through the flow: CsCl-type AFM bcc Cr (2 atoms, ~30 s CPU),
     the conventional-antiferromagnet control: no splitting on any segment."""
     from altermag_flows.verify import verify

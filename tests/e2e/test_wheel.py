@@ -125,6 +125,32 @@ def test_wheel_holds_the_packages_and_their_data(installed: Installed) -> None:
         assert not [n for n in names if BILBAO.search(z.read(n))], "a MAGNDATA file is in the wheel"
 
 
+def test_wheel_ships_the_sg15_pseudopotentials_with_their_licence(installed: Installed) -> None:
+    """The default QE library travels with the package: one UPF per element of the SG15 set,
+    the CC BY-SA 4.0 notice and legal code and the attribution beside them, and the installed
+    package finds them without ALTERMAG_PSEUDO_DIR."""
+    names = zipfile.ZipFile(installed.wheel).namelist()
+    sg15 = "altermag/dft/qe/sg15/"
+    upfs = sorted(n[len(sg15) :] for n in names if n.startswith(sg15) and n.endswith(".UPF"))
+    shipped = ROOT / "altermag" / "dft" / "qe" / "sg15"
+    assert upfs == sorted(p.name for p in shipped.glob("*.UPF"))
+    assert len(upfs) == 69 and {"Mn.UPF", "F.UPF", "Te.UPF", "Sb.UPF", "Ru.UPF"} <= set(upfs)
+    with zipfile.ZipFile(installed.wheel) as z:
+        assert "CC BY-SA 4.0" in z.read(sg15 + "LICENCE").decode()
+        assert "Attribution-ShareAlike 4.0" in z.read(sg15 + "CC-BY-SA-4.0.txt").decode()
+        readme = z.read(sg15 + "README.md").decode()
+        assert "Schlipf" in readme and "CC BY-SA 4.0" in readme
+        mn = z.read(sg15 + "Mn.UPF").decode()
+        assert 'element="Mn"' in mn and 'functional="PBE"' in mn
+    code = (
+        "from altermag.dft.qe.pseudo import find_pseudopotentials as f; "
+        "print(f(['Mn', 'F'])['Mn'].path)"
+    )
+    done = installed.run("python", "-c", code)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()) == installed.package / "dft" / "qe" / "sg15" / "Mn.UPF"
+
+
 def test_installed_package_is_the_one_that_runs(installed: Installed) -> None:
     code = "import altermag, altermag_api, altermag_flows; print(altermag.__file__)"
     done = installed.run("python", "-c", code)

@@ -13,7 +13,11 @@ import pytest
 from tests.requirements import requires
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.dft, requires("pw.x", "qe-pseudos")]
+pytestmark = [
+    pytest.mark.dft,
+    requires("pw.x", "qe-pseudos"),
+    pytest.mark.usefixtures("debian_pseudos"),  # the PAW runs of tests/data/qe, at 30 Ry
+]
 
 
 def test_dft_run_reports_scf_iterations_and_kpoints(tmp_path: Path) -> None:

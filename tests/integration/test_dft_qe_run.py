@@ -18,7 +18,11 @@ from altermag.dft.qe.run import run_qe
 from tests.literature import cr_bcc_afm, rutile
 from tests.requirements import requires
 
-pytestmark = [pytest.mark.dft, requires("pw.x", "qe-pseudos")]
+pytestmark = [
+    pytest.mark.dft,
+    requires("pw.x", "qe-pseudos"),
+    pytest.mark.usefixtures("debian_pseudos"),  # the PAW runs of tests/data/qe, at 30 Ry
+]
 
 
 def test_afm_rutile_cro2_confirms_d_wave(tmp_path):

@@ -50,12 +50,16 @@ def test_local_screening_stores_everything_and_records_the_bad_file(
         assert run.failed_inputs[0].input_ref == "corrupt.cif"
         assert "binary data" in run.failed_inputs[0].error
         rows = json.loads(out.paths["json"].read_text())
-        # the four altermagnets given with moments lead, ranked by the model's raw probability
+        # one row per material; the four altermagnets given with moments lead (a given order
+        # is taken as the ground state: P(AM ground state) = 1), then the prior's scores
+        assert len({r["id"] for r in rows}) == len(rows) == 6
         top = rows[:4]
         assert {r["id"] for r in top} == {"MnF2.mcif", "MnTe.json", "CrSb.extxyz", "Fe2O3.mcif"}
-        assert all(r["ranking"].startswith("symmetry+model:") for r in rows)
-        scores = [r["model_score"] for r in top]
+        assert all(r["p_altermagnetic_ground_state"] == 1.0 for r in top)
+        assert all(r["ranking"].startswith("symmetry+prior:") for r in rows)
+        scores = [r["p_altermagnetic_ground_state"] for r in rows]
         assert scores == sorted(scores, reverse=True)
+        assert out.counts["candidates"] == sum(r["can_host_altermagnet"] for r in rows)
         assert {r["id"]: r["wave"] for r in rows}["MnF2.mcif"] == "d"
         assert out.counts["errors"] == 1 and out.counts["screened"] == 6
         # the run report lists the failed input and links the written material reports

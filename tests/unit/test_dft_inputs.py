@@ -12,7 +12,13 @@ import pytest
 import altermag
 from altermag.dft.presets import PresetError, available_presets, load_preset
 from altermag.dft.qe.inputs import fft_grid, qe_species, write_qe_inputs
-from altermag.dft.qe.pseudo import DEBIAN_PSEUDO_DIR, PseudoError, find_pseudopotentials
+from altermag.dft.qe.pseudo import (
+    DEBIAN_PSEUDO_DIR,
+    SHIPPED_PSEUDO_DIR,
+    PseudoError,
+    find_pseudopotentials,
+    pseudo_dir,
+)
 from altermag.dft.qe.run import run_qe
 from altermag.structure import MagneticStructure
 from tests.literature import cr_bcc_afm, rutile
@@ -32,7 +38,9 @@ def _normalise(text: str) -> str:
 
 @needs_pseudos
 @pytest.mark.parametrize(("name", "builder"), [("cro2", cro2), ("cr_afm", cr_bcc_afm)])
-def test_inputs_match_the_reference_files_of_the_recorded_runs(tmp_path, name, builder):
+def test_inputs_match_the_reference_files_of_the_recorded_runs(
+    tmp_path, name, builder, debian_pseudos
+):
     """The committed inputs are the ones the recorded QE runs in tests/data/qe used."""
     s = builder()
     write_qe_inputs(s, altermag.analyze(s), load_preset("fast"), tmp_path)
@@ -122,8 +130,26 @@ def test_bands_step_sets_its_eigenvalue_threshold(tmp_path):
     assert "diago_thr_init" not in (tmp_path / "default" / "bands.in").read_text()
 
 
+def test_shipped_sg15_set_is_the_default_library(monkeypatch):
+    """Without ALTERMAG_PSEUDO_DIR every element of the standard altermagnets has a PBE
+    norm-conserving file with its semicore states in valence; SG15 has no PBEsol files."""
+    monkeypatch.delenv("ALTERMAG_PSEUDO_DIR", raising=False)
+    assert pseudo_dir() == SHIPPED_PSEUDO_DIR
+    found = find_pseudopotentials(["Mn", "F", "Te", "Sb", "Ru", "Cr", "O", "Ni"], "pbe")
+    assert {p.path.parent for p in found.values()} == {SHIPPED_PSEUDO_DIR}
+    assert found["Mn"].filename == "Mn.UPF" and found["Mn"].kind == "nc"
+    assert (found["Mn"].z_valence, found["Ru"].z_valence, found["F"].z_valence) == (15, 16, 7)
+    assert find_pseudopotentials(["S"], "pbe")["S"].filename == "S.UPF"  # not Sb.UPF, Se.UPF
+    with pytest.raises(PseudoError, match="Mn"):
+        find_pseudopotentials(["Mn"], "pbesol")
+    with pytest.raises(PseudoError, match="Nd"):
+        find_pseudopotentials(["Nd"], "pbe")  # lanthanides beyond La are not in SG15
+
+
 @needs_pseudos
-def test_pseudopotential_lookup_prefers_paw_and_honours_the_folder(tmp_path, monkeypatch):
+def test_pseudopotential_lookup_prefers_paw_and_honours_the_folder(
+    tmp_path, monkeypatch, debian_pseudos
+):
     found = find_pseudopotentials(["Cr", "O", "Fe"], "pbe")
     assert found["Cr"].filename == "Cr.pbe-spn-kjpaw_psl.1.0.0.UPF"
     assert found["Cr"].z_valence == 14.0 and found["Cr"].kind == "paw"

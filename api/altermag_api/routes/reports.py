@@ -56,11 +56,13 @@ def run_report(
     top: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Any:
     """Screening report: counts by verdict and wave, ranked table, errors."""
+    from altermag.public import public_run
     from altermag.reports.run import render_run_html, run_report
 
     run = store.run(run_id)
     if run is None:
         raise HTTPException(404, detail=f"no screening run {run_id}")
+    run = public_run(run)
     base = str(request.url_for("material_report", material_id=1).path).rsplit("/", 1)[0]
     link = base + "/{material_id}"
     report = run_report(

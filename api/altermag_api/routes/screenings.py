@@ -32,14 +32,18 @@ def _links(request: Request, run_id: int) -> dict[str, str]:
 )
 def start_screening(body: ScreenRequest, request: Request, store: StoreDep, _: WriteAccess) -> Any:
     """Start a screening on the Prefect deployment (if configured) or a background thread."""
-    state = request.app.state
-    if state.prefect is None:  # the source will be read here: refuse bad options now
-        from altermag.sources import SourceError
+    from altermag.errors import AltermagError
+    from altermag.public import scrub_paths
+    from altermag.sources.allow import check_request
 
-        try:
-            body.open_source()
-        except (TypeError, ValueError, OSError, SourceError) as exc:
-            raise HTTPException(422, detail=f"source {body.source!r}: {exc}") from None
+    state = request.app.state
+    try:  # the operator's allowlists (the served flow checks them again on the worker)
+        check_request(body.source, body.source_options)
+        if state.prefect is None:  # the source will be read here: refuse bad options now
+            body.open_source(restricted=True)
+    except (TypeError, ValueError, OSError, AltermagError) as exc:
+        detail = scrub_paths(str(exc))
+        raise HTTPException(422, detail=f"source {body.source!r}: {detail}") from None
     run_id, key = open_run(store, body)
     flow_run_id = None
     if state.prefect is not None:
@@ -68,8 +72,10 @@ def get_screening(run_id: RunId, request: Request, store: StoreDep, _: ReadAcces
     run = store.run(run_id)
     if run is None:
         raise HTTPException(404, detail=f"no screening run {run_id}")
+    from altermag.public import public_run
+
     return {
-        "run": run,
+        "run": public_run(run),
         "flow_run_id": request.app.state.flow_runs.get(run_id),
         "links": _links(request, run_id),
     }

@@ -1,0 +1,37 @@
+"""Warm-up at start: the analysis workers exist, are imported and idle before the first
+``POST /analyze``, and that request is answered by one of them (no process started for it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from altermag_api.app import create_app
+from fastapi.testclient import TestClient
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "altermag" / "data" / "examples"
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_first_analysis_after_start_runs_on_a_warm_worker(db_url: str, tmp_path: Path) -> None:
+    app = create_app(db_url, prefect_api_url=None, out_root=tmp_path, warm_up=True)
+    pool = app.state.analysis_pool
+    assert not pool._all  # nothing started before the app starts
+    with TestClient(app) as client:
+        started = set(pool._all)
+        assert len(started) == pool.workers  # every worker spawned during the start
+        assert all(w.proc.is_alive() for w in started) and len(pool._idle) == pool.workers
+        data = (EXAMPLES / "Fe2O3.mcif").read_bytes()
+        r = client.post("/analyze", files={"file": ("Fe2O3.mcif", data)})
+        assert r.status_code == 200, r.text
+        # hematite in its magnetic cell (moments given): a g-wave altermagnet
+        assert (r.json()["verdict"], r.json()["wave"]) == ("altermagnet", "g")
+        assert set(pool._all) == started  # answered by a worker that was already warm
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_no_warm_up_unless_asked(db_url: str, tmp_path: Path) -> None:
+    app = create_app(db_url, prefect_api_url=None, out_root=tmp_path, warm_up=False)
+    with TestClient(app) as client:
+        assert client.get("/health").status_code == 200
+        assert not app.state.analysis_pool._all  # workers start on first use only

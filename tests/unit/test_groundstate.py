@@ -1,0 +1,166 @@
+"""The ground-state search without pw.x: which orders, identical decks, judging moments and
+energies (the real runs are tests/integration/test_groundstate_qe.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from altermag.dft.groundstate import (
+    NEAR_DEGENERATE_MEV,
+    OrderEnergy,
+    judge_moments,
+    plan_orders,
+    prepare_groundstate,
+    read_order,
+    summarize,
+)
+from altermag.dft.presets import load_preset
+from tests.literature import mnf2, rutile
+
+
+def cro2():
+    return rutile("CrO2", "Cr", "O", 4.421, 2.917, 0.3053, 2.0)
+
+
+def test_rutile_orders_are_the_altermagnet_and_the_ferromagnet():
+    plans = plan_orders(mnf2(), use_prior=False)
+    assert [(p.label, p.verdict, p.wave) for p in plans] == [
+        ("AM1", "altermagnet", "d"),
+        ("FM", "ferromagnet", "s"),  # a ferromagnet splits everywhere: s-wave
+    ]
+    assert plans[0].signs[:2] in ((1, -1), (-1, 1)) and plans[1].signs[:2] == (1, 1)
+    assert all(s == 0 for s in plans[0].signs[2:])  # F carries no moment
+
+
+def test_ferromagnet_is_kept_when_the_cut_off_drops_it():
+    plans = plan_orders(mnf2(), max_orders=1, use_prior=False)
+    assert [p.label for p in plans] == ["AM1", "FM"]
+
+
+def test_orders_share_every_setting_but_the_starting_moments(tmp_path: Path):
+    """Energies compare only between decks with the same cell, k-mesh, cut-offs, smearing,
+    U and pseudopotentials."""
+    settings = load_preset("default")
+    written = prepare_groundstate(cro2(), settings, tmp_path, use_prior=False)
+    decks = [(folder / "scf.in").read_text() for _, folder in written]
+    assert len(decks) == 2
+
+    def without_start(text: str) -> str:
+        return re.sub(r"starting_magnetization\(\d\) = \S+\n", "", text)
+
+    species = [re.findall(r"^\s+(Cr\d?)\s", d, re.M) for d in decks]
+    assert species[0] == ["Cr1", "Cr2", "Cr1", "Cr2"]  # AFM: up and down species
+    assert "Hubbard_U(1) = 3.7" in decks[0] and "Hubbard_U(1) = 3.7" in decks[1]
+    for key in ("ecutwfc", "ecutrho", "degauss", "smearing", "nr1", "nr2", "nr3", "K_POINTS"):
+        values = {re.search(rf"{key}.*\n.*", d).group(0) for d in decks}  # type: ignore[union-attr]
+        assert len(values) == 1, key
+    cells = {d.split("CELL_PARAMETERS")[1].split("ATOMIC_POSITIONS")[0] for d in decks}
+    assert len(cells) == 1
+    assert "starting_magnetization(1) = 0.8000" in decks[0]
+    assert "starting_magnetization(2) = -0.8000" in decks[0]
+    assert "-0.8" not in without_start(decks[1]) and "-0.8" not in decks[1]
+
+
+def test_moment_judging_names_flipped_and_collapsed_orders():
+    afm, fm = (1, -1, 0, 0, 0, 0), (1, 1, 0, 0, 0, 0)
+    others = [("AM1", afm), ("FM", fm)]
+    assert judge_moments(afm, [4.5, -4.5, 0, 0, 0, 0], 0.1, others) == ("converged", None)
+    assert judge_moments(afm, [-4.5, 4.5, 0, 0, 0, 0], 0.1, others) == ("converged", None)
+    assert judge_moments(fm, [4.4, -4.4, 0.01, 0, 0, 0], 0.1, others) == ("flipped", "AM1")
+    assert judge_moments(afm, [0.02, -0.03, 0, 0, 0, 0], 0.1, others) == ("collapsed", None)
+    assert judge_moments(afm, [2.0, 0.0, 0, 0, 0, 0], 0.1, others) == ("flipped", None)
+
+
+def _order(label: str, verdict: str, energy: float | None, status: str = "converged"):
+    return OrderEnergy(
+        label,
+        [4, -4],
+        verdict,
+        "d" if verdict == "altermagnet" else None,
+        energy,
+        None,
+        status,
+        [4.0, -4.0],
+    )
+
+
+def test_energies_per_magnetic_atom_ground_state_and_margin():
+    orders = [
+        _order("AM1", "altermagnet", -100.000),
+        _order("FM", "ferromagnet", -99.950),
+        _order("AFM3", "antiferromagnet", -101.0, status="flipped"),
+    ]
+    gs = summarize(orders, 2, "MnF2", {"preset": "default"})
+    assert gs.verdict == "altermagnet" and gs.ground_state["label"] == "AM1"
+    assert gs.ground_state["margin_mev_per_magnetic_atom"] == pytest.approx(25.0)
+    assert orders[1].relative_energy_mev_per_magnetic_atom == pytest.approx(25.0)
+    assert orders[0].relative_energy_mev_per_magnetic_atom == 0.0
+    # the flipped order is lower but belongs to another state: never compared
+    assert orders[2].relative_energy_mev_per_magnetic_atom is None
+    assert not gs.near_degenerate
+    d = gs.to_dict()
+    assert set(d) >= {"source", "formula", "code", "settings", "orders", "ground_state", "verdict"}
+    assert set(d["orders"][0]) >= {
+        "label",
+        "moments",
+        "verdict",
+        "wave",
+        "energy_ev",
+        "relative_energy_mev_per_magnetic_atom",
+        "status",
+        "final_moments",
+    }
+    assert set(d["ground_state"]) == {"label", "verdict", "wave", "margin_mev_per_magnetic_atom"}
+
+
+def test_near_degenerate_and_no_converged_order():
+    close = [_order("AM1", "altermagnet", -100.000), _order("FM", "ferromagnet", -99.995)]
+    gs = summarize(close, 2, "X", {})
+    assert gs.near_degenerate and NEAR_DEGENERATE_MEV > 2.5
+    assert any("near-degenerate" in m for m in gs.messages)
+    none = [
+        _order("AM1", "altermagnet", None, "failed"),
+        _order("FM", "ferromagnet", -1.0, "unconverged"),
+    ]
+    bad = summarize(none, 2, "X", {})
+    assert bad.verdict == "inconclusive" and bad.ground_state is None
+
+
+RECORDED = Path(__file__).parents[1] / "data" / "qe" / "groundstate"
+
+
+def test_recorded_mnf2_run_puts_the_altermagnet_below_the_ferromagnet():
+    """Real pw.x 6.7 SCFs of MnF2 (shipped SG15, PBE+U 3.9 eV, 35/140 Ry, 2×2×3 k) read back:
+    the d-wave altermagnet is the ground state, FM about 17 meV per Mn above, moments ~4.2 μB
+    (high-spin Mn2+) with the imposed signs."""
+    settings = load_preset("default")
+    plans = plan_orders(mnf2(), use_prior=False)
+    others = [(p.label, p.signs) for p in plans]
+    orders = [read_order(RECORDED / "mnf2" / p.label, p, settings, others) for p in plans]
+    assert [o.status for o in orders] == ["converged", "converged"]
+    am, fm = orders
+    assert am.final_moments[0] * am.final_moments[1] < 0 and abs(am.final_moments[0]) > 4.0
+    assert fm.final_moments[0] > 4.0 and fm.final_moments[1] > 4.0
+    gs = summarize(orders, 2, "MnF2", {"preset": "test"})
+    assert gs.ground_state == {
+        "label": "AM1",
+        "verdict": "altermagnet",
+        "wave": "d",
+        "margin_mev_per_magnetic_atom": pytest.approx(17.4, abs=0.1),
+    }
+    assert gs.verdict == "altermagnet" and not gs.near_degenerate
+
+
+def test_recorded_run_read_as_another_order_is_flipped(tmp_path: Path):
+    """The FM deck's output judged against the AM order: the signs did not follow it."""
+    settings = load_preset("default")
+    am, fm = plan_orders(mnf2(), use_prior=False)
+    judged = read_order(RECORDED / "mnf2" / "FM", am, settings, [("FM", fm.signs)])
+    assert (judged.status, judged.turned_into) == ("flipped", "FM")
+    (tmp_path / "scf.out").write_text(
+        (RECORDED / "mnf2" / "AM1" / "scf.out").read_text().split("End of self-consistent")[0]
+    )
+    assert read_order(tmp_path, am, settings).status == "failed"  # truncated: no energy
