@@ -197,6 +197,7 @@ CANDIDATE_COLUMNS = (
     "spin_laue_group",
     "form_factor",
     "space_group",
+    "prototype",
     "order_rank",
     "moments",
     "p_ground_state",
@@ -206,6 +207,14 @@ CANDIDATE_COLUMNS = (
     "model_version",
     "ranking",
 )
+
+
+def _prototype(e: ScreenedEntry, res: SpinGroupResult) -> str:
+    """Structure prototype key: anonymous formula and space group (``AB2 136``)."""
+    from altermag.formulas import anonymous_formula
+
+    species = e.structure.species if e.structure is not None else ()
+    return f"{anonymous_formula(species)} {res.space_group_number}"
 
 
 def _order_rows(e: ScreenedEntry, ranking: str) -> list[dict[str, Any]]:
@@ -219,6 +228,7 @@ def _order_rows(e: ScreenedEntry, ranking: str) -> list[dict[str, Any]]:
         "formula": e.structure.formula if e.structure else "",
         "can_host_altermagnet": bool(e.is_candidate),
         "space_group": f"{res.space_group_symbol} ({res.space_group_number})",
+        "prototype": _prototype(e, res),
         "p_k0": e.p_k0,
         "p_altermagnetic_ground_state": e.model_score,
         "model_version": e.model_version or "",

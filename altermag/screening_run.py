@@ -141,6 +141,8 @@ def run_screening(
     progress: Callable[[int, int], None] | None = None,
     key: str | None = None,
     report_pages: int = REPORT_PAGES,
+    all_orders: bool = False,
+    max_per_prototype: int | None = None,
 ) -> ScreeningOutcome:
     """Screen ``source`` into ``store`` and write ``<out_root>/<run-id>/candidates.*``.
 
@@ -164,6 +166,8 @@ def run_screening(
     key
         Run identity for resuming (default :func:`run_key` of source, options, settings and
         limit); pass a fresh key to force a new run.
+    all_orders, max_per_prototype
+        What the candidate files list (:func:`altermag.ranking.rank_candidates`).
     report_pages
         Material pages written for the best candidates (``materials/<id>.html``).
 
@@ -308,7 +312,9 @@ def run_screening(
         "run_errors": run_errors,
         "seconds_this_invocation": round(time.perf_counter() - started, 2),
     }
-    paths = write_candidates(rows, out_dir, summary)
+    paths = write_candidates(
+        rows, out_dir, summary, all_orders=all_orders, max_per_prototype=max_per_prototype
+    )
     t1 = time.perf_counter()
     timings["tables"] = t1 - t0
     report = out_dir / "report.html"
@@ -406,8 +412,16 @@ class ScreenRequest(BaseModel):
     magtol: Magtol = DEFAULT_MAGTOL
     cell: CellOption = DEFAULT_CELL
     max_orders: MaxOrders = DEFAULT_MAX_ORDERS
-    score: bool = Field(True, description="Score every structure with the shipped GNN.")
+    score: bool = Field(
+        True, description="Score every structure with the shipped ground-state prior."
+    )
     chunk_size: int = Field(200, ge=1, le=5000, description="Records per chunk (source page).")
+    all_orders: bool = Field(
+        False, description="Candidate files list every order (default: one row per material)."
+    )
+    max_per_prototype: int | None = Field(
+        None, ge=1, description="Candidate files keep at most N rows per structure prototype."
+    )
 
     @field_validator("source", mode="before")
     @classmethod
@@ -477,6 +491,8 @@ class ScreenRequest(BaseModel):
             progress=progress,
             key=key,
             report_pages=report_pages,
+            all_orders=self.all_orders,
+            max_per_prototype=self.max_per_prototype,
         )
 
 

@@ -180,6 +180,12 @@ def screen(
         int, typer.Option(help="Material pages written for the best candidates.")
     ] = REPORT_PAGES,
     fresh: Annotated[bool, typer.Option(help="Start a new run instead of resuming.")] = False,
+    all_orders: Annotated[
+        bool, typer.Option(help="Candidate files list every order, not one per material.")
+    ] = False,
+    max_per_prototype: Annotated[
+        int | None, typer.Option(help="At most N candidate rows per structure prototype.")
+    ] = None,
 ) -> None:
     import uuid
 
@@ -191,6 +197,8 @@ def screen(
         source_options=_source_options(source, path, url, filter),
         limit=limit,
         chunk_size=chunk_size,
+        all_orders=all_orders,
+        max_per_prototype=max_per_prototype,
     )
     out = out if out is not None else get_settings().candidates_dir
     key = uuid.uuid4().hex[:24] if fresh else None

@@ -645,12 +645,15 @@ def _enumerate_orders(
             symprec=symprec,
             magtol=magtol,
             crystal_dataset=dataset,
+            crystal_permutations=group.perms,
         )
         orders.append(
             EnumeratedOrder(signs=signs.tolist(), rank=0, score=sc, reason=why, result=res)
         )
+    reference = orders[-1]  # the ferromagnetic reference, classified last, stays last
     orders.sort(
         key=lambda o: (
+            o is reference,
             -o.score,
             sum(1 for x in o.signs if x == 0) - (len(work) - len(mag)),
             -o.result.n_spin_group_operations,

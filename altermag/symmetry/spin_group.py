@@ -193,6 +193,7 @@ def _spin_operations_from_crystal(
     s: np.ndarray,
     symprec: float,
     magtol: float,
+    permutations: np.ndarray | None = None,
 ) -> dict | None:
     """Spin-group operations of a primitive cell from the crystal's own operations.
 
@@ -205,9 +206,12 @@ def _spin_operations_from_crystal(
 
     rots = np.asarray(crystal.rotations)
     trans = np.asarray(crystal.translations)
-    perm, dist = site_permutations(rots, trans, frac, lattice)
-    if dist.max() > 2 * symprec:
-        return None
+    if permutations is not None:  # already known (the order enumeration): no search
+        perm = np.asarray(permutations)
+    else:
+        perm, dist = site_permutations(rots, trans, frac, lattice)
+        if dist.max() > 2 * symprec:
+            return None
     image = s[perm]  # moment of the site each site is sent to
     keep = np.all(np.abs(image - s) <= magtol, axis=1)
     flip = np.all(np.abs(image + s) <= magtol, axis=1) & ~keep
@@ -251,20 +255,13 @@ def _snap_rotations(rots: np.ndarray, tol: float = 2e-2) -> np.ndarray:
 
 def _unique_with_chi(rots: np.ndarray, chi: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """Distinct rotations with their χ; ``consistent`` is False when one R carries both signs."""
-    keys: dict[tuple, int] = {}
-    out_r: list[np.ndarray] = []
-    out_c: list[int] = []
-    consistent = True
-    for r, c in zip(rots, chi, strict=True):
-        key = tuple(np.round(r, 4).ravel() + 0.0)
-        if key in keys:
-            if out_c[keys[key]] != c:
-                consistent = False
-            continue
-        keys[key] = len(out_r)
-        out_r.append(r)
-        out_c.append(int(c))
-    return np.array(out_r), np.array(out_c), consistent
+    rots = np.asarray(rots)
+    chi = np.asarray(chi)
+    keys = np.round(rots.reshape(len(rots), -1), 4) + 0.0
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    consistent = bool(np.all(chi == chi[first][inverse.ravel()]))
+    order = np.sort(first)  # distinct rotations in order of first appearance
+    return rots[order], chi[order].astype(int), consistent
 
 
 def _is_identity(r: np.ndarray) -> bool:
@@ -471,6 +468,7 @@ def classify(
     magtol: float = DEFAULT_MAGTOL,
     angle_tolerance: float = -1.0,
     crystal_dataset: Any = None,
+    crystal_permutations: np.ndarray | None = None,
 ) -> SpinGroupResult:
     """Spin-group verdict, spin Laue group, wave type and form factor of a structure with moments.
 
@@ -487,6 +485,9 @@ def classify(
     crystal_dataset
         spglib dataset of the crystal with moments ignored, when the caller already has it
         (the order enumeration classifies many orders of one crystal).
+    crystal_permutations
+        With ``crystal_dataset``: the site each of its operations sends each site to
+        (``(n_operations, n_sites)``), when the caller has it too.
     """
     if structure.magmoms is None:
         raise InputError("classify needs moments; use analyze() to enumerate orders")
@@ -580,7 +581,9 @@ def classify(
         )
         sym = _magnetic_symmetry(lattice, frac, types, s_cell, symprec, angle_tolerance, magtol)
     else:
-        found = _spin_operations_from_crystal(crystal, lattice, frac, s_cell, symprec, magtol)
+        found = _spin_operations_from_crystal(
+            crystal, lattice, frac, s_cell, symprec, magtol, crystal_permutations
+        )
         sym = (
             found
             if found is not None

@@ -13,7 +13,7 @@ answer while analyses run), and each analysis is bounded
   (atoms, operations × sites, moments) before they allocate (413 with the reason).
 
 At most ``workers`` analyses run at once; up to ``queue`` more wait for a free worker, and
-past that a request gets 503 with ``Retry-After`` at once. Workers are started on first use,
+past that a request gets 429 with ``Retry-After`` at once. Workers are started on first use,
 run at a lower CPU priority than the API process, and are reused between requests.
 """
 
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 class AnalysisBusy(Exception):
-    """Every worker is busy and the queue is full (503)."""
+    """Every worker is busy and the queue is full (429)."""
 
 
 class WorkerFailure(AltermagError):
@@ -58,6 +58,12 @@ def _serve(conn: Connection, limits_json: str) -> None:  # pragma: no cover - ch
     limits = Limits.model_validate_json(limits_json)
     with contextlib.suppress(OSError):
         os.nice(5)  # the API process answers first
+    # the parsers' imports before "ready": an analysis's time cap counts the analysis only
+    import ase.io  # noqa: F401
+    import pymatgen.io.cif
+    import pymatgen.io.vasp  # noqa: F401
+
+    import altermag.symmetry  # noqa: F401
     from altermag.config import use_limits
     from altermag.io import StructureReadError
     from altermag.symmetry.request import AnalyzeRequest
@@ -65,6 +71,7 @@ def _serve(conn: Connection, limits_json: str) -> None:  # pragma: no cover - ch
     if limits.analysis_memory_mb:
         cap = limits.analysis_memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    conn.send(("ready",))
     with use_limits(limits):
         while True:
             try:
@@ -101,12 +108,26 @@ def _memory_message(limits: Limits) -> str:
     )
 
 
+STARTUP_SECONDS = 300.0
+"""How long a new worker may take to import its libraries (not counted as analysis time)."""
+
+
 class _Worker:
     def __init__(self, ctx: Any, limits: Limits) -> None:
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_serve, args=(child, limits.model_dump_json()), daemon=True)
         self.proc.start()
         child.close()
+        self.ready = False
+
+    def wait_ready(self) -> bool:
+        """Wait for the worker's imports; False if it died or never got ready."""
+        if not self.ready:
+            try:
+                self.ready = self.conn.poll(STARTUP_SECONDS) and self.conn.recv() == ("ready",)
+            except (EOFError, OSError):
+                self.ready = False
+        return self.ready
 
     def kill(self) -> None:
         if self.proc.is_alive():
@@ -166,6 +187,9 @@ class AnalysisPool:
 
     def _run(self, name: str, data: bytes, options: dict[str, Any]) -> dict[str, Any]:
         worker = self._take()
+        if not worker.wait_ready():
+            self._drop(worker)
+            raise RuntimeError("an analysis worker process did not start")  # a 500: a bug
         try:
             worker.conn.send((name, data, options))
             timeout = self.limits.analysis_seconds

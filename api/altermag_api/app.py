@@ -26,6 +26,7 @@ from altermag import __version__
 from altermag.errors import AltermagError
 from altermag.store import Store
 from altermag_api.analysis_pool import AnalysisPool
+from altermag_api.deps import read_access
 from altermag_api.fast_pages import CandidatePagesMiddleware
 from altermag_api.launch import BackgroundScreenings, PrefectLauncher
 from altermag_api.nul_guard import NulGuardMiddleware
@@ -44,6 +45,8 @@ from altermag_api.security import (
     BodyLimitMiddleware,
     SecurityHeadersMiddleware,
     altermag_error,
+    optional_auth_openapi,
+    uses_dependency,
 )
 from altermag_api.settings import ApiSettings
 from altermag_api.warmup import warm_up
@@ -158,8 +161,15 @@ def create_app(
         log.error("database error on %s: %s", request.url.path, exc)
         return JSONResponse({"detail": "database unavailable"}, status_code=503)
 
-    for module in (health, candidates, materials, analyze, screenings, reports, keys, browser):
+    modules = (health, candidates, materials, analyze, screenings, reports, keys, browser)
+    for module in modules:
         app.include_router(module.router)
+    if not settings.require_key_for_reads:  # public reads: the key is optional there
+        optional_auth_openapi(
+            app,
+            [r for m in modules for r in m.router.routes],
+            lambda route: uses_dependency(route, read_access),
+        )
     from swagger_ui_bundle import swagger_ui_path
 
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), "swagger-ui")

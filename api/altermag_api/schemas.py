@@ -112,6 +112,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         "analysis time or memory)",
         415: "Unsupported file type",
         422: "Invalid parameters, or a file that could not be read or analysed",
-        503: "Database or Prefect server unavailable, or every analysis worker busy",
+        429: "Every analysis worker busy and the queue full: retry after Retry-After seconds",
+        503: "Database or Prefect server unavailable",
     }
     return {c: {"model": Problem, "description": meaning[c]} for c in codes}

@@ -20,8 +20,10 @@ import base64
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -34,6 +36,8 @@ __all__ = [
     "SecurityHeadersMiddleware",
     "altermag_error",
     "content_security_policy",
+    "optional_auth_openapi",
+    "uses_dependency",
 ]
 
 log = logging.getLogger(__name__)
@@ -170,3 +174,67 @@ async def _too_large(send: Send, detail: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def optional_auth_openapi(app: Any, routes: list[Any], optional: Callable[[Any], bool]) -> None:
+    """Declare the key *optional* on the operations of ``routes`` (the routers' own routes,
+    mounted without prefix) for which ``optional(route)`` holds, and that query and path
+    strings hold no NUL byte (:mod:`altermag_api.nul_guard` answers those with 400).
+
+    FastAPI lists the ``X-API-Key`` scheme on every operation that reads the header, also
+    where the key is optional (public reads); OpenAPI says "optional" with an empty
+    requirement beside it (``security: [{}, {"APIKeyHeader": []}]``).
+    """
+    from fastapi.routing import APIRoute
+
+    generate = app.openapi
+    patched: list[bool] = []
+
+    def openapi() -> dict[str, Any]:
+        schema: dict[str, Any] = generate()  # FastAPI's, cached on the app
+        if not patched:
+            for route in routes:
+                if not isinstance(route, APIRoute) or not optional(route):
+                    continue
+                item = schema["paths"].get(route.path_format, {})
+                for method in route.methods:
+                    op = item.get(method.lower())
+                    if op is not None and op.get("security") and {} not in op["security"]:
+                        op["security"] = [{}, *op["security"]]
+            for item in schema["paths"].values():
+                for op in item.values():
+                    for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                        if param.get("in") in ("query", "path"):
+                            _no_nul(param.get("schema", {}))
+            patched.append(True)
+        return schema
+
+    app.openapi = openapi
+
+
+NO_NUL = "^[^\\x00]*$"
+"""The pattern of a query or path string: NUL bytes are refused (400) before routing."""
+
+
+def _no_nul(schema: dict[str, Any]) -> None:
+    """Add :data:`NO_NUL` to every free string of a parameter schema (in place)."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if node.get("type") == "string" and not {"pattern", "enum", "const"} & set(node):
+            node["pattern"] = NO_NUL
+        for key in ("anyOf", "oneOf", "allOf"):
+            stack.extend(node.get(key, []))
+        if isinstance(node.get("items"), dict):
+            stack.append(node["items"])
+
+
+def uses_dependency(route: Any, call: Callable[..., Any]) -> bool:
+    """Whether ``call`` is among the route's dependencies (at any depth)."""
+    stack = [route.dependant]
+    while stack:
+        dep = stack.pop()
+        if dep.call is call:
+            return True
+        stack.extend(dep.dependencies)
+    return False

@@ -77,7 +77,7 @@ class ApiSettings:
         Worker processes that run the analyses of ``POST /analyze``
         (``$ALTERMAG_API_ANALYSIS_WORKERS``, default 2); a request waits for a free one
         while at most ``analysis_queue`` others wait (``$ALTERMAG_API_ANALYSIS_QUEUE``,
-        default 8), past that it gets 503.
+        default 8), past that it gets 429.
     page_threads
         Threads computing candidate pages outside the framework (each keeps one database
         connection; ``$ALTERMAG_API_PAGE_THREADS``). None: 0 for SQLite (pages are computed

@@ -7,7 +7,7 @@ a private temporary folder under a sanitised name (the reader picks the format f
 name: ``*.cif``, ``*.mcif``, ``POSCAR``/``CONTCAR``/``*.vasp``, ``*.json``,
 ``*.xyz``/``*.extxyz``) and reads and classifies it under the public limits (atoms,
 operations × sites, moments, time, memory): a reader error is a 422 with the reader's
-message, anything beyond a limit a 413 that names the limit, all workers busy a 503.
+message, anything beyond a limit a 413 that names the limit, all workers busy a 429.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from altermag.symmetry.spin_group import Cell
 from altermag_api.deps import ReadAccess, get_settings
 from altermag_api.schemas import AnalysisResult, problems
 
-router = APIRouter(tags=["analysis"], responses=problems(401, 413, 415, 422, 503))
+router = APIRouter(tags=["analysis"], responses=problems(401, 413, 415, 422, 429))
 
 _DEFAULTS = AnalyzeRequest()
 _HELP = {name: str(f.description) for name, f in AnalyzeRequest.model_fields.items()}
@@ -63,8 +63,8 @@ async def analyze_upload(
     """Spin-group analysis of one structure (k = 0 orders enumerated when it has no moments).
 
     Bounded by the public limits: 413 when the file, its atoms, operations × sites, its
-    expanded moments, the analysis time or memory exceed them; 503 when every analysis
-    worker is busy and the queue is full.
+    expanded moments, the analysis time or memory exceed them; 429 (with ``Retry-After``)
+    when every analysis worker is busy and the queue is full.
     """
     from altermag_api.analysis_pool import AnalysisBusy, WorkerFailure
 
@@ -84,8 +84,8 @@ async def analyze_upload(
         result = await pool.analyze(name, data, options.model_dump())
     except AnalysisBusy:
         raise HTTPException(
-            503,
-            detail="every analysis worker is busy; retry in a few seconds",
+            429,
+            detail="every analysis worker is busy and the queue is full; retry in a few seconds",
             headers={"Retry-After": "5"},
         ) from None
     except WorkerFailure as exc:

@@ -12,7 +12,7 @@ from altermag_api.deps import ReadAccess, StoreDep, WriteAccess
 from altermag_api.launch import open_run
 from altermag_api.schemas import ScreeningStarted, ScreeningStatus, problems
 
-router = APIRouter(tags=["screenings"], responses=problems(401, 404, 503))
+router = APIRouter(tags=["screenings"], responses=problems(401, 403, 404, 422, 503))
 
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
