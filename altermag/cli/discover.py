@@ -165,6 +165,14 @@ def discover(
     slurm: Annotated[
         list[str] | None, typer.Option(help="Slurm resource: KEY=VALUE (time=02:00:00…).")
     ] = None,
+    ground_state: Annotated[
+        bool,
+        typer.Option(
+            "--ground-state/--no-ground-state",
+            help="First compute which enumerated order is the DFT ground state (pw.x here); "
+            "the band check runs on it only when it is altermagnetic.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
 ) -> None:
     prefect_environment()
@@ -184,7 +192,18 @@ def discover(
         runner=runner,
         wait_s=wait,
         slurm_resources=_resources(slurm),
+        ground_state=ground_state,
     )
+    if ground_state:
+        if as_json:
+            typer.echo(json.dumps(result["verified"], indent=1, default=str))
+        else:
+            for v in result["verified"]:
+                typer.echo(
+                    f"material {v['material_id']} {v['formula']}: ground state "
+                    f"{(v['ground_state'] or {}).get('label')} ({v['verdict']}); {v['status']}"
+                )
+        return
     if not as_json:
         counts = result["screen"]["counts"]
         typer.echo(

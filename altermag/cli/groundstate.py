@@ -11,9 +11,6 @@ import typer
 from altermag.cli import DB_HELP
 from altermag.cli.dft import _parse_set, _slug, dft_app
 
-HYPOTHETICAL_SOURCES = ("corpus", "embedded")
-"""Sources whose structures were never measured: ``--relax`` is on by default for them."""
-
 
 @dft_app.command(
     "groundstate",
@@ -45,6 +42,14 @@ def groundstate(
         Path | None, typer.Option(help="Job folder (one sub-folder per order).")
     ] = None,
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
+    band_check: Annotated[
+        bool,
+        typer.Option(
+            "--band-check/--no-band-check",
+            help="Then run the band check on the ground-state order when it is altermagnetic "
+            "(otherwise: 'ground state not altermagnetic').",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     from altermag.config import get_settings
@@ -61,70 +66,62 @@ def groundstate(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
     material_id = int(target) if target.isdigit() and not Path(target).exists() else None
+    say = lambda msg: typer.echo(msg, err=True)  # noqa: E731
     if material_id is not None:
+        from altermag.dft.groundstate import search_material
         from altermag.store import Store
 
-        with Store(db) as store:
-            record = store.material(material_id)
-        if record is None:
-            typer.echo(f"error: no material {material_id}", err=True)
+        if runner != "local":
+            typer.echo("error: a stored material's search runs here (--runner local)", err=True)
             raise typer.Exit(code=2)
-        structure = record.magnetic_structure()
-        source = record.source or "store"
+        try:
+            with Store(db) as store:
+                data = search_material(
+                    store,
+                    material_id,
+                    settings,
+                    workdir,
+                    max_orders,
+                    relax,
+                    band_check,
+                    progress=say,
+                )
+        except GroundStateError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
     else:
         try:
             structure = read_structure(Path(target))
         except StructureReadError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code=2) from None
-        source = f"file:{Path(target).name}"
-    if relax is None:
-        relax = (source or "").split(":")[0] in HYPOTHETICAL_SOURCES
-    name = _slug(structure.label or structure.formula) + "-" + structure.content_hash()[:8]
-    folder = workdir or get_settings().dft_dir / name / f"groundstate-{code}"
-    try:
-        gs = run_groundstate(
-            structure,
-            settings,
-            folder,
-            max_orders=max_orders,
-            code=code,
-            runner=runner,
-            relax=relax,
-            source=source,
-            progress=lambda msg: typer.echo(msg, err=True),
-        )
-    except GroundStateError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
-    if material_id is not None and gs.verdict != "prepared":
-        from altermag.store import Store
+        name = _slug(structure.label or structure.formula) + "-" + structure.content_hash()[:8]
+        folder = workdir or get_settings().dft_dir / name / f"groundstate-{code}"
+        try:
+            gs = run_groundstate(
+                structure,
+                settings,
+                folder,
+                max_orders=max_orders,
+                code=code,
+                runner=runner,
+                relax=bool(relax),  # experimental (a file): off unless asked
+                source=f"file:{Path(target).name}",
+                progress=say,
+            )
+        except GroundStateError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+        data = gs.to_dict()
+        if band_check and runner == "local":
+            from altermag.dft.groundstate import band_check_winner
 
-        with Store(db) as store:
-            store_ground_state(store, material_id, gs, str(folder))
-    data = gs.to_dict()
+            check = band_check_winner(structure, gs, settings, folder, max_orders)
+            data["band_check"] = {k: v for k, v in check.items() if k != "ground_state"}
     if as_json:
         typer.echo(json.dumps(data, indent=1))
         return
     _print(data)
-
-
-def store_ground_state(store: object, material_id: int, gs: object, directory: str) -> int:
-    """Record a ground-state search as a DFT job of kind ``groundstate`` (its result is the
-    JSON contract); returns the job id."""
-    from altermag.dft.groundstate import GroundState
-    from altermag.store import Store
-
-    assert isinstance(store, Store) and isinstance(gs, GroundState)
-    job = store.add_dft_job(
-        material_id,
-        gs.code,
-        directory=directory,
-        parameters={"kind": "groundstate", "preset": gs.settings.get("preset")},
-        status="running",
-    )
-    store.set_dft_result(job, gs.to_dict(), None)
-    return job
 
 
 def _print(data: dict[str, object]) -> None:
@@ -150,3 +147,6 @@ def _print(data: dict[str, object]) -> None:
     for msg in data.get("messages") or []:  # type: ignore[attr-defined]
         print(msg)
     print(f"verdict: {data['verdict']}")
+    check = data.get("band_check")
+    if isinstance(check, dict):
+        print(f"band check on the ground state: {check['status']} ({check['reason']})")

@@ -57,18 +57,22 @@ from altermag.result import EnumeratedOrder, SpinGroupResult
 from altermag.structure import MagneticStructure
 
 __all__ = [
+    "HYPOTHETICAL_SOURCES",
     "NEAR_DEGENERATE_MEV",
+    "NOT_ALTERMAGNETIC",
     "RY_EV",
     "GroundState",
     "GroundStateError",
     "OrderEnergy",
     "OrderPlan",
+    "band_check_winner",
     "judge_moments",
     "label_order",
     "plan_orders",
     "prepare_groundstate",
     "read_order",
     "run_groundstate",
+    "search_material",
     "summarize",
 ]
 
@@ -290,6 +294,8 @@ def _scf_deck(plan: OrderPlan, settings: DftSettings, calculation: str = "scf") 
             indent=1,
         ),
     }
+    # the pseudopotentials travel with the deck when it names a relative folder (pseudo/)
+    files.update({k: v for k, v in deck.files.items() if k.startswith("pseudo/")})
     missing = deck.missing
     if missing:
         files["MISSING"] = "no pseudopotential here for " + ", ".join(missing) + "\n"
@@ -318,6 +324,7 @@ def prepare_groundstate(
         folder = Path(directory) / plan.label
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in _scf_deck(plan, settings).items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_text(text)
         (folder / "run.sh").chmod(0o755)
         out.append((plan, folder))
@@ -532,6 +539,7 @@ def _relax(
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in _scf_deck(plan, settings, "vc-relax").items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
     _run_pw(folder, timeout)
     text = (folder / "scf.out").read_text(errors="replace")
@@ -638,3 +646,131 @@ def run_groundstate(
     gs.relax = relax_info
     (directory / "groundstate.json").write_text(json.dumps(gs.to_dict(), indent=1))
     return gs
+
+
+# -- the band check on the winner ------------------------------------------------------------
+
+NOT_ALTERMAGNETIC = "ground state not altermagnetic"
+
+
+def band_check_winner(
+    structure: MagneticStructure,
+    gs: GroundState,
+    settings: DftSettings,
+    directory: Path,
+    max_orders: int = 8,
+    use_prior: bool = True,
+) -> dict[str, Any]:
+    """Run the band-structure check (SCF + bands, :func:`altermag.dft.qe.analysis.analyze_qe`)
+    on the ground-state order, only when it is altermagnetic.
+
+    Returns ``{"status", "reason", "ground_state", "near_degenerate", "band_check"}``:
+    ``status`` is the band check's verdict (``confirmed``, ``contradicted``, ``inconclusive``)
+    when it ran; ``ground state not altermagnetic`` (with the energies in ``ground_state``)
+    when the winner is a ferromagnet, ferrimagnet or conventional antiferromagnet — a
+    symmetry-allowed altermagnetic order that is not the ground state is no discovery; and
+    ``inconclusive`` when no order converged.
+    """
+    out: dict[str, Any] = {
+        "ground_state": gs.to_dict(),
+        "near_degenerate": gs.near_degenerate,
+        "band_check": None,
+    }
+    if gs.ground_state is None:
+        return {**out, "status": "inconclusive", "reason": "; ".join(gs.messages)}
+    if gs.ground_state["verdict"] != "altermagnet":
+        label, verdict = gs.ground_state["label"], gs.ground_state["verdict"]
+        return {
+            **out,
+            "status": NOT_ALTERMAGNETIC,
+            "reason": f"the ground state is {label} ({verdict}); no band check run",
+        }
+    from altermag.dft.qe.analysis import analyze_qe
+    from altermag.dft.qe.inputs import write_qe_inputs
+    from altermag.dft.qe.run import run_qe
+
+    plan = next(
+        p
+        for p in plan_orders(structure, max_orders, use_prior)
+        if p.label == gs.ground_state["label"]
+    )
+    folder = Path(directory) / "bands" / plan.label
+    write_qe_inputs(plan.structure, plan.result, settings, folder)
+    record = run_qe(folder)
+    if not record.ok:
+        return {
+            **out,
+            "status": "inconclusive",
+            "reason": f"band run {record.status}: {record.message}",
+        }
+    verdict = analyze_qe(folder).verdict
+    reason = verdict.reason
+    if gs.near_degenerate:
+        reason += (
+            f"; near-degenerate ground state (margin "
+            f"{gs.ground_state['margin_mev_per_magnetic_atom']:.1f} meV per magnetic atom)"
+        )
+    return {
+        **out,
+        "status": verdict.status,
+        "reason": reason,
+        "band_check": verdict.to_dict(),
+        "directory": str(folder),
+    }
+
+
+HYPOTHETICAL_SOURCES = ("corpus", "embedded")
+"""Sources whose structures were never measured: the relaxation is on by default for them."""
+
+
+def search_material(
+    store: Any,
+    material_id: int,
+    settings: DftSettings,
+    workdir: Path | None = None,
+    max_orders: int = 8,
+    relax: bool | None = None,
+    band_check: bool = True,
+    use_prior: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Ground-state search (and the band check on an altermagnetic winner) of a stored
+    material, run here with pw.x and stored as a DFT job of kind ``groundstate``.
+
+    Returns the JSON contract with ``material_id``, ``job_id`` and, when it ran, ``band_check``
+    (whose ``status`` is ``ground state not altermagnetic`` for any other winner).
+    """
+    from altermag.config import get_settings
+
+    record = store.material(material_id)
+    if record is None:
+        raise GroundStateError(f"no material {material_id}")
+    structure = record.magnetic_structure()
+    source = record.source or "store"
+    if relax is None:
+        relax = source.split(":")[0] in HYPOTHETICAL_SOURCES
+    root = Path(workdir) if workdir else get_settings().dft_dir
+    folder = root / f"{material_id}-{record.formula}" / "groundstate-qe"
+    gs = run_groundstate(
+        structure,
+        settings,
+        folder,
+        max_orders=max_orders,
+        relax=relax,
+        source=source,
+        use_prior=use_prior,
+        progress=progress,
+    )
+    data = gs.to_dict()
+    if band_check:
+        check = band_check_winner(structure, gs, settings, folder, max_orders, use_prior)
+        data["band_check"] = {k: v for k, v in check.items() if k != "ground_state"}
+    job = store.add_dft_job(
+        material_id,
+        gs.code,
+        directory=str(folder),
+        parameters={"kind": "groundstate", "preset": settings.preset},
+        status="running",
+    )
+    store.set_dft_result(job, data, None)
+    return {"material_id": material_id, "job_id": job, **data}

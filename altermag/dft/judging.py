@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ __all__ = [
     "judge_run",
     "load_settings",
     "moments_follow_order",
+    "unusable_verdict",
 ]
 
 
@@ -68,6 +69,7 @@ def judge_bands(
     order_kept: bool,
     code: str,
     warnings: list[str],
+    problems: list[str] | None = None,
 ) -> tuple[DFTVerdict, KPath, list[tuple[int, int, str, str]], np.ndarray]:
     """Splitting per segment, gaps and the verdict for bands of either code.
 
@@ -120,7 +122,14 @@ def judge_bands(
     gaps = band_gaps(eigenvalues_up, eigenvalues_down, fermi)
     thresholds = settings.thresholds.to_dict()
     status, observed, reason = judge(
-        prediction.verdict, segs, converged, moments, total_moment, order_kept, thresholds
+        prediction.verdict,
+        segs,
+        converged,
+        moments,
+        total_moment,
+        order_kept,
+        thresholds,
+        problems,
     )
     verdict = DFTVerdict(
         status=status,
@@ -167,6 +176,9 @@ class BandRun:
     """The prepared collinear moments (or starting fractions), to check the order held."""
     code: str
     warnings: list[str]
+    problems: list[str] = field(default_factory=list)
+    """Why the outputs cannot be trusted (incomplete, foreign); any makes the verdict
+    ``inconclusive``."""
 
 
 @dataclass
@@ -195,6 +207,13 @@ def judge_run(directory: Path, run: BandRun, settings: DftSettings) -> Judged:
         prediction = SpinGroupResult.from_dict(json.loads(pred_path.read_text()))
     else:
         prediction = altermag.analyze(run.structure)
+    n_k = len(run.kpoints)
+    if run.problems and (n_k < 2 or run.eigenvalues_up.size == 0 or run.eigenvalues_down.size == 0):
+        verdict = unusable_verdict(
+            prediction, run.problems, settings, run.code, run.structure.formula, run.warnings
+        )
+        kpath = build_kpath(run.structure, prediction)
+        return Judged(verdict, prediction, kpath, [], np.zeros(n_k))
     verdict, kpath, ranges, split_k = judge_bands(
         run.structure,
         prediction,
@@ -210,8 +229,46 @@ def judge_run(directory: Path, run: BandRun, settings: DftSettings) -> Judged:
         order_kept=moments_follow_order(run.prepared_moments, run.moments),
         code=run.code,
         warnings=run.warnings,
+        problems=run.problems,
     )
     return Judged(verdict, prediction, kpath, ranges, split_k)
+
+
+def unusable_verdict(
+    prediction: SpinGroupResult,
+    problems: list[str],
+    settings: DftSettings,
+    code: str,
+    formula: str = "",
+    warnings: list[str] | None = None,
+) -> DFTVerdict:
+    """An ``inconclusive`` verdict for outputs that hold no usable bands (no segment measured).
+
+    Used when a parser finds no eigenvalues, or cannot read the files at all (truncated
+    XML): such outputs never give ``confirmed`` or ``contradicted``.
+    """
+    return DFTVerdict(
+        status="inconclusive",
+        reason="outputs unusable: " + "; ".join(problems),
+        observed="no bands",
+        predicted_verdict=prediction.verdict,
+        predicted_wave=prediction.wave,
+        form_factor=prediction.form_factor,
+        segments=[],
+        fermi_energy_ev=None,
+        gap_ev=0.0,
+        gap_up_ev=0.0,
+        gap_down_ev=0.0,
+        electronic="unknown",
+        site_moments=[],
+        total_moment=None,
+        absolute_moment=None,
+        converged=None,
+        thresholds=settings.thresholds.to_dict(),
+        code=code,
+        formula=formula,
+        warnings=list(warnings or []),
+    )
 
 
 def load_settings(directory: Path, overrides: Mapping[str, Any] | None = None) -> DftSettings:

@@ -23,6 +23,7 @@ the flat view by its documented key name.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,9 @@ SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "pseudopotentials": (dict,),
     "ecutwfc": _NUMBER,
     "ecutrho": _NUMBER,
+    "ecutwfc_by_element": (dict,),
+    "dual": _NUMBER,
+    "qe_version": (str, type(None)),
     "kpoints": (list, type(None)),
     "kspacing": _NUMBER,
     "smearing": (str,),
@@ -71,6 +75,7 @@ SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "timeout_scf_s": _NUMBER,
     "timeout_bands_s": _NUMBER,
     "encut": _NUMBER,
+    "vasp_ediff_per_atom": _NUMBER,
     "vasp_command": (str,),
     "vasp_incar": (dict,),
     "resources": (dict,),
@@ -93,10 +98,24 @@ class QESettings:
     """Ry, wavefunction cut-off."""
     ecutrho: float
     """Ry, charge-density cut-off (≥ 4 ``ecutwfc``)."""
+    ecutwfc_by_element: dict[str, float]
+    """Ry, the least ``ecutwfc`` each element's pseudopotential needs (a deck uses the
+    largest of ``ecutwfc`` and those of its elements)."""
+    dual: float
+    """``ecutrho`` is at least this times the deck's ``ecutwfc`` (4: norm-conserving)."""
+    version: str | None
+    """pw.x version the decks are written for (Hubbard syntax); None: the installed pw.x's."""
     bands_diago_thr: float | None
     """Ry, Davidson threshold of the bands step; None: pw.x's own."""
     extra_bands: int
     """Bands above half the electron count in the bands step."""
+
+    def cutoffs(self, species: tuple[str, ...] | list[str]) -> tuple[float, float]:
+        """(ecutwfc, ecutrho) in Ry of a deck with these elements: the largest of the
+        preset's ``ecutwfc`` and the elements' own, and ``ecutrho`` at least ``dual`` times
+        that."""
+        wfc = max([self.ecutwfc, *(self.ecutwfc_by_element.get(el, 0.0) for el in species)])
+        return wfc, max(self.ecutrho, self.dual * wfc)
 
 
 @dataclass(frozen=True)
@@ -105,6 +124,9 @@ class VaspSettings:
 
     encut: float
     """eV, plane-wave cut-off (``ENCUT``)."""
+    ediff_per_atom: float
+    """eV per atom: ``EDIFF`` is this times the number of atoms (the Materials Project's
+    scaling, 5e-5 eV per atom)."""
     command: str
     """VASP executable written into the job scripts (``ALTERMAG_VASP_CMD`` wins)."""
     incar: dict[str, Any]
@@ -199,13 +221,19 @@ class DftSettings:
                 pseudopotentials={str(k): str(v) for k, v in s["pseudopotentials"].items()},
                 ecutwfc=float(s["ecutwfc"]),
                 ecutrho=float(s["ecutrho"]),
+                ecutwfc_by_element={str(k): float(v) for k, v in s["ecutwfc_by_element"].items()},
+                dual=float(s["dual"]),
+                version=None if s["qe_version"] is None else str(s["qe_version"]),
                 bands_diago_thr=(
                     None if s["bands_diago_thr"] is None else float(s["bands_diago_thr"])
                 ),
                 extra_bands=int(s["extra_bands"]),
             ),
             vasp=VaspSettings(
-                encut=float(s["encut"]), command=str(s["vasp_command"]), incar=dict(s["vasp_incar"])
+                encut=float(s["encut"]),
+                ediff_per_atom=float(s["vasp_ediff_per_atom"]),
+                command=str(s["vasp_command"]),
+                incar=dict(s["vasp_incar"]),
             ),
             thresholds=Thresholds(
                 window_ev=float(s["window_ev"]),
@@ -238,6 +266,9 @@ class DftSettings:
             "pseudopotentials": dict(self.qe.pseudopotentials),
             "ecutwfc": self.qe.ecutwfc,
             "ecutrho": self.qe.ecutrho,
+            "ecutwfc_by_element": dict(self.qe.ecutwfc_by_element),
+            "dual": self.qe.dual,
+            "qe_version": self.qe.version,
             "kpoints": None if self.kpoints is None else list(self.kpoints),
             "kspacing": self.kspacing,
             "smearing": self.smearing,
@@ -258,6 +289,7 @@ class DftSettings:
             "timeout_scf_s": self.timeouts.scf_s,
             "timeout_bands_s": self.timeouts.bands_s,
             "encut": self.vasp.encut,
+            "vasp_ediff_per_atom": self.vasp.ediff_per_atom,
             "vasp_command": self.vasp.command,
             "vasp_incar": dict(self.vasp.incar),
             "resources": resources,
@@ -301,7 +333,23 @@ def _validate(settings: dict[str, Any]) -> None:
     kp = settings["kpoints"]
     if kp is not None and (len(kp) != 3 or any(not isinstance(n, int) or n < 1 for n in kp)):
         raise PresetError(f"kpoints must be three positive integers, got {kp!r}")
-    for key in ("kspacing", "degauss", "kpath_density", "moment_saturation", "ecutwfc", "encut"):
+    if settings["dual"] < 4:
+        raise PresetError("dual must be at least 4 (norm-conserving; 8-12 for PAW/ultrasoft)")
+    for el, cut in settings["ecutwfc_by_element"].items():
+        if isinstance(cut, bool) or not isinstance(cut, _NUMBER) or cut <= 0:
+            raise PresetError(f"ecutwfc_by_element of {el} must be a positive number of Ry")
+    version = settings["qe_version"]
+    if version is not None and not re.match(r"^\d+\.\d+", version):
+        raise PresetError(f"qe_version must look like 6.7 or 7.2, got {version!r}")
+    for key in (
+        "kspacing",
+        "degauss",
+        "kpath_density",
+        "moment_saturation",
+        "ecutwfc",
+        "encut",
+        "vasp_ediff_per_atom",
+    ):
         if settings[key] <= 0:
             raise PresetError(f"{key} must be positive")
     for key in ("timeout_scf_s", "timeout_bands_s"):

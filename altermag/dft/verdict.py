@@ -2,6 +2,9 @@
 
 Rules, in order (thresholds from the preset, eV and μB):
 
+0. ``inconclusive`` when the outputs are incomplete or do not belong together (fewer
+   k-points or bands than the input asked for, a truncated or unreadable file, an SCF output
+   of another structure or prefix): a damaged output never gives a verdict.
 1. ``inconclusive`` when the SCF did not converge (an unconverged density fakes large
    splittings) or no SCF output tells its convergence and moments, when the moments
    collapsed (every |m| < ``moment_min``), when a compensated order (altermagnet,
@@ -122,8 +125,13 @@ def judge(
     total_moment: float | None,
     order_kept: bool,
     thresholds: dict[str, float],
+    problems: list[str] | None = None,
 ) -> tuple[Status, str, str]:
-    """Apply the rules of this module; returns (status, observed, reason)."""
+    """Apply the rules of this module; returns (status, observed, reason).
+
+    ``problems`` (incomplete or foreign outputs: fewer k-points or bands than the input asked
+    for, an SCF output of another run) make the verdict ``inconclusive`` before any rule.
+    """
     split_min = thresholds["split_min_ev"]
     noise = thresholds["noise_ev"]
     mags = [abs(m) for m in site_moments]
@@ -138,6 +146,8 @@ def judge(
         observed = "altermagnetic splitting" if best >= split_min else "no splitting"
     else:
         observed = "splitting on nodal segments"
+    if problems:
+        return "inconclusive", observed, "outputs unusable: " + "; ".join(problems)
     if converged is None:
         return "inconclusive", observed, "SCF convergence unknown (no SCF output found)"
     if not converged:

@@ -44,6 +44,7 @@ from altermag.dft.deck import collinear_moments
 from altermag.dft.presets import DEFAULT_PRESET, load_preset
 from altermag.dft.protocol import BandAnalysis, DftCode
 from altermag.dft.settings import DftSettings
+from altermag.dft.verdict import DFTVerdict
 from altermag.errors import DftError
 from altermag.hpc.slurm import JobState, Resources, SlurmClient, SlurmError, slurm_script
 from altermag.result import SpinGroupResult
@@ -328,6 +329,12 @@ def verify_material(
     if resuming:
         used = "slurm"
     else:
+        if job is not None and job.status == "prepared" and impl.outputs_complete(directory):
+            # computed elsewhere from the decks written before: keep them (they are the
+            # inputs the outputs are checked against) and parse
+            store.set_dft_status(job_id, "prepared", str(directory))
+            notify("prepared")
+            return finish("prepare", {})
         try:
             deck = impl.input_set(structure, prediction, settings, resources)
         except ValueError as exc:  # e.g. a POTCAR folder without the named POTCARs
@@ -336,8 +343,6 @@ def verify_material(
         missing = deck.missing
         store.set_dft_status(job_id, "prepared", str(directory))
         notify("prepared")
-        if job is not None and job.status == "prepared" and impl.outputs_complete(directory):
-            return finish("prepare", {})
         local = impl.local_command(given.get(code))
         used = _choose_runner(runner, impl, missing, local, slurm_client)
         why = None
@@ -490,19 +495,32 @@ def _finish(
     outcome: Callable[..., VerifyOutcome],
     fail: Callable[..., VerifyOutcome],
 ) -> VerifyOutcome:
-    """Parse, judge, draw and store a finished run (the same for every code)."""
+    """Parse, judge, draw and store a finished run (the same for every code).
+
+    Outputs that cannot be read at all (a truncated XML, an unreadable vasprun.xml) are
+    stored as an ``inconclusive`` verdict with the reason, never as a judgement of bands.
+    """
     from altermag.dft.plot import band_figure
 
     errors: tuple[type[BaseException], ...] = (*code.output_errors, OSError, ValueError)
+    figure: Path | None = directory / "bands.png"
     try:
         analysis = code.analyze(directory)
     except errors as exc:
-        return fail(used, f"cannot parse the outputs in {directory}: {exc}", extra)
-    verdict = analysis.verdict
-    figure = directory / "bands.png"
-    figure.write_bytes(band_figure(analysis, fmt="png"))
+        try:
+            verdict = _unreadable(directory, code.name, f"cannot read the outputs: {exc}")
+        except errors as again:  # not even the prepared prediction: nothing to judge
+            return fail(used, f"cannot parse the outputs in {directory}: {again}", extra)
+        figure = None
+    else:
+        verdict = analysis.verdict
+        if analysis.ranges and figure is not None:
+            figure.write_bytes(band_figure(analysis, fmt="png"))
+        else:
+            figure = None
     largest = max((s.max_splitting_ev for s in verdict.segments), default=None)
-    data = {**verdict.to_dict(), "figure": str(figure), "runner": used, **extra}
+    shown = str(figure) if figure is not None else None
+    data = {**verdict.to_dict(), "figure": shown, "runner": used, **extra}
     store.set_dft_result(job_id, data, largest, status="completed")
     notify("completed")
     return outcome(
@@ -511,6 +529,20 @@ def _finish(
         f"{verdict.status} ({verdict.observed}): {verdict.reason}",
         verdict=data,
         max_splitting_ev=largest,
-        figure=str(figure),
+        figure=shown,
         slurm_job_id=extra.get("slurm_job_id"),
     )
+
+
+def _unreadable(directory: Path, code: str, reason: str) -> DFTVerdict:
+    """The ``inconclusive`` verdict of a prepared folder whose outputs cannot be read."""
+    from altermag.dft.judging import load_settings, unusable_verdict
+
+    prediction = SpinGroupResult.from_dict(json.loads((directory / "spin_group.json").read_text()))
+    settings = load_settings(directory)
+    formula = ""
+    if (directory / "structure.json").is_file():
+        formula = MagneticStructure.from_dict(
+            json.loads((directory / "structure.json").read_text())
+        ).formula
+    return unusable_verdict(prediction, [reason], settings, code, formula)

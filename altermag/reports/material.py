@@ -240,8 +240,49 @@ def render_html(report: dict[str, Any]) -> str:
         scores=report["scores"],
         dft=report["dft"],
         dft_settings=report.get("dft_settings"),
+        ground_state=report.get("ground_state"),
         provenance=report["provenance"],
     )
+
+
+def ground_state_figure(gs: dict[str, Any]) -> dict[str, Any]:
+    """Bar chart of a ground-state search (:mod:`altermag.dft.groundstate` JSON): the energy of
+    every converged order above the ground state in meV per magnetic atom, the winner marked
+    (★, zero height, drawn as a thin bar); orders that collapsed, flipped or did not converge
+    are listed under their label without a bar."""
+    import matplotlib.pyplot as plt
+
+    orders = gs.get("orders") or []
+    winner = (gs.get("ground_state") or {}).get("label")
+    labels, heights, colours = [], [], []
+    for o in orders:
+        rel = o.get("relative_energy_mev_per_magnetic_atom")
+        mark = " ★" if o["label"] == winner else ""
+        status = "" if o.get("status") == "converged" else f"\n({o.get('status')})"
+        labels.append(f"{o['label']}{mark}{status}")
+        heights.append(0.0 if rel is None else float(rel))
+        colours.append(VERDICT_COLOURS.get(o.get("verdict", ""), "#dee2e6"))
+    fig, ax = plt.subplots(figsize=(max(3.0, 0.9 * len(labels) + 1.5), 3.0))
+    xs = range(len(labels))
+    top = max([*heights, 1.0])
+    bars = [h if h > 0 else top * 0.01 for h in heights]
+    ax.bar(xs, bars, color=colours, edgecolor="#343a40")
+    for x, o, h in zip(xs, orders, heights, strict=True):
+        if o.get("relative_energy_mev_per_magnetic_atom") is not None:
+            ax.text(x, h + top * 0.02, f"{h:.1f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(list(xs), labels, fontsize=8)
+    ax.set_ylabel("E − E(ground state)\n(meV per magnetic atom)", fontsize=8)
+    ax.set_ylim(0, top * 1.2)
+    margin = (gs.get("ground_state") or {}).get("margin_mev_per_magnetic_atom")
+    caption = (
+        f"DFT total energies of the enumerated orders ({gs.get('code')}, preset "
+        f"{(gs.get('settings') or {}).get('preset')}); ground state {winner} "
+        f"({gs.get('verdict')})"
+        + (f", {margin:.1f} meV per magnetic atom below the next order" if margin else "")
+        + ("; near-degenerate" if gs.get("near_degenerate") else "")
+    )
+    fig.tight_layout()
+    return {"key": "dft-ground-state", "caption": caption, "png_base64": _png(fig)}
 
 
 VERDICT_COLOURS = {

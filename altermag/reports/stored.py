@@ -47,7 +47,10 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
         {"model_version": s.model_version, "raw_score": s.score, "adapted_score": s.adapted_score}
         for s in record.scores
     ]
-    dft_jobs = [j for j in record.dft_jobs if j.verdict and j.status == "completed"]
+    done = [j for j in record.dft_jobs if j.verdict and j.status == "completed"]
+    dft_jobs = [j for j in done if (j.parameters or {}).get("kind") != "groundstate"]
+    searches = [j for j in done if (j.parameters or {}).get("kind") == "groundstate"]
+    ground_state = searches[-1].verdict if searches else None
     dft = dft_jobs[-1].verdict if dft_jobs else None
     dft_settings = dft_settings_of(dft_jobs[-1]) if dft_jobs else None
     extra = []
@@ -61,7 +64,11 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
                 "png_base64": base64.b64encode(Path(figure).read_bytes()).decode(),
             }
         )
-    return material_report(
+    if ground_state is not None:
+        from altermag.reports.material import ground_state_figure
+
+        extra.append(ground_state_figure(ground_state))
+    report = material_report(
         structure,
         order.spin_group_result(),
         source=record.source or "store",
@@ -71,6 +78,8 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
         extra_figures=extra,
         dft_settings=dft_settings,
     )
+    report["ground_state"] = ground_state
+    return report
 
 
 #: Settings of a DFT check shown in reports, with their units.

@@ -237,6 +237,10 @@ class ScreeningRun(Base):
     """The source's page cursor reached so far: a resumed run continues from there."""
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    """The API process running (or holding queued) this run; None when nobody holds it."""
+    lease_expires: Mapped[datetime | None] = mapped_column()
+    """When the holder's lease lapses unless renewed; then another process takes the run."""
 
     items: Mapped[list[RunItem]] = relationship(
         back_populates="run", cascade="all, delete-orphan", order_by="RunItem.id"

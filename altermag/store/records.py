@@ -135,6 +135,17 @@ class MaterialRecord(_Record):
         """The stored structure as a :class:`MagneticStructure`."""
         return MagneticStructure.from_dict(self.structure)
 
+    @property
+    def ground_state(self) -> dict[str, Any] | None:
+        """The latest DFT ground-state search (:mod:`altermag.dft.groundstate` JSON: orders,
+        energies, ground state, verdict, and the band check on the winner), if any."""
+        done = [
+            j
+            for j in self.dft_jobs
+            if j.verdict and j.status == "completed" and j.parameters.get("kind") == "groundstate"
+        ]
+        return done[-1].verdict if done else None
+
 
 @dataclass(frozen=True)
 class RunItemRecord(_Record):

@@ -2,14 +2,21 @@
 
 A run keyed by a caller-chosen ``key`` is resumable: starting it again reopens the same row,
 and inputs it stores again replace their earlier rows (one row per input of a run).
+
+Runs the API queues carry a *lease*: the process that runs one holds it (``lease_owner``)
+until ``lease_expires`` and renews it while it works. A ``queued`` or ``running`` run whose
+lease lapsed (its process was stopped or killed) is claimed by the next process that looks
+(:meth:`RunRepository.claim`, an atomic update), so screenings resume after a restart and
+two API processes never run the same one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from altermag.errors import SettingsError
@@ -19,7 +26,9 @@ from altermag.store.records import RunItemRecord, RunRecord, as_utc
 
 __all__ = ["RUN_STATUSES", "RunItemRow", "RunRepository"]
 
-RUN_STATUSES = ("running", "completed", "failed", "cancelled")
+RUN_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+ACTIVE = ("queued", "running")
+"""Statuses of a run that is not finished."""
 
 RunItemRow = tuple[str, int | None, str | None]
 """``(input_ref, material_id, error)``: an input stored as a material, or its error."""
@@ -60,6 +69,71 @@ class RunRepository:
             s.add(run)
             s.flush()
             return run.id
+
+    def queue(self, run_id: int) -> None:
+        """Mark a run ``queued`` (waiting for a process) and release any lease on it."""
+        with self.db.session() as s:
+            s.execute(
+                update(ScreeningRun)
+                .where(ScreeningRun.id == run_id)
+                .values(status="queued", lease_owner=None, lease_expires=None, finished_at=None)
+            )
+
+    def claim(self, run_id: int, owner: str, ttl_s: float) -> bool:
+        """Take (or renew) the lease of an unfinished run for ``ttl_s`` seconds; True if
+        ``owner`` holds it now (nobody else held an unexpired lease)."""
+        now = utcnow()
+        with self.db.session() as s:
+            done = s.execute(
+                update(ScreeningRun)
+                .where(
+                    ScreeningRun.id == run_id,
+                    ScreeningRun.status.in_(ACTIVE),
+                    or_(
+                        ScreeningRun.lease_owner.is_(None),
+                        ScreeningRun.lease_owner == owner,
+                        ScreeningRun.lease_expires < now,
+                    ),
+                )
+                .values(lease_owner=owner, lease_expires=now + timedelta(seconds=ttl_s))
+            )
+            return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    def release(self, run_id: int, owner: str) -> None:
+        """Give up ``owner``'s lease of a run (another process may take it at once)."""
+        with self.db.session() as s:
+            s.execute(
+                update(ScreeningRun)
+                .where(ScreeningRun.id == run_id, ScreeningRun.lease_owner == owner)
+                .values(lease_owner=None, lease_expires=None)
+            )
+
+    def claimable(self, key_prefix: str, limit: int = 100) -> list[int]:
+        """Unfinished runs whose key starts with ``key_prefix`` and that nobody holds (no
+        lease, or a lapsed one), oldest first."""
+        now = utcnow()
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(ScreeningRun.id)
+                .where(
+                    ScreeningRun.status.in_(ACTIVE),
+                    ScreeningRun.key.like(f"{key_prefix}%"),
+                    or_(ScreeningRun.lease_owner.is_(None), ScreeningRun.lease_expires < now),
+                )
+                .order_by(ScreeningRun.id)
+                .limit(max(1, limit))
+            )
+            return [int(r) for r in rows]
+
+    def active_count(self, key_prefix: str) -> int:
+        """Unfinished (queued or running) runs whose key starts with ``key_prefix``."""
+        with self.db.session() as s:
+            n = s.scalar(
+                select(func.count()).where(
+                    ScreeningRun.status.in_(ACTIVE), ScreeningRun.key.like(f"{key_prefix}%")
+                )
+            )
+            return int(n or 0)
 
     def upsert_items(self, s: Session, run_id: int, rows: Sequence[RunItemRow]) -> None:
         """Insert or replace (input_ref, material id, error) rows of a run in the caller's
@@ -128,6 +202,8 @@ class RunRepository:
             n_inputs, n_materials, n_failed = _item_counts(s, run_id)
             run.status = status
             run.finished_at = utcnow()
+            run.lease_owner = None
+            run.lease_expires = None
             run.counts = {
                 **dict(counts or {}),
                 "inputs": n_inputs,

@@ -52,8 +52,13 @@ def _sample(degree: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _monomials(points: np.ndarray, exps: np.ndarray) -> np.ndarray:
-    """Monomial values, shape (..., n_points, n_monomials)."""
-    return np.prod(points[..., :, None, :] ** exps[None, :, :], axis=-1)
+    """Monomial values, shape (..., n_points, n_monomials) (powers by repeated products)."""
+    points = np.asarray(points, dtype=float)
+    top = int(exps.max()) if exps.size else 0
+    powers = np.ones((*points.shape[:-1], top + 1, 3))
+    for e in range(1, top + 1):
+        powers[..., e, :] = powers[..., e - 1, :] * points
+    return powers[..., exps[:, 0], 0] * powers[..., exps[:, 1], 1] * powers[..., exps[:, 2], 2]
 
 
 def symmetric_power_character(rotations: np.ndarray, degree: int) -> np.ndarray:

@@ -92,6 +92,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.warm_up:  # spawn and import the analysis workers before serving
             await warm_up(app.state.analysis_pool)
+        if app.state.prefect is None:  # resume the API's own lapsed screenings, keep leases
+            app.state.background.start()
         yield
         app.state.background.shutdown()
         app.state.analysis_pool.close()

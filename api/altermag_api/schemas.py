@@ -62,6 +62,11 @@ class MaterialOut(BaseModel):
     orders: list[OrderRecord]
     scores: list[ScoreRecord]
     dft_jobs: list[DftJobRecord]
+    ground_state: dict[str, Any] | None = None
+    """The latest DFT ground-state search: ``source``, ``formula``, ``code``, ``settings``,
+    ``orders`` (label, moments, verdict, wave, energy_ev,
+    relative_energy_mev_per_magnetic_atom, status, final_moments), ``ground_state`` (label,
+    verdict, wave, margin_mev_per_magnetic_atom), ``verdict``; null before any search."""
     links: MaterialLinks
 
 

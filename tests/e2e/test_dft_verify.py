@@ -32,10 +32,13 @@ from tests.slurm_cluster import SlurmCluster
 CRO2_RUN = Path(__file__).parents[1] / "data" / "qe" / "cro2"
 OUTPUTS = ("scf.out", "bands.out", "out")
 VASP_DATA = Path(__file__).parents[1] / "data" / "vasp"
-VASP_OUTPUTS = {
-    "bands": VASP_DATA / "cro2_eigenval" / "EIGENVAL",
-    "scf": VASP_DATA / "cro2_scf" / "OUTCAR",
-}
+VASP_OUTPUTS = [
+    ("bands", VASP_DATA / "cro2_eigenval" / "EIGENVAL"),
+    # the explicit k-list those bands were computed on (the deck's line-mode KPOINTS asks for
+    # other k-points: outputs that do not match their input are never judged)
+    ("bands", VASP_DATA / "cro2_eigenval" / "KPOINTS"),
+    ("scf", VASP_DATA / "cro2_scf" / "OUTCAR"),
+]
 ASE_VASP = Path(__import__("ase").__file__).parent / "test" / "testdata" / "vasp"
 
 
@@ -109,10 +112,14 @@ def test_other_settings_make_a_new_job(tmp_path: Path) -> None:
         mid = store.add_material(cro2())
         a = verify_material(store, mid, workdir=tmp_path, runner="prepare")
         b = verify_material(
-            store, mid, workdir=tmp_path, runner="prepare", overrides={"ecutwfc": 35.0}
+            store,
+            mid,
+            workdir=tmp_path,
+            runner="prepare",
+            overrides={"ecutwfc": 95.0, "ecutrho": 380.0},
         )
         assert a.job_id != b.job_id and a.directory != b.directory
-        assert "ecutwfc = 35.0" in (Path(b.directory) / "scf.in").read_text()
+        assert "ecutwfc = 95.0" in (Path(b.directory) / "scf.in").read_text()
 
 
 def test_missing_pseudopotentials_leave_decks_for_a_cluster(
@@ -251,7 +258,7 @@ def test_nonmagnetic_material_is_refused_before_any_job(tmp_path: Path) -> None:
 
 def copy_vasp_outputs(directory: Path) -> None:
     """What the VASP steps leave behind: EIGENVAL in bands/, OUTCAR in scf/."""
-    for step, src in VASP_OUTPUTS.items():
+    for step, src in VASP_OUTPUTS:
         shutil.copy(src, directory / step / src.name)
 
 
@@ -380,7 +387,7 @@ def test_verify_many_verifies_each_material_once(tmp_path: Path) -> None:
 
 def _copy_vasp_job(delay_s: int = 0) -> list[str]:
     """Job-script commands standing in for VASP: copy the recorded outputs into place."""
-    return [f"sleep {delay_s}"] + [f"cp {src} {step}/" for step, src in VASP_OUTPUTS.items()]
+    return [f"sleep {delay_s}"] + [f"cp {src} {step}/" for step, src in VASP_OUTPUTS]
 
 
 @pytest.mark.slurm

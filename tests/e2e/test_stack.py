@@ -55,6 +55,28 @@ def test_compose_declares_the_four_services_with_health_checks_and_order() -> No
     assert set(COMPOSE["volumes"]) == {"pgdata", "outputs"}
 
 
+def test_only_the_api_port_is_published_and_the_backend_is_internal() -> None:
+    """Reachability from outside the stack: the API's port is the one published; PostgreSQL
+    and the Prefect server (whose API starts flow runs) are only on internal networks."""
+    networks = COMPOSE["networks"]
+    published = {name: svc["ports"] for name, svc in SERVICES.items() if svc.get("ports")}
+    assert set(published) == {"api"}
+    (mapping,) = published["api"]
+    assert str(mapping).rsplit(":", 1)[1] == SERVICES["api"]["environment"]["ALTERMAG_API_PORT"]
+    for name, svc in SERVICES.items():
+        assert "network_mode" not in svc and "expose" not in svc, name
+        assert svc.get("networks"), f"{name} is on the default (non-internal) network"
+        for net in svc["networks"]:
+            assert net in networks, f"{name}: undeclared network {net}"
+    for name in ("postgres", "prefect-server"):
+        assert all(networks[n].get("internal") is True for n in SERVICES[name]["networks"]), name
+    # those two can still be reached from inside: by the worker and the API on "backend"
+    for name in ("prefect-worker", "api"):
+        assert "backend" in SERVICES[name]["networks"]
+    # the Prefect server listens on all interfaces of its container only: no host port
+    assert "ports" not in SERVICES["prefect-server"]
+
+
 DOTENV = {
     k: v
     for k, _, v in (
@@ -247,6 +269,33 @@ def test_compose_commands_run_the_stack_and_a_screening_through_the_api(
                 break
             time.sleep(1)
         assert state == "COMPLETED"
+
+        # a caller who reaches Prefect's API cannot choose the database, folders or source
+        dep = httpx.get(f"{api_url}/deployments/name/screen/nightly-screen").json()
+        hostile = [
+            {"db_url": f"sqlite:///{tmp_path / 'attacker.db'}"},
+            {"out_dir": str(tmp_path / "attacker-out")},
+            {"request": {"source": "local", "source_options": {"path": "/etc"}}},
+            {"request": {"source": "optimade", "source_options": {"base_url": api_url}}},
+        ]
+        runs = [
+            httpx.post(
+                f"{api_url}/deployments/{dep['id']}/create_flow_run",
+                json={"parameters": params},
+                timeout=10,
+            ).json()["id"]
+            for params in hostile
+        ]
+        for flow_run_id in runs:
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                state = httpx.get(f"{api_url}/flow_runs/{flow_run_id}").json()["state"]["type"]
+                if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+                    break
+                time.sleep(1)
+            assert state == "FAILED", flow_run_id
+        assert not (tmp_path / "attacker.db").exists()
+        assert not (tmp_path / "attacker-out").exists()
     finally:
         for proc in reversed(procs):
             _stop(proc)

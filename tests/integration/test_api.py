@@ -214,7 +214,7 @@ def _wait_run(client: TestClient, run_id: int, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         run = client.get(f"/screenings/{run_id}").json()["run"]
-        if run["status"] != "running":
+        if run["status"] not in ("running", "queued"):
             return run
         time.sleep(0.3)
     raise AssertionError(f"run {run_id} still running")

@@ -20,6 +20,8 @@ from altermag_api.app import create_app
 from altermag_api.fast_pages import parse_candidate_query
 from fastapi.testclient import TestClient
 from httpx import QueryParams
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from altermag.store import CandidateQuery, Store
 from altermag.symmetry import analyze
@@ -159,3 +161,113 @@ def test_declined_queries_get_the_routes_answers(scored: str, tmp_path: Path) ->
         assert r.status_code == 400 and "sort='newest'" in r.json()["detail"]
         # an unknown parameter is ignored by the route, as before
         assert client.get("/candidates", params={"colour": "red"}).json()["items"]
+
+
+_KEYS = st.sampled_from(
+    [
+        "verdict",
+        "wave",
+        "element",
+        "source",
+        "run_id",
+        "min_score",
+        "min_adapted_score",
+        "max_rank",
+        "formula",
+        "dft_status",
+        "sort",
+        "cursor",
+        "limit",
+        "colour",
+        "Limit",
+    ]
+)
+_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            *[
+                "altermagnet",
+                "antiferromagnet",
+                "ferromagnet",
+                "paramagnet",
+                "d",
+                "g",
+                "x",
+                "Mn",
+                "mn",
+                "F",
+                "Mnn",
+                "Mnnn",
+            ],
+            *[
+                "MnF2",
+                "F2Mn",
+                "literature",
+                "unchecked",
+                "confirmed",
+                "score",
+                "newest",
+                "formula",
+                "mass",
+            ],
+            *[
+                "0",
+                "1",
+                "2",
+                "05",
+                "+1",
+                "-1",
+                "1e-1",
+                "0.5",
+                ".5",
+                "1.",
+                "1.0",
+                "1.5",
+                "500",
+                "501",
+                "1000",
+                "1001",
+                "2147483648",
+            ],
+            *["nonsense", "eyJzIjoic2NvcmUiLCJrIjoxLCJpIjoxfQ", "%20", "%C3%A9", "a+b"],
+        ]
+    ),
+    st.text(alphabet="aAzZ09._-+%& =", max_size=6),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(pairs=st.lists(st.tuples(_KEYS, _VALUES), max_size=5))
+def test_fast_path_answers_as_the_route_would(
+    fast_and_route: tuple[TestClient, TestClient, str], pairs: list[tuple[str, str]]
+) -> None:
+    """Any query string: the public app (fast path) answers what the route answers.
+
+    The private app (``require_key_for_reads``) has no fast path: every request goes through
+    FastAPI's route, so it is the reference for status and body."""
+    fast, route, key = fast_and_route
+    qs = "&".join(f"{k}={v}" for k, v in pairs)
+    a = fast.get("/candidates?" + qs)
+    b = route.get("/candidates?" + qs, headers={"X-API-Key": key})
+    assert a.status_code == b.status_code, qs
+    assert a.json() == b.json(), qs
+
+
+@pytest.fixture(scope="module")
+def fast_and_route(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[TestClient, TestClient, str]]:
+    tmp = tmp_path_factory.mktemp("fast_and_route")
+    url = f"sqlite:///{tmp / 'altermag.db'}"
+    with Store(url) as store:
+        stored = [
+            store.add_analysis(build(), analyze(build()), source="literature")
+            for build in MAGNETS.values()
+        ]
+        store.add_scores((s.material_id, "m1", 0.2 * i, 0.1 * i) for i, s in enumerate(stored))
+        key = store.create_api_key("reader", scope="read")
+    public = create_app(url, prefect_api_url=None, out_root=tmp, page_cache=0)
+    private = create_app(url, prefect_api_url=None, out_root=tmp, require_key_for_reads=True)
+    with TestClient(public) as fast, TestClient(private) as route:
+        yield fast, route, key

@@ -104,7 +104,13 @@ def test_served_deployment_runs_when_triggered(
             "--parameters",
             json.dumps(params),
         ],
-        env=prefect_server,
+        # a run's own request is checked against the operator's allowlists (the served
+        # parameters' own request, db_url and out_dir are the operator's and pass as they are)
+        env={
+            **prefect_server,
+            "ALTERMAG_ALLOWED_SOURCES": "local",
+            "ALTERMAG_ALLOWED_PATHS": str(inputs),
+        },
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -113,7 +119,10 @@ def test_served_deployment_runs_when_triggered(
         deadline = time.monotonic() + 180
         dep = None
         while time.monotonic() < deadline:
-            r = httpx.get(f"{api}/deployments/name/screen/test-nightly", timeout=5)
+            try:  # a busy machine: the server may answer slowly while it starts
+                r = httpx.get(f"{api}/deployments/name/screen/test-nightly", timeout=30)
+            except httpx.TimeoutException:
+                continue
             if r.status_code == 200:
                 dep = r.json()
                 break

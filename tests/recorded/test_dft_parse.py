@@ -216,14 +216,18 @@ def test_cli_parse_json_and_prepare(tmp_path):
 
 
 @requires("qe-pseudos")
-def test_cli_prepare_writes_a_qe_folder(tmp_path):
+def test_cli_prepare_writes_a_qe_folder(tmp_path, debian_pseudos):
     from tests.literature import rutile
 
     path = tmp_path / "CrO2.json"
     rutile("CrO2", "Cr", "O", 4.421, 2.917, 0.3053, 2.0).to_pymatgen().to(filename=str(path))
     out = CliRunner().invoke(
         app,
-        ["dft", "prepare", str(path), "--preset", "fast", "--out", str(tmp_path / "run")],
+        [
+            *("dft", "prepare", str(path), "--preset", "fast", "--out", str(tmp_path / "run")),
+            # the settings of the recording: plain PBE, no per-element cut-offs (PAW 30/240)
+            *("--set", "hubbard_u={}", "--set", "ecutwfc_by_element={}"),
+        ],
     )
     assert out.exit_code == 0, out.output
     assert "M-G:split" in out.output and "G-X:nodal" in out.output

@@ -43,7 +43,9 @@ def test_inputs_match_the_reference_files_of_the_recorded_runs(
 ):
     """The committed inputs are the ones the recorded QE runs in tests/data/qe used."""
     s = builder()
-    write_qe_inputs(s, altermag.analyze(s), load_preset("fast"), tmp_path)
+    # the settings of the recordings: plain PBE, no per-element cut-offs (PAW, 30/240 Ry)
+    recorded = load_preset("fast", {"hubbard_u": {}, "ecutwfc_by_element": {}})
+    write_qe_inputs(s, altermag.analyze(s), recorded, tmp_path)
     for fname in ("scf.in", "bands.in"):
         new = _normalise((tmp_path / fname).read_text())
         ref = _normalise((DATA / name / fname).read_text())
@@ -53,7 +55,8 @@ def test_inputs_match_the_reference_files_of_the_recorded_runs(
 @needs_pseudos
 def test_up_and_down_sites_are_two_species_with_fractional_start(tmp_path):
     s = cro2()
-    write_qe_inputs(s, altermag.analyze(s), load_preset("fast"), tmp_path)
+    plain = load_preset("fast", {"hubbard_u": {}, "qe_version": "6.7"})
+    write_qe_inputs(s, altermag.analyze(s), plain, tmp_path)
     text = (tmp_path / "scf.in").read_text()
     assert "starting_magnetization(1) = 0.4000" in text  # 2 μB / 5 μB
     assert "starting_magnetization(2) = -0.4000" in text
@@ -61,15 +64,17 @@ def test_up_and_down_sites_are_two_species_with_fractional_start(tmp_path):
     assert re.search(r"Cr2 0\.50+ 0\.50+ 0\.50+", text)
     grid = [int(x) for x in re.findall(r"nr\d = (\d+)", text)]
     assert len(grid) == 3 and all(n % 2 == 0 for n in grid)
-    # U only with the default (MP-like) preset, and only for the oxide
+    # U (MP values) with both presets (the default one included), only for the oxide
     assert "Hubbard_U" not in text
-    write_qe_inputs(s, altermag.analyze(s), load_preset("default"), tmp_path / "u")
-    u_text = (tmp_path / "u" / "scf.in").read_text()
-    assert "Hubbard_U(1) = 3.7" in u_text and "Hubbard_U(2) = 3.7" in u_text
-    assert "Hubbard_U(3) = 0.0" in u_text
-    metal = cr_bcc_afm()
-    write_qe_inputs(metal, altermag.analyze(metal), load_preset("default"), tmp_path / "m")
-    assert "Hubbard_U" not in (tmp_path / "m" / "scf.in").read_text()
+    for preset in ("fast", "default"):
+        with_u = load_preset(preset, {"qe_version": "6.7"})
+        write_qe_inputs(s, altermag.analyze(s), with_u, tmp_path / preset)
+        u_text = (tmp_path / preset / "scf.in").read_text()
+        assert "Hubbard_U(1) = 3.7" in u_text and "Hubbard_U(2) = 3.7" in u_text
+        assert "Hubbard_U(3) = 0.0" in u_text
+        metal = cr_bcc_afm()
+        write_qe_inputs(metal, altermag.analyze(metal), with_u, tmp_path / f"m{preset}")
+        assert "Hubbard_U" not in (tmp_path / f"m{preset}" / "scf.in").read_text()
     run = (tmp_path / "run.sh").read_text()
     assert "pw.x -in scf.in > scf.out" in run and "pw.x -in bands.in > bands.out" in run
     sbatch = (tmp_path / "job.sbatch").read_text()
@@ -170,3 +175,97 @@ def test_runner_reports_a_missing_executable(tmp_path):
     record = run_qe(tmp_path, pw="pw-does-not-exist.x")
     assert record.status == "missing_executable" and not record.ok
     assert (tmp_path / "run.json").is_file()
+
+
+def test_hubbard_syntax_follows_the_pw_x_version(tmp_path):
+    """QE < 7.1: lda_plus_u/Hubbard_U in &SYSTEM; >= 7.1: the HUBBARD card (the old keys are
+    refused there). Same projection (atomic) in both, so both compute the same DFT+U."""
+    from altermag.dft.qe.inputs import card_syntax, hubbard_manifold, qe_input_set
+    from tests.literature import mnf2
+
+    assert not card_syntax("6.7") and not card_syntax("7.0") and card_syntax("7.1")
+    assert card_syntax("7.3.1") and hubbard_manifold("Mn") == "3d"
+    assert hubbard_manifold("Mo") == "4d" and hubbard_manifold("W") == "5d"
+    assert hubbard_manifold("Gd") == "4f"
+    s = mnf2()
+    for version, legacy in (("6.7", True), ("7.2", False)):
+        settings = load_preset("fast", {"qe_version": version})
+        deck = qe_input_set(s, altermag.analyze(s), settings, allow_missing_pseudos=True)
+        scf = deck.files["scf.in"]
+        assert ("lda_plus_u = .true." in scf) is legacy
+        assert ("Hubbard_U(1) = 3.9" in scf) is legacy
+        assert ("HUBBARD (atomic)\n  U Mn1-3d 3.9\n  U Mn2-3d 3.9" in scf) is not legacy
+        assert "U F" not in scf  # no U on the anion
+        assert deck.files["bands.in"].count("3.9") == scf.count("3.9")
+
+
+@requires("pw.x")
+def test_installed_pw_x_version_is_read_from_its_banner():
+    import re as _re
+
+    from altermag.dft.qe.version import installed_pw_version, parse_pw_version
+
+    assert parse_pw_version("     Program PWSCF v.6.7MaX starts on  2Dec2026") == "6.7"
+    assert parse_pw_version("Program PWSCF v.7.3.1 starts") == "7.3.1"
+    version = installed_pw_version()
+    assert version is not None and _re.match(r"^\d+\.\d+", version)
+
+
+def test_cut_offs_follow_the_hardest_element_with_dual_4():
+    fast = load_preset("fast")
+    assert fast.qe.dual == 4.0
+    wfc, rho = fast.qe.cutoffs(("Mn", "Mn", "F", "F", "F", "F"))
+    assert wfc == max(fast.qe.ecutwfc_by_element["Mn"], fast.qe.ecutwfc_by_element["F"])
+    assert rho == 4 * wfc
+    # an element without its own value takes the preset's ecutwfc
+    assert fast.qe.cutoffs(("Xe",)) == (fast.qe.ecutwfc, fast.qe.ecutrho)
+    with pytest.raises(PresetError, match="dual"):
+        load_preset("fast", {"dual": 2.0})
+    with pytest.raises(PresetError, match="qe_version"):
+        load_preset("fast", {"qe_version": "latest"})
+
+
+def test_settings_are_typed_and_round_trip():
+    from altermag.dft.presets import DEFAULT_PRESET
+    from altermag.dft.settings import DftSettings
+
+    s = load_preset(DEFAULT_PRESET, {"resources": {"ntasks": 4}, "noise_ev": 0.005})
+    assert s.thresholds.noise_ev == 0.005 and s.resources.ntasks == 4
+    assert s.vasp.encut == 520.0 and s.timeouts.scf_s == 3600
+    assert DftSettings.from_flat(s.flat(), s.preset) == s
+    # the default preset applies DFT+U to 3d oxides and fluorides only
+    assert s.hubbard_for(["Mn", "F"]) == {"Mn": 3.9}
+    assert s.hubbard_for(["Cr", "O"]) == {"Cr": 3.7}
+    assert s.hubbard_for(["Mn", "Te"]) == {}
+
+
+@needs_pseudos
+def test_decks_carry_their_pseudopotentials_and_no_local_path(tmp_path):
+    s = cro2()
+    write_qe_inputs(s, altermag.analyze(s), load_preset("fast"), tmp_path)
+    scf = (tmp_path / "scf.in").read_text()
+    assert "pseudo_dir = './pseudo'" in scf
+    names = re.findall(r"^\s+\S+ \d+\.\d+ (\S+\.upf)$", scf, flags=re.M | re.I)
+    assert names and all((tmp_path / "pseudo" / n).is_file() for n in names)
+    for name in ("scf.in", "bands.in", "run.sh", "job.sbatch"):
+        text = (tmp_path / name).read_text()
+        assert str(tmp_path) not in text and "/usr/share" not in text, name
+
+
+def test_prepare_warns_and_writes_standard_names_for_missing_pseudopotentials(
+    tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from altermag.cli import app
+    from tests.literature import mnf2
+
+    monkeypatch.setenv("ALTERMAG_PSEUDO_DIR", str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
+    path = tmp_path / "MnF2.json"
+    mnf2().to_pymatgen().to(filename=str(path))
+    out = CliRunner().invoke(app, ["dft", "prepare", str(path), "--out", str(tmp_path / "d")])
+    assert out.exit_code == 0, out.output
+    assert "warning" in out.output and "Mn" in out.output and "F" in out.output
+    scf = (tmp_path / "d" / "scf.in").read_text()
+    assert "Mn.pbe.UPF" in scf and "F.pbe.UPF" in scf and "pseudo_dir" not in scf

@@ -11,10 +11,16 @@ from typer.testing import CliRunner
 
 import altermag
 from altermag.cli import app
-from altermag.dft.presets import load_preset
-from altermag.dft.vasp.inputs import VaspPotcarError, write_vasp_inputs
+from altermag.dft.presets import DEFAULT_PRESET, load_preset
+from altermag.dft.vasp.inputs import (
+    VaspPotcarError,
+    _sorted_structure,
+    bands_incar,
+    scf_incar,
+    write_vasp_inputs,
+)
 from altermag.structure import MagneticStructure
-from tests.literature import cr_bcc_afm, mnte, rutile
+from tests.literature import cr_bcc_afm, mnf2, mnte, rutile
 
 REF = Path(__file__).parents[1] / "data" / "vasp" / "inputs"
 ASE_PSP = Path(__import__("ase").__file__).parent / "test" / "testdata" / "vasp" / "fake_pseudos"
@@ -76,8 +82,8 @@ def test_one_species_per_element_and_moments_follow_the_sites(tmp_path):
     incar = Incar.from_file(tmp_path / "scf" / "INCAR")
     assert incar["MAGMOM"] == [2.0, -2.0, 0.0, 0.0, 0.0, 0.0]
     assert incar["LDAU"] is True and incar["LDAUTYPE"] == 2
-    assert incar["LDAUL"] == [2, -1] and incar["LDAUU"] == [3.7, 0.0]
-    assert incar["LDAUJ"] == [0.0, 0.0]
+    assert incar["LDAUL"] == [2, 0] and incar["LDAUU"] == [3.7, 0]
+    assert incar["LDAUJ"] == [0, 0]
     assert (tmp_path / "scf" / "POTCAR.spec").read_text().split() == ["Cr_pv", "O"]
 
 
@@ -121,7 +127,7 @@ def test_scf_mesh_and_job_scripts_use_the_preset(tmp_path):
     write_vasp_inputs(s, altermag.analyze(s), settings, tmp_path)
     kp = Kpoints.from_file(tmp_path / "scf" / "KPOINTS")
     assert kp.style == Kpoints.supported_modes.Gamma and list(kp.kpts[0]) == [4, 4, 4]
-    assert Incar.from_file(tmp_path / "scf" / "INCAR")["ENCUT"] == 400.0
+    assert Incar.from_file(tmp_path / "scf" / "INCAR")["ENCUT"] == 520.0
     sbatch = (tmp_path / "job.sbatch").read_text()
     assert "#SBATCH --ntasks=16" in sbatch and "#SBATCH --partition=short" in sbatch
     assert "#SBATCH --time=02:00:00" in sbatch and "srun vasp_std" in sbatch
@@ -174,10 +180,53 @@ def test_cli_prepare_writes_a_vasp_folder(tmp_path):
 
 
 def test_vasp_preset_keys_are_validated():
-    assert load_preset("default")["encut"] == 520.0 and load_preset("fast")["encut"] == 400.0
+    assert load_preset("default")["encut"] == 520.0 and load_preset("fast")["encut"] == 520.0
     from altermag.dft.presets import PresetError
 
     with pytest.raises(PresetError, match="unknown resources"):
         load_preset("fast", {"resources": {"gpus": 1}})
     with pytest.raises(PresetError, match="wrong type"):
         load_preset("fast", {"vasp_incar": "NCORE = 4"})
+
+
+@pytest.mark.parametrize("builder", [mnf2, cro2, mnte, cr_bcc_afm])
+def test_scf_incar_matches_mpstaticset_key_by_key(builder):
+    """Every tag pymatgen's MPStaticSet writes for this magnetic compound is in our SCF INCAR
+    with the same value (LMAXMIX 4 for d elements, LASPH, EDIFF = 5e-5 eV x atoms, MP's U on
+    oxides and fluorides only, tetrahedra, LREAL off...); ours adds only SYSTEM."""
+    import warnings
+
+    from pymatgen.io.vasp.sets import MPStaticSet
+
+    s = builder()
+    ours = scf_incar(s, load_preset(DEFAULT_PRESET))
+    pmg, magmom = _sorted_structure(s)
+    pmg.add_site_property("magmom", magmom)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pymatgen's notes about POTCARs not being set up
+        mp = MPStaticSet(pmg).incar
+    assert "LMAXMIX" in mp and "LASPH" in mp and "EDIFF" in mp
+    for key, value in mp.items():
+        assert key in ours, f"{key} missing"
+        if isinstance(value, list):
+            assert ours[key] == pytest.approx(value), key
+        elif isinstance(value, float):
+            assert ours[key] == pytest.approx(value, rel=1e-9), key
+        else:
+            assert ours[key] == value, key
+    assert set(ours) - set(mp) == {"SYSTEM"}
+    if builder in (mnf2, cro2):
+        assert ours["LDAU"] is True and ours["LMAXMIX"] == 4
+    else:
+        assert "LDAU" not in ours  # telluride, metal: no U, as MP
+
+
+def test_lmaxmix_is_6_for_f_elements_and_bands_step_smears():
+    from altermag.dft.vasp.inputs import lmaxmix
+
+    assert lmaxmix(["Gd", "N"]) == 6 and lmaxmix(["Mn", "F"]) == 4 and lmaxmix(["Si"]) is None
+    s = mnf2()
+    bands = bands_incar(scf_incar(s, load_preset(DEFAULT_PRESET)))
+    # tetrahedra need a mesh: the line-mode step smears, keeps LASPH/LMAXMIX/U and MAGMOM
+    assert bands["ISMEAR"] == 0 and bands["ICHARG"] == 11 and bands["ISYM"] == 0
+    assert bands["LASPH"] is True and bands["LMAXMIX"] == 4 and bands["LDAUU"][0] == 3.9

@@ -47,6 +47,10 @@ def test_orders_share_every_setting_but_the_starting_moments(tmp_path: Path):
     written = prepare_groundstate(cro2(), settings, tmp_path, use_prior=False)
     decks = [(folder / "scf.in").read_text() for _, folder in written]
     assert len(decks) == 2
+    for (_, folder), deck in zip(written, decks, strict=True):  # pw.x finds every file it names
+        where = re.search(r"pseudo_dir = '(.*)'", deck).group(1)  # type: ignore[union-attr]
+        for name in re.findall(r"^\s+\S+\s+[\d.]+\s+(\S+\.UPF)$", deck, re.M):
+            assert (folder / where / name).is_file(), name
 
     def without_start(text: str) -> str:
         return re.sub(r"starting_magnetization\(\d\) = \S+\n", "", text)

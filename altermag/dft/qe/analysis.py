@@ -22,6 +22,7 @@ import numpy as np
 
 from altermag.dft.judging import BandRun, judge_run, load_settings
 from altermag.dft.kpath import KPath
+from altermag.dft.qe.checks import qe_problems
 from altermag.dft.qe.parse import (
     QEBands,
     QEOutputError,
@@ -83,9 +84,11 @@ def analyze_qe(directory: Path, overrides: Mapping[str, Any] | None = None) -> Q
     scf = parse_pw_output(files.scf_out) if files.scf_out else None
     structure = structure_from_qe(bands, settings.moment_saturation)
     warnings: list[str] = []
+    problems = qe_problems(directory, bands, files.scf_out, scf.job_done if scf else None)
     fermi = scf.fermi_energy if scf and scf.fermi_energy is not None else bands.fermi_energy
     if fermi is None:
-        raise QEOutputError(f"no Fermi energy in {files.scf_out or files.xml}")
+        problems.append(f"no Fermi energy in {(files.scf_out or files.xml).name}")
+        fermi = 0.0
     if scf is None:
         warnings.append("no SCF text output found: convergence and moments unknown")
     moments = list(scf.site_moments) if scf else []
@@ -104,6 +107,7 @@ def analyze_qe(directory: Path, overrides: Mapping[str, Any] | None = None) -> Q
         prepared_moments=[bands.starting_magnetization.get(x, 0.0) for x in bands.labels],
         code="qe",
         warnings=warnings,
+        problems=problems,
     )
     j = judge_run(directory, run, settings)
     return QEAnalysis(

@@ -17,6 +17,7 @@ Choices that matter for a splitting test (docs/pitfalls.md):
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -33,6 +34,7 @@ from altermag.dft.qe.pseudo import (
     find_pseudopotentials,
     pseudo_dir,
 )
+from altermag.dft.qe.version import installed_pw_version
 from altermag.dft.settings import DftSettings
 from altermag.hpc.slurm import Resources, local_script, slurm_script
 from altermag.result import SpinGroupResult
@@ -50,6 +52,10 @@ __all__ = [
 ]
 
 BOHR_ANGSTROM = 0.529177210903
+PSEUDO_SUBDIR = "pseudo"
+"""Folder of a deck that holds copies of its pseudopotentials (``pseudo_dir``)."""
+MODERN_QE = "7.2"
+"""Version decks are written for when neither the preset nor an installed pw.x says."""
 MOMENT_TOL = 0.05  # μB: smaller moments are treated as zero when assigning species
 
 
@@ -140,10 +146,17 @@ def pw_input(
     outdir: str = "./out",
     pseudo_folder: str | None = None,
     nbnd: int | None = None,
+    version: str = "6.7",
 ) -> str:
-    """Text of one pw.x input (``calculation`` = ``scf`` or ``bands``)."""
+    """Text of one pw.x input (``calculation`` = ``scf`` or ``bands``) for pw.x ``version``.
+
+    The plane-wave cut-offs are :meth:`~altermag.dft.settings.QESettings.cutoffs` of the
+    structure's elements; DFT+U is written in the syntax of ``version``
+    (:func:`hubbard_lines`).
+    """
     species, index = qe_species(structure)
-    grid = fft_grid(structure, settings.qe.ecutrho)
+    ecutwfc, ecutrho = settings.qe.cutoffs(structure.species)
+    grid = fft_grid(structure, ecutrho)
     hub = settings.hubbard_for(structure.species)
     sat = settings.moment_saturation
     folder = (
@@ -161,8 +174,8 @@ def pw_input(
         "  ibrav = 0",
         f"  nat = {len(structure)}",
         f"  ntyp = {len(species)}",
-        f"  ecutwfc = {settings.qe.ecutwfc}",
-        f"  ecutrho = {settings.qe.ecutrho}",
+        f"  ecutwfc = {ecutwfc}",
+        f"  ecutrho = {ecutrho}",
         "  occupations = 'smearing'",
         f"  smearing = '{settings.smearing}'",
         f"  degauss = {settings.degauss}",
@@ -176,10 +189,8 @@ def pw_input(
     for i, sp in enumerate(species, start=1):
         frac = max(-1.0, min(1.0, sp.moment / sat))
         system.append(f"  starting_magnetization({i}) = {frac:.4f}")
-    if hub:
-        system.append("  lda_plus_u = .true.")
-        for i, sp in enumerate(species, start=1):
-            system.append(f"  Hubbard_U({i}) = {hub.get(sp.element, 0.0)}")
+    legacy, card = hubbard_lines(species, hub, version)
+    system += legacy
     electrons = [
         f"  conv_thr = {settings.conv_thr_per_atom * len(structure):.3e}",
         f"  mixing_beta = {settings.mixing_beta}",
@@ -203,7 +214,55 @@ def pw_input(
     for i, f in zip(index, np.asarray(structure.frac_coords), strict=True):
         lines.append(f"  {species[i].label} " + " ".join(_fmt(x) for x in f))
     lines.append(kpoints_block)
+    lines += card
     return "\n".join(lines) + "\n"
+
+
+def card_syntax(version: str) -> bool:
+    """True when pw.x ``version`` (``6.7``, ``7.2``, ``6.7MaX``) reads DFT+U from the
+    ``HUBBARD`` card (QE 7.1 and later; ``lda_plus_u``/``Hubbard_U`` are refused there)."""
+    m = re.match(r"(\d+)\.(\d+)", version)
+    if m is None:
+        raise ValueError(f"not a pw.x version: {version!r}")
+    return (int(m.group(1)), int(m.group(2))) >= (7, 1)
+
+
+def hubbard_manifold(element: str) -> str:
+    """The correlated shell of ``element`` as pw.x names it: ``3d`` for Mn, ``4d`` for Mo,
+    ``5d`` for W, ``4f``/``5f`` for lanthanides/actinides."""
+    from pymatgen.core import Element
+
+    el = Element(element)
+    if el.block == "f":
+        return "5f" if el.Z >= 89 else "4f"
+    if el.block != "d":
+        raise ValueError(f"{element} has no d or f shell for a Hubbard U")
+    return f"{el.row - 1}d"
+
+
+def hubbard_lines(
+    species: list[QESpecies], hub: dict[str, float], version: str
+) -> tuple[list[str], list[str]]:
+    """DFT+U (Dudarev, U in eV) in the syntax of pw.x ``version``: the ``&SYSTEM`` lines and
+    the card after the k-points; both empty without U.
+
+    QE < 7.1: ``lda_plus_u = .true.`` and ``Hubbard_U(i)`` per species (projection on the
+    atomic orbitals, the default ``U_projection_type``). QE ≥ 7.1: a ``HUBBARD (atomic)``
+    card with ``U <label>-<shell> <U>`` per species, the same projection, so decks for both
+    versions compute the same thing.
+    """
+    if not hub:
+        return [], []
+    if card_syntax(version):
+        card = ["HUBBARD (atomic)"]
+        for sp in species:
+            if hub.get(sp.element, 0.0):
+                card.append(f"  U {sp.label}-{hubbard_manifold(sp.element)} {hub[sp.element]}")
+        return [], card
+    system = ["  lda_plus_u = .true."]
+    for i, sp in enumerate(species, start=1):
+        system.append(f"  Hubbard_U({i}) = {hub.get(sp.element, 0.0)}")
+    return system, []
 
 
 @dataclass
@@ -266,10 +325,30 @@ def qe_input_set(
     )
     nelec = sum(pseudos[el].z_valence for el in structure.species)
     nbnd = None if missing else math.ceil(nelec / 2 * 1.2) + settings.qe.extra_bands
-    folder_text = "" if missing else str(folder)
-    scf = pw_input(structure, settings, pseudos, "scf", scf_k, prefix, pseudo_folder=folder_text)
+    # the pseudopotentials travel with the deck (pseudo/), so no local path is baked in;
+    # without them pw.x reads $ESPRESSO_PSEUDO of the machine that runs it
+    folder_text = "" if missing else f"./{PSEUDO_SUBDIR}"
+    version = settings.qe.version or installed_pw_version() or MODERN_QE
+    scf = pw_input(
+        structure,
+        settings,
+        pseudos,
+        "scf",
+        scf_k,
+        prefix,
+        pseudo_folder=folder_text,
+        version=version,
+    )
     bands = pw_input(
-        structure, settings, pseudos, "bands", band_k, prefix, pseudo_folder=folder_text, nbnd=nbnd
+        structure,
+        settings,
+        pseudos,
+        "bands",
+        band_k,
+        prefix,
+        pseudo_folder=folder_text,
+        nbnd=nbnd,
+        version=version,
     )
     steps = [
         "pw.x -in scf.in > scf.out",
@@ -279,7 +358,13 @@ def qe_input_set(
     env = {"OMP_NUM_THREADS": "1"}
     srun = [s.replace("pw.x", "srun pw.x", 1) if s.startswith("pw.x") else s for s in steps]
     res = resources or settings.resources
+    upf = (
+        {}
+        if missing
+        else {f"{PSEUDO_SUBDIR}/{p.filename}": p.path.read_text() for p in pseudos.values()}
+    )
     files = {
+        **upf,
         "scf.in": scf,
         "bands.in": bands,
         "run.sh": local_script(steps, env=env),
@@ -293,6 +378,7 @@ def qe_input_set(
             settings,
             "qe",
             prefix=prefix,
+            qe_version=version,
             **({"missing_pseudopotentials": missing} if missing else {}),
         ),
     }

@@ -61,6 +61,14 @@ class QEBands:
     starting_magnetization: dict[str, float] = field(default_factory=dict)
     total_magnetization: float | None = None
     absolute_magnetization: float | None = None
+    prefix: str | None = None
+    """``prefix`` of the run's input."""
+    nbnd: int = 0
+    """Bands per spin the run computed."""
+    n_kpoints_input: int | None = None
+    """k-points the run's input listed (``k_points_IBZ``)."""
+    problems: list[str] = field(default_factory=list)
+    """What is missing (k-points without their eigenvalues); those k-points are dropped."""
 
 
 def _floats(text: str | None) -> np.ndarray:
@@ -124,15 +132,27 @@ def read_qe_xml(path: Path) -> QEBands:
         raise QEOutputError(f"{path}: no band_structure")
     lsda = bs.findtext("lsda", "false").strip() == "true"
     nbnd_up = int(bs.findtext("nbnd_up") or bs.findtext("nbnd") or 0)
+    nbnd_dw = int(bs.findtext("nbnd_dw") or nbnd_up)
+    per_k = nbnd_up + nbnd_dw if lsda else nbnd_up
     ef = bs.findtext("fermi_energy")
     kpts, eigs = [], []
+    short = 0
     for ks in bs.iter("ks_energies"):
+        values = _floats(ks.findtext("eigenvalues")) * HARTREE_EV
+        if per_k == 0 or len(values) != per_k:
+            short += 1
+            continue
         kpts.append(_floats(ks.findtext("k_point")))
-        eigs.append(_floats(ks.findtext("eigenvalues")) * HARTREE_EV)
-    if not kpts:
-        raise QEOutputError(f"{path}: no k-points")
-    eig = np.array(eigs)
-    k_cart = np.array(kpts) * (2 * np.pi / alat)  # 1/bohr
+        eigs.append(values)
+    problems = []
+    if short:
+        problems.append(
+            f"{path.name}: {short} k-point(s) without their {per_k} eigenvalues"
+            + (" (no eigenvalues at all)" if not kpts else "")
+        )
+    n_input = root.findtext("input/k_points_IBZ/nk")
+    eig = np.array(eigs).reshape(len(eigs), per_k)
+    k_cart = np.array(kpts).reshape(len(kpts), 3) * (2 * np.pi / alat)  # 1/bohr
     k_frac = k_cart @ cell.T / (2 * np.pi)
     up = eig[:, :nbnd_up] if lsda else eig
     down = eig[:, nbnd_up:] if lsda else eig
@@ -156,6 +176,10 @@ def read_qe_xml(path: Path) -> QEBands:
         starting_magnetization=start_mag,
         total_magnetization=float(tot) if tot is not None else None,
         absolute_magnetization=float(absm) if absm is not None else None,
+        prefix=(root.findtext("input/control_variables/prefix") or "").strip() or None,
+        nbnd=nbnd_up,
+        n_kpoints_input=int(n_input) if n_input and n_input.strip().isdigit() else None,
+        problems=problems,
     )
 
 

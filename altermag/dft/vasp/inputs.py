@@ -81,10 +81,6 @@ PSP_SUBDIRS = (
 distribution names (``<set>/<symbol>/POTCAR``) and pymatgen's ``pmg config`` layout (also
 ``<set>/POTCAR.<symbol>``, gzip-compressed or not)."""
 
-_SMEARING = {"gaussian": 0, "gauss": 0, "mv": 0, "cold": 0, "mp": 1, "fd": -1}
-"""pw.x smearing → VASP ISMEAR. VASP has no Marzari–Vanderbilt cold smearing; Gaussian
-(ISMEAR = 0) is its closest safe choice for metals and insulators alike."""
-
 
 class VaspPotcarError(DftError, ValueError):
     """A POTCAR named by the spec is missing from the pseudopotential folder."""
@@ -164,52 +160,95 @@ def _sorted_structure(structure: MagneticStructure) -> tuple[Structure, list[flo
 
 
 def _ldau(structure: MagneticStructure, settings: DftSettings) -> dict[str, Any]:
-    """``LDAU*`` tags (Dudarev) ordered like the POSCAR species; empty without U."""
+    """``LDAU*`` tags (Dudarev) ordered like the POSCAR species; empty without U.
+
+    As the Materials Project sets write them: ``LDAUL`` 2 (d) or 3 (f) for an element with a
+    U and 0 for the others, ``LDAUJ`` 0, ``LDAUPRINT`` 1.
+    """
     hub = settings.hubbard_for(structure.species)
     if not hub:
         return {}
     els = _elements(structure)
-    f_block = any(Element(el).block == "f" for el in hub)
     return {
         "LDAU": True,
         "LDAUTYPE": 2,
-        "LDAUL": [(3 if Element(el).block == "f" else 2) if el in hub else -1 for el in els],
-        "LDAUU": [hub.get(el, 0.0) for el in els],
-        "LDAUJ": [0.0 for _ in els],
+        "LDAUL": [(3 if Element(el).block == "f" else 2) if el in hub else 0 for el in els],
+        "LDAUU": [hub.get(el, 0) for el in els],
+        "LDAUJ": [0 for _ in els],
         "LDAUPRINT": 1,
-        "LMAXMIX": 6 if f_block else 4,
     }
 
 
+def lmaxmix(elements: list[str]) -> int | None:
+    """``LMAXMIX`` as the Materials Project sets choose it: 6 when an element beyond Ba is
+    present (f shells from La on), 4 when one beyond Ca is (d shells from Sc on), else VASP's
+    default (None). VASP's default (2) mixes only s and p parts of the density, so a
+    restarted or non-self-consistent step of a d or f magnet would start from a density
+    whose d (f) occupations were lost."""
+    z = [Element(el).Z for el in elements]
+    if any(n > 56 for n in z):
+        return 6
+    if any(n > 20 for n in z):
+        return 4
+    return None
+
+
 def scf_incar(structure: MagneticStructure, settings: DftSettings) -> Incar:
-    """INCAR of the spin-polarised SCF (``ISPIN = 2``, ``MAGMOM`` per POSCAR site)."""
+    """INCAR of the spin-polarised SCF (``ISPIN = 2``, ``MAGMOM`` per POSCAR site).
+
+    The tags of pymatgen's ``MPStaticSet`` for a magnetic transition-metal compound, key by
+    key (``tests/unit/test_dft_vasp_inputs.py`` checks them): ``PREC = Accurate``,
+    ``ALGO = Fast``, ``ENCUT`` (520 eV in the presets), ``EDIFF`` = ``vasp_ediff_per_atom``
+    × atoms (5e-5 eV per atom), ``NELM = 100``, ``NSW = 0``, ``ISMEAR = -5`` (tetrahedra)
+    with ``SIGMA = 0.05``, ``LASPH`` (aspherical PAW gradient corrections, needed for d and
+    f elements and for +U), ``LREAL = .FALSE.``, ``LORBIT = 11`` (site moments), ``LMAXMIX``
+    (:func:`lmaxmix`), DFT+U as :func:`_ldau`, ``LCHARG`` (the bands step reads the
+    density), no WAVECAR. The preset's ``vasp_incar`` tags win over all of these.
+    """
     _, magmom = _sorted_structure(structure)
-    ediff = max(settings.conv_thr_per_atom * len(structure) * RY_EV, 1e-8)
     tags: dict[str, Any] = {
         "SYSTEM": structure.label or structure.formula,
         "PREC": "Accurate",
+        "ALGO": "Fast",
         "ENCUT": settings.vasp.encut,
-        "EDIFF": float(f"{ediff:.1e}"),
-        "NELM": 200,
-        "ALGO": "Normal",
+        "EDIFF": settings.vasp.ediff_per_atom * len(structure),
+        "NELM": 100,
+        "NSW": 0,
         "ISPIN": 2,
         "MAGMOM": magmom,
-        "ISMEAR": _SMEARING.get(settings.smearing.lower(), 0),
-        "SIGMA": round(settings.degauss * RY_EV, 4),
-        "AMIX": settings.mixing_beta,
+        "ISMEAR": -5,
+        "SIGMA": 0.05,
+        "LASPH": True,
+        "LREAL": False,
         "LORBIT": 11,
         "LCHARG": True,
         "LWAVE": False,
         **_ldau(structure, settings),
-        **settings.vasp.incar,
     }
+    mix = lmaxmix(_elements(structure))
+    if mix is not None:
+        tags["LMAXMIX"] = mix
+    tags.update(settings.vasp.incar)
     return Incar(tags)
 
 
 def bands_incar(scf: Incar) -> Incar:
-    """INCAR of the bands step: the SCF's with ``ICHARG = 11``, ``ISYM = 0``, same MAGMOM."""
+    """INCAR of the bands step: the SCF's with ``ICHARG = 11``, ``ISYM = 0``, same MAGMOM.
+
+    Tetrahedra need a mesh, so the line-mode step uses Gaussian smearing (``ISMEAR = 0``,
+    same ``SIGMA``) and the Davidson solver (``ALGO = Normal``) on the frozen density.
+    """
     tags = dict(scf)
-    tags.update({"ICHARG": 11, "ISYM": 0, "LCHARG": False, "LWAVE": False})
+    tags.update(
+        {
+            "ICHARG": 11,
+            "ISYM": 0,
+            "ISMEAR": 0,
+            "ALGO": "Normal",
+            "LCHARG": False,
+            "LWAVE": False,
+        }
+    )
     return Incar(tags)
 
 

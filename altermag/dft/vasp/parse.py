@@ -76,6 +76,8 @@ class VaspBands:
     magmom: list[float] | None = None
     """INCAR MAGMOM per site (collinear), None when not set."""
     source: str = ""
+    problems: list[str] = field(default_factory=list)
+    """Why the file cannot be trusted (truncated); its complete k-points are kept."""
 
 
 @dataclass
@@ -167,19 +169,70 @@ def read_eigenval(path: Path, poscar: Path | None = None) -> VaspBands:
     up, down, spin = _eigen(ev.eigenvalues)
     incar = _find(folder, "INCAR")
     magmom = Incar.from_file(str(incar)).get("MAGMOM") if incar and spin else None
+    complete, problem = eigenval_completeness(path, int(ev.nkpt), int(ev.nbands), spin)
+    kpoints = np.round(np.asarray(ev.kpoints, float), 8)[:complete]
     return VaspBands(
         lattice=np.asarray(s.lattice.matrix),
         elements=[site.specie.symbol for site in s],
         frac_coords=np.asarray(s.frac_coords),
-        kpoints=np.round(np.asarray(ev.kpoints, float), 8),
-        eigenvalues_up=up,
-        eigenvalues_down=down,
+        kpoints=kpoints.reshape(len(kpoints), 3),
+        eigenvalues_up=up[:complete],
+        eigenvalues_down=down[:complete],
         spin_polarized=spin,
         fermi_energy=None,
         converged=None,
         magmom=_collinear(magmom, len(s)),
         source=str(path),
+        problems=[problem] if problem else [],
     )
+
+
+def _expected_kpoints(folder: Path) -> int | None:
+    """k-points the KPOINTS in ``folder`` asks for: divisions × lines in line mode, the list's
+    length for an explicit list; None for an automatic mesh (VASP reduces it) or no file."""
+    from pymatgen.io.vasp.inputs import Kpoints
+
+    path = _find(folder, "KPOINTS")
+    if path is None:
+        return None
+    try:
+        kp = Kpoints.from_file(str(path))
+    except PARSER_ERRORS:
+        return None
+    if kp.style == Kpoints.supported_modes.Line_mode:
+        return int(kp.num_kpts) * (len(kp.kpts) // 2)
+    if kp.style in (Kpoints.supported_modes.Reciprocal, Kpoints.supported_modes.Cartesian):
+        return int(kp.num_kpts) if kp.num_kpts > 0 else None
+    return None
+
+
+def eigenval_completeness(path: Path, nkpt: int, nbands: int, spin: bool) -> tuple[int, str | None]:
+    """How many k-points of an EIGENVAL are complete, and what is missing (None: nothing).
+
+    The header promises ``nkpt`` blocks of a k-point line and ``nbands`` band lines (index,
+    energies, occupations: 5 columns when spin-polarised, 3 otherwise); a file cut short
+    (copy interrupted, job killed while writing) has fewer.
+    """
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", errors="replace") as fh:
+        lines = [x.split() for x in fh.read().splitlines()[6:] if x.strip()]
+    width = 5 if spin else 3
+    complete = 0
+    i = 0
+    while complete < nkpt and i + nbands < len(lines):
+        block = lines[i + 1 : i + 1 + nbands]
+        if len(block) < nbands or any(len(row) < width for row in block):
+            break
+        complete += 1
+        i += 1 + nbands
+    if complete < nkpt:
+        return complete, (
+            f"{path.name} holds {complete} complete k-points of the {nkpt} its header "
+            f"announces ({nbands} bands each): truncated"
+        )
+    return complete, None
 
 
 def read_outcar(path: Path) -> VaspMoments:
@@ -406,6 +459,23 @@ def analyze_vasp(
     prepared_moments = (
         [float(m[2]) for m in structure.magmoms] if structure.magmoms is not None else []
     )
+    problems = list(bands.problems)
+    expected = _expected_kpoints(bands_run.folder)
+    if expected is not None and len(bands.kpoints) < expected:
+        problems.append(
+            f"the bands run holds {len(bands.kpoints)} of the {expected} k-points its KPOINTS "
+            "asks for"
+        )
+    if moments and len(moments) != len(structure):
+        problems.append(
+            f"the OUTCAR has {len(moments)} site moments for a cell of {len(structure)} sites: "
+            "it belongs to another run"
+        )
+    if scf_bands is not None and (
+        len(scf_bands.elements) != len(bands.elements)
+        or not np.allclose(scf_bands.lattice, bands.lattice, atol=1e-3)
+    ):
+        problems.append("the SCF and the bands run have different cells")
     run = BandRun(
         structure=structure,
         kpoints=bands.kpoints,
@@ -419,6 +489,7 @@ def analyze_vasp(
         prepared_moments=prepared_moments,
         code="vasp",
         warnings=warnings_,
+        problems=problems,
     )
     j = judge_run(directory, run, settings)
     return VaspAnalysis(

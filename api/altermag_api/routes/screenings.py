@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 
 from altermag.screening_run import ScreenRequest
 from altermag_api.deps import ReadAccess, StoreDep, WriteAccess
-from altermag_api.launch import open_run
+from altermag_api.launch import QueueFull, open_run
 from altermag_api.schemas import ScreeningStarted, ScreeningStatus, problems
 
 router = APIRouter(tags=["screenings"], responses=problems(401, 403, 404, 422, 503))
@@ -44,6 +44,13 @@ def start_screening(body: ScreenRequest, request: Request, store: StoreDep, _: W
     except (TypeError, ValueError, OSError, AltermagError) as exc:
         detail = scrub_paths(str(exc))
         raise HTTPException(422, detail=f"source {body.source!r}: {detail}") from None
+    if state.prefect is None:
+        try:
+            state.background.check_capacity(store)
+        except QueueFull as exc:
+            raise HTTPException(
+                503, detail=f"the screening queue is full: {exc}", headers={"Retry-After": "60"}
+            ) from None
     run_id, key = open_run(store, body)
     flow_run_id = None
     if state.prefect is not None:
@@ -59,7 +66,7 @@ def start_screening(body: ScreenRequest, request: Request, store: StoreDep, _: W
         backend = "thread"
     return {
         "run_id": run_id,
-        "status": "running",
+        "status": "queued" if backend == "thread" else "running",
         "backend": backend,
         "flow_run_id": flow_run_id,
         "links": _links(request, run_id),
