@@ -7,6 +7,7 @@ except a shorter analysis time cap (5 s) so that the slow input is cut off quick
 
 from __future__ import annotations
 
+import socket
 import statistics
 import threading
 import time
@@ -137,3 +138,34 @@ def test_a_flood_is_told_to_retry_not_queued_without_bound(server: ApiServer) ->
     statuses = sorted(status for _, status, _, _ in answers)
     assert set(statuses) <= {413, 429} and statuses.count(429) >= 4, statuses
     assert all(t < 5 for _, status, t, _ in answers if status == 429)
+
+
+def test_an_oversized_body_is_cut_off_while_it_streams(server: ApiServer) -> None:
+    """A chunked upload (no Content-Length) that goes on past the limit is answered 413
+    while it is still streaming: the client sends 6 MB of a body it never finishes, and the
+    answer comes anyway (the server did not wait for, nor spool, the rest)."""
+    head = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.cif"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /analyze HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+        )
+        sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        chunk = b"#" * 65536
+        try:
+            for _ in range(96):  # 6 MB, more than the 5 MB limit; the body is never closed
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:
+            pass  # the server answered and closed: fine, the answer is read below
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(  # a declared length above the limit: refused before any body is read
+            b"POST /analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+        )
+        declared = sock.recv(4096)
+    assert declared.startswith(b"HTTP/1.1 413"), declared[:300]
