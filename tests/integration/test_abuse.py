@@ -2,7 +2,9 @@
 bound, and ``/health`` keeps answering fast while the corpus is sent concurrently.
 
 The server is ``altermag api`` (uvicorn) on a free loopback port with the public limits,
-except a shorter analysis time cap (5 s) so that the slow input is cut off quickly.
+except a shorter analysis time cap (5 s), so that the slow input is cut off quickly, and
+room for 3,000 atoms, so that a slow input within the limits exists (a 3,000-atom P1 cell:
+about 20 s of analysis).
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ analyses for one of the two workers, plus starting a worker (imports) on a loade
 HEALTH_P99_S = 0.2
 
 
-def _random_cell(n: int = 1000, seed: int = 0) -> bytes:
-    """A P1 cell of n Fe atoms on a jittered grid: within every size limit, but its
-    classification takes about a minute — longer than the service's time cap."""
+def _random_cell(n: int = 3000, seed: int = 0) -> bytes:
+    """A P1 cell of n Fe atoms on a jittered grid: within the server's size limits, but its
+    analysis takes about 20 s — longer than the server's time cap."""
     rng = np.random.default_rng(seed)
     k = int(np.ceil(n ** (1 / 3)))
     grid = np.array([(i, j, m) for i in range(k) for j in range(k) for m in range(k)][:n], float)
@@ -45,7 +47,7 @@ def _random_cell(n: int = 1000, seed: int = 0) -> bytes:
 
 
 SLOW = [
-    Upload(f"random-1000-atoms-{i}", "slow.extxyz", _random_cell(seed=i), 413) for i in range(3)
+    Upload(f"random-3000-atoms-{i}", "slow.extxyz", _random_cell(seed=i), 413) for i in range(3)
 ]
 
 
@@ -56,6 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> ApiServer:
         f"sqlite:///{home / 'altermag.db'}",
         home,
         ("ALTERMAG_PUBLIC_LIMITS__ANALYSIS_SECONDS", str(ANALYSIS_SECONDS)),
+        ("ALTERMAG_PUBLIC_LIMITS__MAX_ATOMS", "3000"),
     )
     yield srv
     srv.stop()
