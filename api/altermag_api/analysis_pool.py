@@ -231,9 +231,16 @@ class AnalysisPool:
         started = [self._take() for _ in range(max(0, missing))]
         answers: list[Any] = []
         for worker in started:
+            if not worker.wait_ready():  # its ("ready",) first: imports done
+                self._drop(worker)
+                raise WorkerFailure(503, f"{name}: an analysis worker did not start")
             worker.conn.send((name, data, {}))
         for worker in started:
             try:
+                if not worker.ready:  # its imports first ("ready"), then the answer
+                    if not worker.conn.poll(timeout) or worker.conn.recv() != ("ready",):
+                        raise EOFError
+                    worker.ready = True
                 if not worker.conn.poll(timeout):
                     raise EOFError
                 answer = worker.conn.recv()
