@@ -53,6 +53,7 @@ __all__ = [
     "active_limits",
     "check_limit",
     "get_settings",
+    "prefect_environment",
     "use_limits",
 ]
 
@@ -117,6 +118,8 @@ class Settings(BaseSettings):
     """Limits of the command line (``ALTERMAG_LIMITS__MAX_ATOMS`` ...)."""
     public_limits: PublicLimits = PUBLIC_LIMITS
     """Limits of the public ``POST /analyze`` (``ALTERMAG_PUBLIC_LIMITS__MAX_ATOMS`` ...)."""
+    telemetry: bool = False
+    """Let Prefect send its anonymous usage data; ``ALTERMAG_TELEMETRY`` (off by default)."""
     allowed_sources: str = "embedded,known,corpus,optimade,materials_project"
     """Comma-separated sources a screening requested over the network may read;
     ``ALTERMAG_ALLOWED_SOURCES`` (``local`` and ``magndata`` read server folders: off)."""
@@ -165,6 +168,22 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings as the environment gives them now."""
     return Settings()
+
+
+def prefect_environment(*, quiet: bool = False) -> None:
+    """Prefect's environment before it is imported: its telemetry (client and server
+    analytics, orchestration telemetry) off unless ``ALTERMAG_TELEMETRY`` turns it on, and
+    with ``quiet`` only its warnings and errors on the terminal (a progress bar is drawn
+    there). A variable the user set explicitly is kept.
+    """
+    import os
+
+    if not get_settings().telemetry:
+        os.environ.setdefault("DO_NOT_TRACK", "1")
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        os.environ.setdefault("PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY", "false")
+    if quiet:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 _ACTIVE: ContextVar[Limits | None] = ContextVar("altermag_limits", default=None)

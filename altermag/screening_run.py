@@ -20,7 +20,10 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -36,17 +39,19 @@ from altermag.screening import (
     screen_records,
     write_candidates,
 )
-from altermag.sources import Record, Source, SourceError, get_source
+from altermag.sources import Page, Record, Source, SourceError, get_source
 from altermag.symmetry import DEFAULT_CELL, DEFAULT_MAGTOL, DEFAULT_MAX_ORDERS, DEFAULT_SYMPREC
 from altermag.symmetry.request import CellOption, Magtol, MaxOrders, Symprec
 
 __all__ = [
+    "REPORT_PAGES",
     "ChunkExecutor",
     "ScreenRequest",
     "ScreeningOutcome",
     "run_key",
     "run_screening",
     "screen_chunk",
+    "worker_pool",
 ]
 
 RANKING = "symmetry+order-heuristic"
@@ -90,6 +95,9 @@ class ScreeningOutcome:
     counts: dict[str, Any]
     top: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds of this invocation by phase: ``analysis`` (the executor, scoring included),
+    ``store`` (transactions and chunk files), ``tables`` and ``reports``."""
 
 
 def _page_name(cursor: str | None) -> str:
@@ -100,6 +108,21 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+#: Material pages (HTML with figures) a screening writes for its best candidates; the others
+#: are one ``altermag report <material-id>`` away.
+REPORT_PAGES = 3
+
+
+@dataclass
+class _InFlight:
+    """A source page on its way through the analysis (kept in source order)."""
+
+    start_cursor: str | None
+    page: Page
+    records: list[Record]
+    future: Future | None = None
 
 
 def run_screening(
@@ -113,9 +136,11 @@ def run_screening(
     limit: int | None = None,
     window: int = 1,
     executor: ChunkExecutor | None = None,
+    pool: Executor | None = None,
     scorer: Callable[[list[ScreenedEntry]], str | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     key: str | None = None,
+    report_pages: int = REPORT_PAGES,
     all_orders: bool = False,
     max_per_prototype: int | None = None,
 ) -> ScreeningOutcome:
@@ -124,21 +149,30 @@ def run_screening(
     Parameters
     ----------
     window
-        Source pages analyzed together (one chunk per page) before the cursor advances;
-        set it to the number of parallel workers.
+        Source pages analyzed together (one chunk per page); with a ``pool``, the most
+        chunks in flight (twice the workers keeps every worker busy while this process
+        stores finished chunks).
     executor
         How a window's chunks are analyzed (default: in this process, one after another).
+    pool
+        A process pool (:func:`worker_pool`): chunks go to it as they are read and are stored
+        in source order as they finish; ``executor`` is then unused.
     scorer
         Optional extra scoring of a chunk's entries after the executor (the prior already
         scores inside :func:`~altermag.screening.screen_records` when ``settings.score``);
         returns the model version (the ranking then names it).
     progress
-        Called with (records done, errors so far) after every window.
+        Called with (records done, errors so far) after every stored window or chunk.
     key
         Run identity for resuming (default :func:`run_key` of source, options, settings and
         limit); pass a fresh key to force a new run.
     all_orders, max_per_prototype
         What the candidate files list (:func:`altermag.ranking.rank_candidates`).
+    report_pages
+        Material pages written for the best candidates (``materials/<id>.html``).
+
+    A run that is already complete is not analysed again: its tables are rebuilt from the
+    chunk files and its reports are kept when they exist.
     """
     settings = settings or ScreenSettings()
     options = dict(source_options or {})
@@ -163,31 +197,65 @@ def run_screening(
     chunk_dir.mkdir(parents=True, exist_ok=True)
     ranking = RANKING
     started = time.perf_counter()
+    timings = {"analysis": 0.0, "store": 0.0, "tables": 0.0, "reports": 0.0}
     done = sum(len(json.loads(p.read_text())["ids"]) for p in chunk_dir.glob("*.json"))
     n_errors = 0
     run_errors: list[str] = []
     status = "completed"
-    if run.status != "completed":
+    # Starting a run again sets it back to running; a run that was finished before (counts
+    # written, no run error, the source read to its end) has nothing left to analyse.
+    finished_before = bool(run.counts) and not run.errors and run.source_cursor is None
+    new_work = run.status != "completed" and not finished_before
+    stored_any = False
+    if new_work:
         cursor = run.source_cursor
-        pages = source.pages(cursor)
-        try:
-            while limit is None or done < limit:
-                window_pages = []
-                for page in pages:
-                    window_pages.append((cursor, page))
-                    cursor = page.next_cursor
-                    if len(window_pages) >= window:
-                        break
-                if not window_pages:
+        pages = iter(source.pages(cursor))
+        queued = done
+        in_flight: deque[_InFlight] = deque()
+        exhausted = False
+
+        def fill() -> None:
+            nonlocal cursor, queued, exhausted
+            while not exhausted and len(in_flight) < max(1, window):
+                if limit is not None and queued >= limit:
+                    exhausted = True
                     break
-                chunks: list[list[Record]] = []
-                for _, page in window_pages:
-                    recs = page.records
-                    if limit is not None:
-                        recs = recs[: max(0, limit - done - sum(len(c) for c in chunks))]
-                    chunks.append(recs)
-                results = executor(chunks, settings)
-                for (start_cursor, page), entries in zip(window_pages, results, strict=True):
+                page = next(pages, None)
+                if page is None:
+                    exhausted = True
+                    break
+                recs = page.records
+                if limit is not None:
+                    recs = recs[: max(0, limit - queued)]
+                queued += len(recs)
+                item = _InFlight(cursor, page, recs)
+                if pool is not None:
+                    item.future = pool.submit(screen_chunk, recs, settings)
+                in_flight.append(item)
+                cursor = page.next_cursor
+                if cursor is None:
+                    exhausted = True
+
+        try:
+            while True:
+                fill()
+                if not in_flight:
+                    break
+                t0 = time.perf_counter()
+                if pool is None:
+                    batch = list(in_flight)
+                    in_flight.clear()
+                    finished = list(
+                        zip(batch, executor([b.records for b in batch], settings), strict=True)
+                    )
+                else:
+                    item = in_flight.popleft()
+                    assert item.future is not None
+                    finished = [(item, item.future.result())]
+                    fill()  # keep the workers busy while this chunk is stored
+                t1 = time.perf_counter()
+                timings["analysis"] += t1 - t0
+                for item, entries in finished:
                     if scorer is not None and entries:
                         scorer(entries)
                     versions = {e.model_version for e in entries if e.model_version}
@@ -195,26 +263,30 @@ def run_screening(
                         ranking = f"symmetry+prior:{sorted(versions)[-1]}"
                     store.add_screened(entries, settings.to_dict(), run_id=run_id)
                     _atomic_write(
-                        chunk_dir / _page_name(start_cursor),
+                        chunk_dir / _page_name(item.start_cursor),
                         json.dumps(
                             {
                                 "ids": [e.id for e in entries],
                                 "rows": candidate_rows(entries, ranking),
                                 "errors": [e.error for e in entries if e.error],
-                                "skipped": page.skipped,
+                                "skipped": item.page.skipped,
                             }
                         ),
                     )
                     done += len(entries)
+                    stored_any = True
                     n_errors += sum(1 for e in entries if e.error)
-                store.set_run_cursor(run_id, cursor)
+                    store.set_run_cursor(run_id, item.page.next_cursor)
+                timings["store"] += time.perf_counter() - t1
                 if progress is not None:
                     progress(done, n_errors)
-                if cursor is None:
-                    break
         except SourceError as exc:
             status = "failed"
             run_errors.append(str(exc))
+            for item in in_flight:
+                if item.future is not None:
+                    item.future.cancel()
+    t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     skipped: dict[str, int] = {}
@@ -243,9 +315,73 @@ def run_screening(
     paths = write_candidates(
         rows, out_dir, summary, all_orders=all_orders, max_per_prototype=max_per_prototype
     )
-    paths.update(write_run_reports(store, run_id, out_dir))
+    t1 = time.perf_counter()
+    timings["tables"] = t1 - t0
+    report = out_dir / "report.html"
+    if stored_any or not report.is_file():
+        paths.update(write_run_reports(store, run_id, out_dir, pages=report_pages, pool=pool))
+    else:
+        paths["report"] = report
+    timings["reports"] = time.perf_counter() - t1
     top = [r for r in rank_rows(rows) if r["can_host_altermagnet"]][:20]  # one per material
-    return ScreeningOutcome(run_id, out_dir, paths, counts, top, errors + run_errors)
+    return ScreeningOutcome(
+        run_id,
+        out_dir,
+        paths,
+        counts,
+        top,
+        errors + run_errors,
+        {k: round(v, 3) for k, v in timings.items()},
+    )
+
+
+def _worker_init() -> None:
+    """A pool worker uses one core: no thread pools inside it (BLAS, OpenMP, torch)."""
+    import sys
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
+#: Modules the pool's fork server imports once, so that every worker starts with them loaded.
+_PRELOAD = [
+    "altermag.screening",
+    "altermag.symmetry.enumerate",
+    "altermag.ml.prior",
+    "altermag.store",
+]
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def worker_pool(workers: int | None = None) -> Iterator[ProcessPoolExecutor | None]:
+    """A process pool of ``workers`` (default: the available cores) for :func:`run_screening`,
+    or None for one worker (everything then runs in this process).
+
+    Workers are forked from a ``forkserver`` that imported the analysis and the prior once,
+    so starting them costs no imports and shares no state (locks, threads, database
+    connections) with this process.
+    """
+    n = available_cores() if workers is None else workers
+    if n <= 1:
+        yield None
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    with ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init) as pool:
+        yield pool
 
 
 SourceName = Literal[
@@ -331,7 +467,9 @@ class ScreenRequest(BaseModel):
         key: str | None = None,
         window: int = 1,
         executor: ChunkExecutor | None = None,
+        pool: Executor | None = None,
         progress: Callable[[int, int], None] | None = None,
+        report_pages: int = REPORT_PAGES,
         restricted: bool = False,
     ) -> ScreeningOutcome:
         """Screen into ``store`` and write ``<out_root>/<run-id>/`` (:func:`run_screening`;
@@ -349,18 +487,36 @@ class ScreenRequest(BaseModel):
             limit=self.limit,
             window=window,
             executor=executor,
+            pool=pool,
             progress=progress,
             key=key,
+            report_pages=report_pages,
             all_orders=self.all_orders,
             max_per_prototype=self.max_per_prototype,
         )
 
 
-def write_run_reports(store: Any, run_id: int, out_dir: Path, top: int = 20) -> dict[str, Path]:
-    """``report.html`` of the run and ``materials/<id>.html`` for its best ``top`` candidates."""
+def _material_page(material: Any, order_id: int | None) -> str:
+    """One material's HTML page (figures included): the unit of work of a pool worker."""
     from altermag.reports.material import render_html
-    from altermag.reports.run import render_run_html, run_candidates, run_report
     from altermag.reports.stored import stored_material_report
+
+    return render_html(stored_material_report(material, order_id))
+
+
+def write_run_reports(
+    store: Any,
+    run_id: int,
+    out_dir: Path,
+    top: int = 20,
+    *,
+    pages: int = REPORT_PAGES,
+    pool: Executor | None = None,
+) -> dict[str, Path]:
+    """``report.html`` of the run (its best ``top`` candidates) and ``materials/<id>.html``
+    for the best ``pages`` of them (rendered on ``pool`` when given); the other rows name the
+    ``altermag report`` command that draws theirs."""
+    from altermag.reports.run import render_run_html, run_candidates, run_report
 
     record = store.run(run_id)
     candidates, n_candidates = run_candidates(store, run_id)
@@ -371,14 +527,22 @@ def write_run_reports(store: Any, run_id: int, out_dir: Path, top: int = 20) -> 
         material_link="materials/{material_id}.html",
         n_candidates=n_candidates,
     )
+    (out_dir / "materials").mkdir(exist_ok=True)
+    jobs: list[tuple[Path, Any]] = []
+    for i, row in enumerate(report["candidates"]):
+        target = out_dir / "materials" / f"{row['material_id']}.html"
+        material = store.material(row["material_id"]) if i < pages else None
+        if material is None:
+            row["link"] = None
+            continue
+        if pool is None:
+            _atomic_write(target, _material_page(material, row["order_id"]))
+        else:
+            jobs.append((target, pool.submit(_material_page, material, row["order_id"])))
     path = out_dir / "report.html"
     _atomic_write(path, render_run_html(report))
-    (out_dir / "materials").mkdir(exist_ok=True)
-    for row in report["candidates"]:
-        material = store.material(row["material_id"])
-        if material is not None:
-            html = render_html(stored_material_report(material, row["order_id"]))
-            _atomic_write(out_dir / "materials" / f"{row['material_id']}.html", html)
+    for target, future in jobs:
+        _atomic_write(target, future.result())
     return {"report": path}
 
 

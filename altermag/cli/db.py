@@ -77,7 +77,10 @@ def status(db: DbOption = None) -> None:
         console.print(table)
 
 
-@db_app.command(help="List stored candidates (one row per magnetic order), best first.")
+@db_app.command(
+    help="List stored candidates, best first: one row per material (its most probable order) "
+    "by default, every order with --all-orders."
+)
 def candidates(
     db: DbOption = None,
     verdict: Annotated[list[str] | None, typer.Option(help="Keep this verdict.")] = None,
@@ -89,8 +92,12 @@ def candidates(
     run: Annotated[int | None, typer.Option(help="Only materials seen by this run id.")] = None,
     min_score: Annotated[float | None, typer.Option(help="Lowest model score.")] = None,
     best_order: Annotated[
-        bool, typer.Option(help="Only the top-ranked enumerated order of each material.")
-    ] = False,
+        bool,
+        typer.Option(
+            "--best-order/--all-orders",
+            help="One row per material (its most probable order), or every order.",
+        ),
+    ] = True,
     sort: Annotated[
         str,
         typer.Option(

@@ -4,7 +4,6 @@ the whole engine (screen → top candidates → verify) as Prefect flows."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from altermag.cli import DB_HELP, app
 from altermag.cli.dft import _parse_set, dft_app
 from altermag.cli.screen import _DEFAULTS, _HELP, _source_options
 from altermag.cli.tables import Column, print_table
+from altermag.config import prefect_environment
 from altermag.dft.presets import DEFAULT_PRESET
 from altermag.screening_run import ScreenRequest
 
@@ -108,7 +108,7 @@ def verify(
     resources = _resources(slurm)
     wd = str(workdir) if workdir else None
     if prefect:
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        prefect_environment()
         from altermag_flows.verify import verify as verify_flow
 
         outcomes = verify_flow(
@@ -178,7 +178,7 @@ def discover(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
 ) -> None:
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    prefect_environment()
     from altermag_flows.discover import discover as discover_flow
 
     request = ScreenRequest(

@@ -12,8 +12,8 @@ from altermag.cli import DB_HELP, app
 
 @app.command(
     help="The main job: screen the embedded default data (curated known materials and "
-    "the hypothetical-compound corpus) as a Prefect flow, store every result in the "
-    "default database and write the ranked candidates."
+    "the hypothetical-compound corpus) on this machine's cores, store every result in the "
+    "default database and write the ranked candidates. A second run reuses what is done."
 )
 def run(
     db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
@@ -21,9 +21,17 @@ def run(
         Path | None, typer.Option(help="Output folder (default $ALTERMAG_HOME/candidates).")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Screen at most N records.")] = None,
-    prefect: Annotated[bool, typer.Option(help="Run as a Prefect flow.")] = True,
+    prefect: Annotated[
+        bool, typer.Option(help="Run as a Prefect flow (default: in this process).")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: the available cores; 1: no pool)."),
+    ] = None,
+    fresh: Annotated[bool, typer.Option(help="Start a new run instead of resuming.")] = False,
 ) -> None:
     from altermag.cli.screen import _DEFAULTS, screen
+    from altermag.screening_run import REPORT_PAGES
 
     screen(
         source="embedded",
@@ -37,5 +45,7 @@ def run(
         dask_address=None,
         dask_workers=None,
         prefect=prefect,
-        fresh=False,
+        workers=workers,
+        pages=REPORT_PAGES,
+        fresh=fresh,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from altermag.cli import DB_HELP, app
 from altermag.cli.tables import Column, print_table
-from altermag.screening_run import ScreenRequest
+from altermag.config import prefect_environment
+from altermag.screening_run import REPORT_PAGES, ScreenRequest, available_cores, worker_pool
 
 _DEFAULTS = ScreenRequest()
 _HELP = {name: str(f.description) for name, f in ScreenRequest.model_fields.items()}
@@ -50,6 +50,17 @@ def _expected_total(source: str, limit: int | None) -> int | None:
                 pass
         return min(n, limit) if limit else n
     return limit
+
+
+def _pool_size(workers: int | None, total: int | None, chunk_size: int) -> int:
+    """Worker processes for an in-process screening: as asked, else one per available core
+    but no more than there are chunks (a small screening runs in this process alone)."""
+    if workers is not None:
+        return max(1, workers)
+    n = available_cores()
+    if total is not None:
+        n = min(n, -(-total // chunk_size))
+    return max(1, n)
 
 
 class _ChunkWatcher:
@@ -157,9 +168,17 @@ def screen(
     prefect: Annotated[
         bool,
         typer.Option(
-            help="Run as a Prefect flow (tracked, retries); --no-prefect runs in-process."
+            help="Run as a Prefect flow (tracked runs, retries; implied by the Dask options). "
+            "Default: in this process, on a pool of worker processes."
         ),
-    ] = True,
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes (default: the available cores; 1: no pool)."),
+    ] = None,
+    pages: Annotated[
+        int, typer.Option(help="Material pages written for the best candidates.")
+    ] = REPORT_PAGES,
     fresh: Annotated[bool, typer.Option(help="Start a new run instead of resuming.")] = False,
     all_orders: Annotated[
         bool, typer.Option(help="Candidate files list every order, not one per material.")
@@ -184,6 +203,9 @@ def screen(
     out = out if out is not None else get_settings().candidates_dir
     key = uuid.uuid4().hex[:24] if fresh else None
     total = _expected_total(request.source, limit)
+    use_prefect = prefect or bool(dask_address or dask_workers)
+    if use_prefect:
+        prefect_environment(quiet=True)
     with Progress(
         TextColumn("screening {task.description}"),
         BarColumn(),
@@ -197,8 +219,7 @@ def screen(
         def progress(done: int, errors: int) -> None:
             bar.update(task, completed=done, errors=errors)
 
-        if prefect:
-            os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        if use_prefect:
             from altermag_flows.screen import screen as screen_flow
             from altermag_flows.screen import task_runner_for
 
@@ -217,8 +238,17 @@ def screen(
         else:
             from altermag.store import Store
 
-            with Store(db) as store:
-                outcome = request.run(store, out, key=key, progress=progress)
+            n_workers = _pool_size(workers, total, request.chunk_size)
+            with Store(db) as store, worker_pool(n_workers) as pool:
+                outcome = request.run(
+                    store,
+                    out,
+                    key=key,
+                    pool=pool,
+                    window=2 * n_workers,
+                    progress=progress,
+                    report_pages=pages,
+                )
             run_id, paths, counts = outcome.run_id, outcome.paths, outcome.counts
     import json
 

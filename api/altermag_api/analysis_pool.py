@@ -231,6 +231,9 @@ class AnalysisPool:
         started = [self._take() for _ in range(max(0, missing))]
         answers: list[Any] = []
         for worker in started:
+            if not worker.wait_ready():  # its ("ready",) first: imports done
+                self._drop(worker)
+                raise WorkerFailure(503, f"{name}: an analysis worker did not start")
             worker.conn.send((name, data, {}))
         for worker in started:
             try:

@@ -2,11 +2,14 @@
 bound, and ``/health`` keeps answering fast while the corpus is sent concurrently.
 
 The server is ``altermag api`` (uvicorn) on a free loopback port with the public limits,
-except a shorter analysis time cap (5 s) so that the slow input is cut off quickly.
+except a shorter analysis time cap (5 s), so that the slow input is cut off quickly, and
+room for 3,000 atoms, so that a slow input within the limits exists (a 3,000-atom P1 cell:
+about 20 s of analysis).
 """
 
 from __future__ import annotations
 
+import socket
 import statistics
 import threading
 import time
@@ -27,9 +30,9 @@ analyses for one of the two workers, plus starting a worker (imports) on a loade
 HEALTH_P99_S = 0.2
 
 
-def _random_cell(n: int = 1000, seed: int = 0) -> bytes:
-    """A P1 cell of n Fe atoms on a jittered grid: within every size limit, but its
-    classification takes about a minute — longer than the service's time cap."""
+def _random_cell(n: int = 3000, seed: int = 0) -> bytes:
+    """A P1 cell of n Fe atoms on a jittered grid: within the server's size limits, but its
+    analysis takes about 20 s — longer than the server's time cap."""
     rng = np.random.default_rng(seed)
     k = int(np.ceil(n ** (1 / 3)))
     grid = np.array([(i, j, m) for i in range(k) for j in range(k) for m in range(k)][:n], float)
@@ -44,7 +47,7 @@ def _random_cell(n: int = 1000, seed: int = 0) -> bytes:
 
 
 SLOW = [
-    Upload(f"random-1000-atoms-{i}", "slow.extxyz", _random_cell(seed=i), 413) for i in range(3)
+    Upload(f"random-3000-atoms-{i}", "slow.extxyz", _random_cell(seed=i), 413) for i in range(3)
 ]
 
 
@@ -55,6 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> ApiServer:
         f"sqlite:///{home / 'altermag.db'}",
         home,
         ("ALTERMAG_PUBLIC_LIMITS__ANALYSIS_SECONDS", str(ANALYSIS_SECONDS)),
+        ("ALTERMAG_PUBLIC_LIMITS__MAX_ATOMS", "3000"),
     )
     yield srv
     srv.stop()
@@ -137,3 +141,34 @@ def test_a_flood_is_told_to_retry_not_queued_without_bound(server: ApiServer) ->
     statuses = sorted(status for _, status, _, _ in answers)
     assert set(statuses) <= {413, 429} and statuses.count(429) >= 4, statuses
     assert all(t < 5 for _, status, t, _ in answers if status == 429)
+
+
+def test_an_oversized_body_is_cut_off_while_it_streams(server: ApiServer) -> None:
+    """A chunked upload (no Content-Length) that goes on past the limit is answered 413
+    while it is still streaming: the client sends 6 MB of a body it never finishes, and the
+    answer comes anyway (the server did not wait for, nor spool, the rest)."""
+    head = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.cif"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(
+            b"POST /analyze HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+        )
+        sock.sendall(b"%x\r\n%s\r\n" % (len(head), head))
+        chunk = b"#" * 65536
+        try:
+            for _ in range(96):  # 6 MB, more than the 5 MB limit; the body is never closed
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:
+            pass  # the server answered and closed: fine, the answer is read below
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(  # a declared length above the limit: refused before any body is read
+            b"POST /analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\n\r\n"
+        )
+        declared = sock.recv(4096)
+    assert declared.startswith(b"HTTP/1.1 413"), declared[:300]

@@ -79,10 +79,16 @@ class AcceptedScreenings:
     def __init__(self) -> None:
         self.submitted: list[int] = []
 
+    def start(self) -> None:
+        pass
+
+    def check_capacity(self, store: Any) -> None:
+        pass
+
     def submit(self, run_id: int, key: str, request: Any) -> None:
         self.submitted.append(run_id)
 
-    def shutdown(self) -> None:
+    def shutdown(self, timeout: float = 0.0) -> None:
         pass
 
 

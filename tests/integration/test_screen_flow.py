@@ -154,3 +154,82 @@ def test_prefect_flow_runs_the_screening(
     assert Path(result["paths"]["csv"]).read_text().count("\n") == 7
     with Store(db) as store:
         assert store.run(result["run_id"]).n_failed == 1
+
+
+def test_a_second_run_reuses_what_is_done(db_url: str, source_folder: Path, tmp_path: Path) -> None:
+    """The same screening again analyses nothing, stores nothing, keeps its reports and gives
+    the same tables (the source was read to its end: the cursor is None)."""
+
+    def once():
+        with Store(db_url) as store:
+            return run_screening(
+                get_source("local", path=source_folder, page_size=3),
+                store,
+                ScreenSettings(),
+                tmp_path / "cand",
+                source_name="local",
+                source_options={"path": str(source_folder)},
+            )
+
+    first = once()
+    assert first.timings["analysis"] > 0
+    report = first.paths["report"]
+    stamp = report.stat().st_mtime_ns
+    rows = json.loads(first.paths["json"].read_text())
+    second = once()
+    assert second.run_id == first.run_id
+    assert second.timings["analysis"] == 0 and second.timings["store"] == 0
+    assert report.stat().st_mtime_ns == stamp
+    assert json.loads(second.paths["json"].read_text()) == rows
+    assert second.counts == first.counts
+
+
+def test_worker_pool_gives_the_in_process_answer(tmp_path: Path) -> None:
+    """Chunks analysed on two forkserver workers and stored in source order: the same rows,
+    the same stored orders and material pages as one process."""
+    from altermag.screening_run import worker_pool
+
+    outcomes = {}
+    for workers in (1, 2):
+        request = ScreenRequest(source="known", limit=24, chunk_size=5)
+        with (
+            Store(f"sqlite:///{tmp_path / f'w{workers}.db'}") as store,
+            worker_pool(workers) as pool,
+        ):
+            assert (pool is None) == (workers == 1)
+            out = request.run(store, tmp_path / f"w{workers}", pool=pool, window=2 * workers)
+            counts = store.row_counts()
+        rows = json.loads(out.paths["json"].read_text())
+        pages = sorted(p.name for p in (out.out_dir / "materials").glob("*.html"))
+        outcomes[workers] = (rows, counts["materials"], counts["magnetic_orders"], pages)
+    assert outcomes[1] == outcomes[2]
+    assert len(outcomes[1][0]) == 24 and len(outcomes[1][3]) == 3
+
+
+def test_screen_succeeds_on_a_busy_cpu(tmp_path: Path) -> None:
+    """``altermag screen`` on a CPU kept busy by spinning processes (two per core): it needs
+    no server to start in time, finishes, and prints no Prefect log line."""
+    from altermag.screening_run import available_cores
+
+    spin = "while True: pass"
+    busy = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2 * available_cores())]
+    try:
+        time.sleep(1.0)
+        env = {**os.environ, "ALTERMAG_HOME": str(tmp_path), "COLUMNS": "120"}
+        env.pop("PREFECT_API_URL", None)
+        done = subprocess.run(
+            [sys.executable, "-m", "altermag.cli", "screen", "--source", "known", "--limit", "12"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        for p in busy:
+            p.kill()
+            p.wait()
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "run 1: 12 screened" in output
+    assert "prefect" not in output.lower()
+    assert (tmp_path / "candidates" / "1" / "report.html").is_file()

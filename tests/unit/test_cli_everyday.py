@@ -186,3 +186,41 @@ def test_sources_refuse_a_missing_folder_with_a_user_error(tmp_path: Path) -> No
             )
         else:
             raise AssertionError(f"{name} accepted a missing folder")
+
+
+def test_prefect_telemetry_is_off_unless_turned_on(monkeypatch) -> None:
+    from altermag.config import prefect_environment
+
+    names = (
+        "DO_NOT_TRACK",
+        "PREFECT_SERVER_ANALYTICS_ENABLED",
+        "PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY",
+        "PREFECT_LOGGING_LEVEL",
+        "ALTERMAG_TELEMETRY",
+    )
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    prefect_environment(quiet=True)
+    assert os.environ["DO_NOT_TRACK"] == "1"
+    assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert os.environ["PREFECT_CLOUD_ENABLE_ORCHESTRATION_TELEMETRY"] == "false"
+    assert os.environ["PREFECT_LOGGING_LEVEL"] == "WARNING"
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALTERMAG_TELEMETRY", "1")
+    prefect_environment()
+    assert "DO_NOT_TRACK" not in os.environ
+    assert "PREFECT_SERVER_ANALYTICS_ENABLED" not in os.environ
+
+
+def test_run_and_screen_need_no_prefect_by_default() -> None:
+    for command in ("run", "screen"):
+        help_text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
+        assert "--prefect" in help_text and "--workers" in help_text
+    import inspect
+
+    from altermag.cli.run import run
+    from altermag.cli.screen import screen
+
+    for fn in (run, screen):
+        assert inspect.signature(fn).parameters["prefect"].default is False
