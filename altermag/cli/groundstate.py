@@ -10,6 +10,7 @@ import typer
 
 from altermag.cli import DB_HELP
 from altermag.cli.dft import _parse_set, _slug, dft_app
+from altermag.dft.presets import DEFAULT_PRESET
 
 
 @dft_app.command(
@@ -22,7 +23,7 @@ from altermag.cli.dft import _parse_set, _slug, dft_app
 def groundstate(
     target: Annotated[str, typer.Argument(help="Structure file or material id in the store.")],
     code: Annotated[str, typer.Option(help="qe (vasp: not yet).")] = "qe",
-    preset: Annotated[str, typer.Option(help="Preset name or YAML file.")] = "default",
+    preset: Annotated[str, typer.Option(help="Preset name or YAML file.")] = DEFAULT_PRESET,
     max_orders: Annotated[int, typer.Option(help="Orders of the ranking to compute.")] = 8,
     relax: Annotated[
         bool | None,
