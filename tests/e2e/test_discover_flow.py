@@ -1,7 +1,7 @@
 """The ``discover`` and ``verify`` Prefect flows and their CLI, end to end on a temporary
 Prefect server: screening a tiny local source, choosing the top candidate, preparing DFT decks
-for it (Debian's quantum-espresso-data has no PBE Mn, F or Te: the job stays ``prepared``;
-with a VASP command configured, its decks are VASP's)."""
+for it (``--runner prepare``: the job stays ``prepared``, its deck carries the shipped SG15
+pseudopotentials; with a VASP command configured, its decks are VASP's)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_discover_top_1_prepares_decks_for_the_best_candidate(
     db = f"sqlite:///{tmp_path / 'a.db'}"
     args = ["discover", "--source", "local", "--path", str(inputs), "--top", "1", "--db", db]
     args += ["--out", str(tmp_path / "cand"), "--workdir", str(tmp_path / "dft"), "--json"]
-    res = CliRunner().invoke(app, args)
+    res = CliRunner().invoke(app, [*args, "--runner", "prepare"])
     assert res.exit_code == 0, res.output
     outcomes = json.loads(res.stdout[res.stdout.index("[") :])
     assert len(outcomes) == 1 and outcomes[0]["status"] == "prepared"
@@ -53,7 +53,8 @@ def test_discover_top_1_prepares_decks_for_the_best_candidate(
         assert job.status == "prepared" and job.verdict is None
         assert job.parameters["predicted_verdict"] == "altermagnet"
     scf = (Path(job.directory) / "scf.in").read_text()
-    assert "Mn.pbe.UPF" in scf and "starting_magnetization" in scf
+    assert "Mn.UPF" in scf and "F.UPF" in scf and "starting_magnetization" in scf
+    assert (Path(job.directory) / "pseudo" / "Mn.UPF").is_file()  # the deck carries its UPFs
     assert (Path(job.directory) / "job.sbatch").read_text().count("srun pw.x") == 2
 
 
