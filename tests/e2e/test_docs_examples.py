@@ -35,11 +35,12 @@ SKIP: dict[str, str] = {
     "(minutes; tests/e2e/test_run_report.py)",
     r"^altermag dft run|^altermag dft verify|^altermag discover": "runs pw.x for minutes "
     "(tests/integration/test_dft_qe_run.py, tests/e2e/test_dft_verify.py)",
+    r"^altermag dft groundstate": "runs pw.x once per order for minutes "
+    "(tests/integration/test_groundstate_qe.py; decks only: tests/unit/test_groundstate.py)",
     r"^altermag train": "trains the GNN (minutes; tests/e2e/test_ml_training_slow.py)",
     r"^altermag data build-corpus\s*(#|$)": "rebuilds the whole corpus (minutes)",
     r"postgresql\+psycopg://(?!postgres@127)": "needs the user's PostgreSQL server",
     r"--resume": "continues an interrupted network fetch",
-    r"^prefect |^export PREFECT_API_URL": "a Prefect server for scheduled runs",
     r"from alembic import command": "writes a migration into the source tree",
     r"from jobflow import": "jobflow is not an altermag dependency (its serialisation is "
     "checked in tests/unit/test_interop_python.py)",
