@@ -8,11 +8,11 @@ import json
 import re
 import shutil
 import subprocess
-from html import escape
 from pathlib import Path
 
 import numpy as np
 import pytest
+from markupsafe import escape
 
 from altermag import analyze
 from altermag.reports.figures import form_factor_function
