@@ -187,7 +187,9 @@ class MagneticOrder(Base):
     heuristic_reason: Mapped[str | None] = mapped_column(Text)
     p_ground_state: Mapped[float | None] = mapped_column(Float)
     """The ground-state prior's P(ground state) of this enumerated order (``heuristic_rank`` is
-    then the prior's rank); None for given orders and rows stored without the prior."""
+    then the prior's rank); 1 for an order given with the structure (taken as its ground
+    state, :func:`altermag.ranking.given_order_probability`); None for rows stored without
+    the prior."""
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     """:meth:`SpinGroupResult.to_dict` of this order."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
