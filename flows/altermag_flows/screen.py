@@ -22,7 +22,7 @@ __all__ = ["screen", "screen_chunk_task", "task_runner_for"]
 
 # The task wraps the library function itself, so Dask pickles it by reference
 # (altermag.screening_run.screen_chunk) and a worker imports it instead of receiving a copy.
-screen_chunk_task = task(screen_chunk, name="screen-chunk", retries=1, retry_delay_seconds=2)
+screen_chunk_task = task(name="screen-chunk", retries=1, retry_delay_seconds=2)(screen_chunk)
 
 
 def task_runner_for(dask_address: str | None, dask_workers: int | None) -> Any:

@@ -1,0 +1,79 @@
+"""Comparing the judged orders: the ground state, relative energies and the margin.
+
+The ground state is the converged order of lowest total energy. Energies are reported per
+magnetic atom relative to it; the ``margin`` is the gap to the next converged order. A margin
+below ``NEAR_DEGENERATE_MEV`` (5 meV per magnetic atom, about the accuracy of PBE+U exchange
+energies) makes the result ``near-degenerate``: the ordering is then not decided by these
+calculations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from altermag.dft.groundstate.contract import NEAR_DEGENERATE_MEV, GroundState, OrderEnergy
+
+__all__ = ["summarize"]
+
+
+def summarize(
+    orders: list[OrderEnergy],
+    n_magnetic: int,
+    formula: str,
+    settings: dict[str, Any],
+    code: str = "qe",
+    source: str | None = None,
+    near_degenerate_mev: float = NEAR_DEGENERATE_MEV,
+) -> GroundState:
+    """Relative energies, the ground state and its margin from judged orders.
+
+    Only ``converged`` orders take part; the others keep ``relative_energy…`` None (their
+    energy belongs to another state, or to no finished state at all).
+    """
+    ok = sorted(
+        (o for o in orders if o.status == "converged" and o.energy_ev is not None),
+        key=lambda o: float(o.energy_ev or 0.0),
+    )
+    messages: list[str] = []
+
+    def result(gs: dict[str, Any] | None, verdict: str, near: bool = False) -> GroundState:
+        return GroundState(
+            source,
+            formula,
+            code,
+            settings,
+            orders,
+            gs,
+            verdict,
+            near,
+            n_magnetic,
+            messages=messages,
+        )
+
+    if not ok:
+        if orders and all(o.status == "prepared" for o in orders):
+            return result(None, "prepared")
+        messages.append("no order converged with its moments intact: no ground state")
+        return result(None, "inconclusive")
+    e0 = float(ok[0].energy_ev or 0.0)
+    for o in ok:
+        o.relative_energy_mev_per_magnetic_atom = round(
+            (float(o.energy_ev or 0.0) - e0) * 1000.0 / max(n_magnetic, 1), 3
+        )
+    best = ok[0]
+    margin = ok[1].relative_energy_mev_per_magnetic_atom if len(ok) > 1 else None
+    near = margin is not None and margin < near_degenerate_mev
+    if near:
+        messages.append(
+            f"near-degenerate: {best.label} is only {margin:.1f} meV per magnetic atom below "
+            f"{ok[1].label} (threshold {near_degenerate_mev:g} meV)"
+        )
+    if margin is None:
+        messages.append("only one order converged: the ground state has no competitor")
+    gs = {
+        "label": best.label,
+        "verdict": best.verdict,
+        "wave": best.wave,
+        "margin_mev_per_magnetic_atom": margin,
+    }
+    return result(gs, best.verdict, near)
