@@ -112,6 +112,13 @@ def test_cli_files_api_and_report_list_the_same_ranking(db_url: str, tmp_path: P
     assert printed_ids == [r["id"] for r in hosts[:15]]
     assert f"{len(hosts)} candidates" in printed
 
+    # `altermag db candidates`: the store's listing of the run, one row per material
+    listed = CliRunner().invoke(
+        cli, ["db", "candidates", "--db", db_url, "--run", str(run_id), "--limit", "500", "--json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert _pairs(json.loads(listed.output)["items"]) == _pairs(rows)
+
     app = create_app(db_url, prefect_api_url=None, out_root=tmp_path / "api")
     with TestClient(app) as client:
         # the API: the fast path (true/false) and the FastAPI route (1/0) give the files' list
