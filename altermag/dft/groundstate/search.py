@@ -2,9 +2,8 @@
 
 :func:`run_groundstate` computes (``runner="local"``: pw.x here, one order after the other)
 or prepares (``"prepare"``: decks only) the energies of the planned orders, optionally after
-one spin-polarised variable-cell relaxation; :func:`search_material` does it for a stored
-material, adds the band check on an altermagnetic winner and stores the result as a DFT job
-of kind ``groundstate``.
+one spin-polarised variable-cell relaxation (:mod:`altermag.dft.groundstate.stored` does it
+for a stored material).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from altermag.dft.groundstate.bandcheck import band_check_winner
 from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
 from altermag.dft.groundstate.orders import OrderPlan, plan_orders
@@ -33,7 +31,6 @@ __all__ = [
     "HYPOTHETICAL_SOURCES",
     "prepare_groundstate",
     "run_groundstate",
-    "search_material",
 ]
 
 HYPOTHETICAL_SOURCES = ("corpus", "embedded")
@@ -131,56 +128,3 @@ def run_groundstate(
     gs.relax = relax_info
     (directory / "groundstate.json").write_text(json.dumps(gs.to_dict(), indent=1))
     return gs
-
-
-def search_material(
-    store: Any,
-    material_id: int,
-    settings: DftSettings,
-    workdir: Path | None = None,
-    max_orders: int = 8,
-    relax: bool | None = None,
-    band_check: bool = True,
-    use_prior: bool = True,
-    progress: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    """Ground-state search (and the band check on an altermagnetic winner) of a stored
-    material, run here with pw.x and stored as a DFT job of kind ``groundstate``.
-
-    Returns the JSON contract with ``material_id``, ``job_id`` and, when it ran, ``band_check``
-    (whose ``status`` is ``ground state not altermagnetic`` for any other winner).
-    """
-    from altermag.config import get_settings
-
-    record = store.material(material_id)
-    if record is None:
-        raise GroundStateError(f"no material {material_id}")
-    structure = record.magnetic_structure()
-    source = record.source or "store"
-    if relax is None:
-        relax = source.split(":")[0] in HYPOTHETICAL_SOURCES
-    root = Path(workdir) if workdir else get_settings().dft_dir
-    folder = root / f"{material_id}-{record.formula}" / "groundstate-qe"
-    gs = run_groundstate(
-        structure,
-        settings,
-        folder,
-        max_orders=max_orders,
-        relax=relax,
-        source=source,
-        use_prior=use_prior,
-        progress=progress,
-    )
-    data = gs.to_dict()
-    if band_check:
-        check = band_check_winner(structure, gs, settings, folder, max_orders, use_prior)
-        data["band_check"] = {k: v for k, v in check.items() if k != "ground_state"}
-    job = store.add_dft_job(
-        material_id,
-        gs.code,
-        directory=str(folder),
-        parameters={"kind": "groundstate", "preset": settings.preset},
-        status="running",
-    )
-    store.set_dft_result(job, data, None)
-    return {"material_id": material_id, "job_id": job, **data}
