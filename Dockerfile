@@ -4,13 +4,12 @@ FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
-# CPU build of PyTorch first (the ml extra depends on it), then the app with its extras.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+# The app with its service extras (no torch: the ground-state prior is numpy).
 COPY pyproject.toml README.md ./
 COPY altermag ./altermag
 COPY flows ./flows
 COPY api ./api
-RUN pip install ".[store,api,flows,ml]"
+RUN pip install ".[store,api,flows]"
 
 RUN useradd --create-home altermag && mkdir -p /data/candidates \
     && chown altermag /data/candidates

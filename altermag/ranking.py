@@ -11,11 +11,17 @@ agree on counts and order:
   pairs), then to more spin-group operations (higher symmetry), then to the sign pattern.
   The DFT stage computes orders in this order; the tables show rank 1.
 * **Candidate ranking** (:func:`rank_candidates`): one row per material by default (its most
-  probable order; every order on request), sorted by P(altermagnetic ground state), highest
-  first; rows without a probability come after all scored rows, by their altermagnet flag and
-  heuristic score; remaining ties are broken by the material id and the order's rank, so the
-  result never depends on input order. ``max_per_prototype`` keeps at most N rows per structure
-  prototype, so one substituted prototype cannot fill the top of the table.
+  probable order, rank 1; every order on request), sorted by P(altermagnetic ground state),
+  highest first; rows without a probability come after all scored rows; ties are broken by
+  the stored order id, highest first, then by the input id and the order's rank, so the result
+  never depends on input order. This is the store's ``sort=score`` rule (``score_key``
+  descending, then order id descending: :mod:`altermag.store.candidates`), so the files a
+  screening writes, ``altermag db candidates``, the API's ``GET /candidates`` and the run
+  report list the same rows in the same order. ``max_per_prototype`` keeps at most N rows per
+  structure prototype, so one substituted prototype cannot fill the top of the table.
+* **Given orders** (:func:`given_order_probability`): an order given with the structure
+  (moments read from the file) is taken as its ground state, so its P(altermagnetic ground
+  state) is 1 for an altermagnet and 0 otherwise; the prior is not asked.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from altermag.structure import MagneticStructure
 __all__ = [
     "RankedOrder",
     "apply_ranking",
+    "given_order_probability",
     "order_cell",
     "rank_candidates",
     "rank_orders",
@@ -161,16 +168,30 @@ def _prior_probabilities(cell: MagneticStructure, seq: list[EnumeratedOrder]) ->
     return list(prior.order_probabilities(cell, seq))
 
 
+def given_order_probability(verdict: str) -> float:
+    """P(altermagnetic ground state) of an order given with the structure (not enumerated).
+
+    The given order is taken as the ground state: 1 when it is altermagnetic, else 0.
+    """
+    return 1.0 if verdict == "altermagnet" else 0.0
+
+
+def _material(row: Mapping[str, Any]) -> str:
+    """The material a row belongs to: its stored material id, else its input id."""
+    mid = row.get("material_id")
+    return f"m{mid}" if mid is not None else f"i{row.get('id', '')}"
+
+
 def _candidate_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Sort key: P(altermagnetic ground state) descending (missing last), then the stored
+    order id descending (the store's keyset order), then input id and order rank."""
     p_am = row.get("p_altermagnetic_ground_state")
-    p_gs = row.get("p_ground_state")
+    oid = row.get("order_id")
     return (
         p_am is None,
         -(p_am if p_am is not None else 0.0),
-        not row.get("can_host_altermagnet", False),
-        -(row.get("order_score") or 0.0),
-        _WAVE_ORDER.get(row.get("wave") or "", 9),
-        -(p_gs if p_gs is not None else 0.0),
+        oid is None,
+        -(oid if oid is not None else 0),
         str(row.get("id", "")),
         row.get("order_rank") or 0,
     )
@@ -187,27 +208,32 @@ def rank_candidates(
     Parameters
     ----------
     rows
-        One row per (material, order) or per material. Keys used: ``id`` (the material),
-        ``p_altermagnetic_ground_state``, ``order_rank`` (the order's rank within its material,
-        1 = most probable; absent = a one-row-per-material input), ``can_host_altermagnet``,
-        ``order_score``, ``wave``, ``p_ground_state`` and, for ``max_per_prototype``,
-        ``prototype``.
+        One row per (material, order) or per material. Keys used:
+        ``p_altermagnetic_ground_state``; ``material_id`` and ``order_id`` (the stored rows;
+        the material is then the stored one, so two inputs of one crystal are one material),
+        else ``id`` (the input); ``order_rank`` (the order's rank within its material,
+        1 = most probable; absent = a one-row-per-material input) and, for
+        ``max_per_prototype``, ``prototype``.
     all_orders
         Keep every order of every material; by default one row per material (its lowest
-        ``order_rank``).
+        ``order_rank``; the store's ``max_rank=1``).
     max_per_prototype
         Keep at most this many rows per ``prototype`` value (rows without one are not capped).
     """
-    items = [dict(r) for r in rows]
+    items: list[dict[str, Any]] = []
+    seen_orders: set[tuple[str, Any]] = set()
+    for r in sorted((dict(r) for r in rows), key=_candidate_key):
+        # one input seen twice (two names of one stored material) lists its orders once
+        order = (_material(r), r.get("order_id", r.get("order_rank")))
+        if order not in seen_orders:
+            seen_orders.add(order)
+            items.append(r)
     if not all_orders:
         best: dict[str, dict[str, Any]] = {}
         for r in items:
-            key = str(r.get("id", ""))
+            key = _material(r)
             cur = best.get(key)
-            if cur is None or (r.get("order_rank") or 0, _candidate_key(r)) < (
-                cur.get("order_rank") or 0,
-                _candidate_key(cur),
-            ):
+            if cur is None or (r.get("order_rank") or 0) < (cur.get("order_rank") or 0):
                 best[key] = r
         items = list(best.values())
     items.sort(key=_candidate_key)

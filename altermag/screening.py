@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
@@ -189,6 +189,8 @@ def score_entries(entries: list[ScreenedEntry]) -> str | None:
 CANDIDATE_COLUMNS = (
     "rank",
     "id",
+    "material_id",
+    "order_id",
     "source",
     "formula",
     "verdict",
@@ -235,9 +237,11 @@ def _order_rows(e: ScreenedEntry, ranking: str) -> list[dict[str, Any]]:
         "ranking": ranking,
     }
     if not res.enumerated or not res.orders:
-        # an order given with the structure is taken as its ground state: P(AM ground state)
-        # is 1 for a given altermagnet and 0 otherwise (the prior is not asked)
-        given = 1.0 if res.verdict == "altermagnet" else 0.0
+        # an order given with the structure is taken as its ground state (the prior is not
+        # asked); the store ranks it with the same probability
+        from altermag.ranking import given_order_probability
+
+        given = given_order_probability(res.verdict)
         return [
             {
                 **common,
@@ -268,9 +272,27 @@ def _order_rows(e: ScreenedEntry, ranking: str) -> list[dict[str, Any]]:
     ]
 
 
-def candidate_rows(entries: Iterable[ScreenedEntry], ranking: str) -> list[dict[str, Any]]:
-    """Unranked table rows (``rank`` 0): one per order of every entry that has a result."""
-    return [row for e in entries if e.result is not None for row in _order_rows(e, ranking)]
+def candidate_rows(
+    entries: Iterable[ScreenedEntry], ranking: str, stored: Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Unranked table rows (``rank`` 0): one per order of every entry that has a result.
+
+    ``stored`` (what :meth:`Store.add_screened <altermag.store.Store.add_screened>` returned
+    for these entries, one item per entry) adds each row's ``material_id`` and ``order_id``:
+    :func:`rank_rows` then ranks and counts stored materials exactly as the store does.
+    """
+    entries = list(entries)
+    places = list(stored) if stored is not None else [None] * len(entries)
+    rows: list[dict[str, Any]] = []
+    for e, place in zip(entries, places, strict=True):
+        if e.result is None:
+            continue
+        mine = _order_rows(e, ranking)
+        if place is not None and len(place.order_ids) == len(mine):
+            for row, oid in zip(mine, place.order_ids, strict=True):
+                row["material_id"], row["order_id"] = place.material_id, oid
+        rows += mine
+    return rows
 
 
 def rank_rows(
@@ -286,8 +308,9 @@ def rank_rows(
 
 
 def count_candidates(rows: Iterable[dict[str, Any]]) -> int:
-    """Materials that can host an altermagnetic order (the one candidate count)."""
-    return len({r["id"] for r in rows if r.get("can_host_altermagnet")})
+    """Materials that can host an altermagnetic order (the one candidate count; stored rows
+    count by material, so two inputs of one crystal count once, as in the store)."""
+    return len({r.get("material_id", r["id"]) for r in rows if r.get("can_host_altermagnet")})
 
 
 def write_candidates(

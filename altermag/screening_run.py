@@ -261,13 +261,13 @@ def run_screening(
                     versions = {e.model_version for e in entries if e.model_version}
                     if versions:
                         ranking = f"symmetry+prior:{sorted(versions)[-1]}"
-                    store.add_screened(entries, settings.to_dict(), run_id=run_id)
+                    stored = store.add_screened(entries, settings.to_dict(), run_id=run_id)
                     _atomic_write(
                         chunk_dir / _page_name(item.start_cursor),
                         json.dumps(
                             {
                                 "ids": [e.id for e in entries],
-                                "rows": candidate_rows(entries, ranking),
+                                "rows": candidate_rows(entries, ranking, stored),
                                 "errors": [e.error for e in entries if e.error],
                                 "skipped": item.page.skipped,
                             }
@@ -567,12 +567,13 @@ def _counts(rows: list[dict[str, Any]], errors: list[str], skipped: dict[str, in
     by_wave: dict[str, int] = {}
     for r in rank_rows(rows):
         by_verdict[r["verdict"]] = by_verdict.get(r["verdict"], 0) + 1
-    best_am: dict[str, dict[str, Any]] = {}
+    best_am: dict[Any, dict[str, Any]] = {}
     for r in rows:
         if r["can_host_altermagnet"] and (r["verdict"] == "altermagnet"):
-            cur = best_am.get(r["id"])
+            material = r.get("material_id", r["id"])  # stored rows: one count per material
+            cur = best_am.get(material)
             if cur is None or r.get("order_rank", 1) < cur.get("order_rank", 1):
-                best_am[r["id"]] = r
+                best_am[material] = r
     for r in best_am.values():
         by_wave[r["wave"]] = by_wave.get(r["wave"], 0) + 1
     return {

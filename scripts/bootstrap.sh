@@ -27,8 +27,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
 fi
 PIP="$VENV/bin/python -m pip"
-# torch before anything that depends on it: the CPU build is on this machine's disk.
-if grep -q '^ml = ' pyproject.toml 2>/dev/null || grep -q '"torch' pyproject.toml; then
+# torch before anything that depends on it (chgnet, in the bench extra): the CPU build is on
+# this machine's disk.
+if grep -q '"chgnet\|"torch' pyproject.toml; then
   $VENV/bin/python -c "import torch" 2>/dev/null || $PIP install -q "torch==2.13.0"
 fi
 EXTRAS=$(cat scripts/extras.txt | xargs | tr ' ' ',')

@@ -8,13 +8,12 @@ with the reason, so nothing can silently skip there::
     @requires("pw.x", "qe-pseudos")
     def test_afm_cr_scf(tmp_path): ...
 
-    pytestmark = requires("torch_geometric")
+    pytestmark = requires("magndata")
 
 Names: ``pw.x``, ``qe-pseudos`` (the Debian quantum-espresso-data pslibrary files the QE
 tests use), ``postgres``, ``chromium``, ``slurm`` (a single-node cluster can start: root,
 munge, slurmctld, slurmd), ``magndata`` (a folder of MAGNDATA mCIF files at
-``$ALTERMAG_MAGNDATA_DIR``), ``checkpoint`` (the shipped GNN weights), and the optional
-Python packages ``torch``, ``torch_geometric``, ``ot``, ``chgnet``, ``prefect``,
+``$ALTERMAG_MAGNDATA_DIR``), and the optional Python packages ``prefect``,
 ``prefect_dask``.
 """
 
@@ -85,12 +84,6 @@ def _magndata() -> str | None:
     return f"no MAGNDATA .mcif files under {folder} (set ALTERMAG_MAGNDATA_DIR)"
 
 
-def _checkpoint() -> str | None:
-    from altermag.ml.checkpoint import DEFAULT_CHECKPOINT
-
-    return None if DEFAULT_CHECKPOINT.is_file() else f"no shipped checkpoint {DEFAULT_CHECKPOINT}"
-
-
 TOOLS: dict[str, Callable[[], str | None]] = {
     "pw.x": _executable("pw.x"),
     "qe-pseudos": _qe_pseudos,
@@ -98,9 +91,7 @@ TOOLS: dict[str, Callable[[], str | None]] = {
     "chromium": _executable("chromium", "chromium-browser"),
     "slurm": _slurm,
     "magndata": _magndata,
-    "checkpoint": _checkpoint,
-    **{m: _module(m) for m in ("torch", "torch_geometric", "ot", "chgnet", "prefect")},
-    "prefect_dask": _module("prefect_dask"),
+    **{m: _module(m) for m in ("prefect", "prefect_dask")},
 }
 """Each tool's check: None when it is there, else why not."""
 

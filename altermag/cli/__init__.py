@@ -58,7 +58,7 @@ class _Commands(TyperGroup):
 app = typer.Typer(
     name="altermag",
     cls=_Commands,
-    help="Discover altermagnets: exact spin-group screening, GNN ranking, DFT verification.",
+    help="Discover altermagnets: spin-group screening, a ground-state prior, DFT checks.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -93,7 +93,7 @@ def main(
         ),
     ] = False,
 ) -> None:
-    """Discover altermagnets: exact spin-group screening, GNN ranking, DFT verification."""
+    """Discover altermagnets: spin-group screening, a ground-state prior, DFT checks."""
 
 
 DB_HELP = "Database URL (default $ALTERMAG_DATABASE_URL, else $ALTERMAG_HOME/altermag.db)."

@@ -1,16 +1,14 @@
-"""The learned stage of altermag: a crystal GNN prior and optimal-transport adaptation.
+"""The learned stage of altermag: the ground-state prior, trained on experimental structures.
 
-* :mod:`altermag.ml.graphs` — crystal graphs (12 nearest periodic neighbours, Gaussian
-  distance expansion) batched for torch-geometric;
-* :mod:`altermag.ml.model` — CGCNN-style encoder, classifier head, auto-encoder decoders;
-* :mod:`altermag.ml.pretrain` / :mod:`altermag.ml.finetune` — NWR-GAE pre-training with
-  OT-matched neighbour sets, class-balanced fine-tuning;
-* :mod:`altermag.ml.adapt` — minibatch entropic OT (POT) from the screened domain to the
-  labeled one;
-* :mod:`altermag.ml.checkpoint` — checkpoint I/O, model card, :class:`Scorer`.
+* :mod:`altermag.ml.magndata` — labels from MAGNDATA's experimental magnetic structures (k = 0
+  or not; which enumerated collinear order is the measured ground state);
+* :mod:`altermag.ml.prior` — descriptors, P(k = 0), P(ground state) of each enumerated order,
+  P(altermagnetic ground state), :func:`~altermag.ml.prior.predict`;
+* :mod:`altermag.ml.train_prior` — fitting and the compound-grouped evaluation against the
+  baselines;
+* :mod:`altermag.ml.metrics` — ROC-AUC.
 
-The GNN probability is a ranking prior; the exact spin-group engine gives the verdict.
-Requires the ``ml`` extra (torch, torch-geometric, POT).
+The prior only ranks; the exact spin-group engine gives every verdict. numpy and scipy only.
 """
 
 from __future__ import annotations

@@ -29,21 +29,19 @@ def run_candidates(store: Any, run_id: int) -> tuple[list[Candidate], int]:
 
     best = list(store.iter_candidates(run_id=run_id, max_rank=1))
     hosts = {c.material_id for c in store.iter_candidates(run_id=run_id, verdict="altermagnet")}
-    by_key = {str(c.order_id): c for c in best}
+    by_key = {c.order_id: c for c in best}
     rows = [
         {
-            "key": str(c.order_id),
             "id": c.source_id or str(c.material_id),
+            "material_id": c.material_id,
+            "order_id": c.order_id,
             "p_altermagnetic_ground_state": c.score,
-            "can_host_altermagnet": c.material_id in hosts,
-            "order_score": c.heuristic_score,
-            "wave": c.wave,
-            "order_rank": c.heuristic_rank,
+            "order_rank": c.heuristic_rank or 1,
         }
         for c in best
     ]
-    ranked = rank_candidates(rows, all_orders=True)
-    return [by_key[r["key"]] for r in ranked], len(hosts)
+    ranked = rank_candidates(rows)
+    return [by_key[r["order_id"]] for r in ranked], len(hosts)
 
 
 def run_report(

@@ -52,6 +52,7 @@ __all__ = [
     "CandidateQuery",
     "decode_cursor",
     "encode_cursor",
+    "order_cap",
 ]
 
 DEFAULT_PAGE_SIZE = 50
@@ -64,6 +65,18 @@ SORTS: dict[str, str] = {
     "formula": "reduced formula, A to Z (byte order)",
     "newest": "most recently stored first",
 }
+
+
+def order_cap(max_rank: int | None, all_orders: bool) -> int | None:
+    """The ``max_rank`` of a ranked listing (the API, ``altermag db candidates``).
+
+    By default a listing has one row per material, its most probable order (``max_rank=1``,
+    the rule of :func:`altermag.ranking.rank_candidates`); ``all_orders`` lists every order;
+    an explicit ``max_rank`` keeps the orders ranked at most that.
+    """
+    if max_rank is not None:
+        return max_rank
+    return None if all_orders else 1
 
 
 def normalise_element(symbol: str) -> str:
@@ -187,6 +200,13 @@ class CandidateQuery:
                 MagneticOrder.adapted_score,
                 MagneticOrder.score_key,
                 MagneticOrder.adapted_key,
+                # the page's rows only: one unique-index lookup each
+                select(ModelScore.p_k0)
+                .where(
+                    ModelScore.material_id == MagneticOrder.material_id,
+                    ModelScore.model_version == MagneticOrder.model_version,
+                )
+                .scalar_subquery(),
             )
             stmt = select(*CANDIDATE_COLUMNS, *cols.columns()).join(
                 Material, Material.id == MagneticOrder.material_id
@@ -199,6 +219,7 @@ class CandidateQuery:
                 score.adapted_score,
                 func.coalesce(score.score, MISSING_SCORE),
                 func.coalesce(score.adapted_score, MISSING_SCORE),
+                score.p_k0,
             )
             stmt = (
                 select(*CANDIDATE_COLUMNS, *cols.columns())
@@ -275,6 +296,7 @@ CANDIDATE_COLUMNS = (
     MagneticOrder.heuristic_rank,
     MagneticOrder.heuristic_score,
     MagneticOrder.heuristic_reason,
+    MagneticOrder.p_ground_state,
     MagneticOrder.settings_hash,
     MagneticOrder.dft_status,
     MagneticOrder.dft_splitting_ev,
@@ -291,12 +313,14 @@ class ScoreColumns:
     adapted_score: Any
     score_key: Any
     adapted_key: Any
+    p_k0: Any
 
     def columns(self) -> tuple[Any, ...]:
         return (
             self.model_version.label("model_version"),
             self.score.label("score"),
             self.adapted_score.label("adapted_score"),
+            self.p_k0.label("p_k0"),
         )
 
 

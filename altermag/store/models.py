@@ -125,6 +125,16 @@ class Material(Base):
     )
 
 
+# sort=formula on PostgreSQL orders by ``formula COLLATE "C"`` (byte order, as SQLite's
+# BINARY): only an index in that collation lets a page walk it instead of sorting every
+# candidate. SQLite's plain formula index already is in byte order.
+# (The collation goes in as the column's operator-class text: Alembic reflects the index as
+# one on ``formula`` either way, and an expression index would never compare equal to it.)
+Index("ix_materials_formula_c", Material.formula, postgresql_ops={"formula": 'COLLATE "C"'}).ddl_if(
+    dialect="postgresql"
+)
+
+
 class MaterialElement(Base):
     """One chemical element of a material (an index for "contains Mn and F" filters)."""
 
@@ -177,7 +187,9 @@ class MagneticOrder(Base):
     heuristic_reason: Mapped[str | None] = mapped_column(Text)
     p_ground_state: Mapped[float | None] = mapped_column(Float)
     """The ground-state prior's P(ground state) of this enumerated order (``heuristic_rank`` is
-    then the prior's rank); None for given orders and rows stored without the prior."""
+    then the prior's rank); 1 for an order given with the structure (taken as its ground
+    state, :func:`altermag.ranking.given_order_probability`); None for rows stored without
+    the prior."""
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     """:meth:`SpinGroupResult.to_dict` of this order."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from altermag.errors import SettingsError
+from altermag.ranking import given_order_probability
 from altermag.result import SpinGroupResult
 from altermag.store.candidates import (
     DEFAULT_PAGE_SIZE,
@@ -30,7 +31,7 @@ from altermag.store.candidates import (
     page_statement,
 )
 from altermag.store.database import Database, batches, opt_float
-from altermag.store.models import MagneticOrder, utcnow
+from altermag.store.models import MISSING_SCORE, MagneticOrder, utcnow
 from altermag.store.records import Candidate, CandidatePage, OrderRecord, as_utc
 from altermag.store.scores import latest_version, sync_scores
 
@@ -214,7 +215,13 @@ def _order_rows(result: SpinGroupResult) -> list[dict[str, Any]]:
             )
             for o in result.orders
         ]
-    return [_order_row(result, result.moments, enumerated=result.enumerated)]
+    row = _order_row(result, result.moments, enumerated=result.enumerated)
+    if not result.enumerated:
+        # an order given with the structure ranks as its own ground state (the prior is not
+        # asked): the candidate table sorts it where the screening's files put it
+        given = given_order_probability(result.verdict)
+        row.update(score=given, score_key=given, p_ground_state=1.0)
+    return [row]
 
 
 def _order_row(
@@ -242,6 +249,10 @@ def _order_row(
         "heuristic_reason": reason,
         "p_ground_state": opt_float(p_ground_state),
         "result": data,
+        # the model's score, copied onto the row by sync_scores (every row of one insert
+        # carries the same keys)
+        "score": None,
+        "score_key": MISSING_SCORE,
     }
 
 
@@ -272,8 +283,8 @@ def _candidate(row: Any) -> Candidate:
     """A candidate record from a row of :data:`~altermag.store.candidates.CANDIDATE_COLUMNS`
     followed by the score columns (unpacked by position: a page builds up to 500)."""
     (oid, mid, formula, elements, chash, source, source_id, verdict, wave, slg, ff, planes,
-     moments, enumerated, hrank, hscore, hreason, shash, dft_status, dft_ev, version, score,
-     adapted) = tuple(row)[:23]  # fmt: skip
+     moments, enumerated, hrank, hscore, hreason, p_gs, shash, dft_status, dft_ev, version,
+     score, adapted, p_k0) = tuple(row)[:25]  # fmt: skip
     return Candidate(
         order_id=oid,
         material_id=mid,
@@ -298,4 +309,6 @@ def _candidate(row: Any) -> Candidate:
         adapted_score=adapted,
         dft_status=dft_status,
         dft_splitting_ev=dft_ev,
+        p_ground_state=p_gs,
+        p_k0=p_k0,
     )

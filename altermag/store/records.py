@@ -207,6 +207,12 @@ class Candidate(_Record):
     """Latest DFT check of this order: ``confirmed``, ``contradicted`` or ``inconclusive``."""
     dft_splitting_ev: float | None = None
     """Largest spin splitting (eV) that check found."""
+    p_ground_state: float | None = None
+    """The ground-state prior's P(this order is the ground state) among the material's
+    enumerated orders (1 for an order given with the structure; None: not scored)."""
+    p_k0: float | None = None
+    """The prior's P(k = 0) of the material (``score`` is then P(altermagnetic ground state);
+    for an order given with the structure ``score`` is 1 for an altermagnet, else 0)."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from altermag.result import VERDICTS, Wave
 from altermag.store import MAX_PAGE_SIZE, CandidateQuery, Store
+from altermag.store.candidates import order_cap
 from altermag_api.page_cache import REVISION_KEY, PageCache, RevisionReader, cache_key
 
 __all__ = ["CandidatePagesMiddleware", "parse_candidate_query"]
@@ -50,7 +51,17 @@ _CHOICES: dict[str, frozenset[str]] = {
     "dft_status": frozenset(("confirmed", "contradicted", "inconclusive", "unchecked")),
 }
 _LISTS = ("verdict", "wave", "element", "dft_status")
-_SINGLE = ("source", "run_id", "min_score", "min_adapted_score", "max_rank", "formula")
+_SINGLE = (
+    "source",
+    "run_id",
+    "min_score",
+    "min_adapted_score",
+    "max_rank",
+    "formula",
+    "all_orders",
+)
+_BOOLS = {"true": True, "false": False}
+"""``all_orders`` values answered here (the route also takes 1/0, yes/no, on/off)."""
 _KNOWN = frozenset((*_LISTS, *_SINGLE, "sort", "cursor", "limit"))
 
 
@@ -121,13 +132,16 @@ def parse_candidate_query(
             run_id=None if (v := get("run_id")) is None else _int(v, 1, MAX_INT),
             min_score=None if (v := get("min_score")) is None else _unit(v),
             min_adapted_score=None if (v := get("min_adapted_score")) is None else _unit(v),
-            max_rank=None if (v := get("max_rank")) is None else _int(v, 1, 1000),
+            max_rank=order_cap(
+                None if (v := get("max_rank")) is None else _int(v, 1, 1000),
+                _BOOLS[get("all_orders", "false")],
+            ),
             formula=None if (v := get("formula")) is None else _text(v, 200),
             dft_status=lists.get("dft_status"),
         )
         cursor = None if (v := get("cursor")) is None else _text(v, 1024)
         limit = 50 if (v := get("limit")) is None else _int(v, 1, MAX_PAGE_SIZE)
-    except (_Declined, UnicodeError, ValueError):
+    except (_Declined, UnicodeError, ValueError, KeyError):
         return None
     return query, sort, cursor, limit
 

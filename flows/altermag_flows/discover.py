@@ -1,7 +1,7 @@
 """Prefect flow ``discover``: the whole engine, screening to DFT verdicts.
 
-``screen`` (the screening flow, as a subflow: read → symmetry/enumeration → GNN + OT ranking
-→ store → ``candidates.json``) → the top N candidates that can host an altermagnet → the
+``screen`` (the screening flow, as a subflow: read → symmetry/enumeration → ground-state prior
+ranking → store → ``candidates.json``) → the top N candidates that can host an altermagnet → the
 ``verify`` flow on each (``code="auto"``, ``runner="auto"``: QE here when pseudopotentials
 exist for all its elements; otherwise VASP decks when VASP is configured —
 ``ALTERMAG_VASP_CMD`` or a POTCAR folder — else QE decks for a machine that has the

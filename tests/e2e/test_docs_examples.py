@@ -37,7 +37,8 @@ SKIP: dict[str, str] = {
     "(tests/integration/test_dft_qe_run.py, tests/e2e/test_dft_verify.py)",
     r"^altermag dft groundstate": "runs pw.x once per order for minutes "
     "(tests/integration/test_groundstate_qe.py; decks only: tests/unit/test_groundstate.py)",
-    r"^altermag train": "trains the GNN (minutes; tests/e2e/test_ml_training_slow.py)",
+    r"^altermag train": "retrains the prior from the MAGNDATA folder (~15 min; "
+    "tests/integration/test_prior_magndata.py)",
     r"^altermag data build-corpus\s*(#|$)": "rebuilds the whole corpus (minutes)",
     r"postgresql\+psycopg://(?!postgres@127)": "needs the user's PostgreSQL server",
     r"--resume": "continues an interrupted network fetch",

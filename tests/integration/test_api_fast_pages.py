@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from altermag.store import CandidateQuery, Store
+from altermag.store.candidates import order_cap
 from altermag.symmetry import analyze
 from tests import literature
 
@@ -46,6 +47,8 @@ QUERIES: list[dict[str, Any]] = [
     {"min_score": "0.25", "max_rank": "1"},
     {"source": "literature", "dft_status": "unchecked"},
     {"run_id": "1"},
+    {"all_orders": "true", "verdict": "altermagnet"},
+    {"all_orders": "false", "element": "Cr"},
 ]
 SORTS = ["score", "adapted_score", "dft_splitting", "heuristic_score", "formula", "newest"]
 
@@ -77,7 +80,10 @@ def _library_page(
         source=one.get("source"),
         run_id=int(one["run_id"]) if "run_id" in one else None,
         min_score=float(one["min_score"]) if "min_score" in one else None,
-        max_rank=int(one["max_rank"]) if "max_rank" in one else None,
+        max_rank=order_cap(
+            int(one["max_rank"]) if "max_rank" in one else None,
+            one.get("all_orders") == "true",
+        ),
         formula=one.get("formula"),
         dft_status=lists.get("dft_status"),
     )
@@ -145,6 +151,7 @@ def test_declined_queries_get_the_routes_answers(scored: str, tmp_path: Path) ->
         b"source=",
         b"colour=red",
         b"formula=" + b"A" * 201,
+        b"all_orders=1",  # FastAPI reads 1/yes/on as true; the fast path takes true/false
     ]:
         assert parse_candidate_query(qs) is None, qs
     assert parse_candidate_query(b"element=Mn&element=o&min_score=0.5&limit=500") is not None

@@ -106,7 +106,7 @@ def optimade_app(
             prefix=PREFIX,
             name="altermag",
             description="Altermagnet candidates: crystals with their collinear magnetic "
-            "orders, exact spin-group verdicts, GNN probabilities and DFT checks.",
+            "orders, exact spin-group verdicts, ground-state-prior probabilities and DFT checks.",
             homepage=None,
         ),
         implementation=Implementation(name="altermag", version=__version__),

@@ -1,7 +1,10 @@
 """``GET /candidates`` (JSON pages) and ``GET /candidates.csv`` (every matching row).
 
 Filters map one to one onto :class:`altermag.store.CandidateQuery`; pages use the store's
-keyset cursor, so concurrent inserts never shift or repeat rows.
+keyset cursor, so concurrent inserts never shift or repeat rows. By default a page has one row
+per material (its most probable order) and ``sort=score`` ranks by P(altermagnetic ground
+state), ties by order id: the rule of :func:`altermag.ranking.rank_candidates`, so the API
+lists what the screening's files list; ``all_orders=true`` lists every order.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from altermag.result import VERDICTS, Wave
 from altermag.store import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Candidate, CandidateQuery, Store
+from altermag.store.candidates import order_cap
 from altermag_api.deps import ReadAccess, StoreDep
 from altermag_api.page_cache import PageCache, cache_key
 from altermag_api.schemas import CandidateList, problems
@@ -46,6 +50,13 @@ async def candidate_query(
         int | None,
         Query(ge=1, le=1000, description="Keep enumerated orders ranked at most this."),
     ] = None,
+    all_orders: Annotated[
+        bool,
+        Query(
+            description="Every order of every material; by default one row per material "
+            "(its most probable order), as the screening's candidate files."
+        ),
+    ] = False,
     formula: Annotated[
         str | None,
         Query(max_length=200, description="Reduced formula, any element order (F2Mn = MnF2)."),
@@ -64,7 +75,7 @@ async def candidate_query(
         run_id=run_id,
         min_score=min_score,
         min_adapted_score=min_adapted_score,
-        max_rank=max_rank,
+        max_rank=order_cap(max_rank, all_orders),
         formula=formula,
         dft_status=dft_status,
     )

@@ -57,7 +57,7 @@ def run_report(
 ) -> Any:
     """Screening report: counts by verdict and wave, ranked table, errors."""
     from altermag.public import public_run
-    from altermag.reports.run import render_run_html, run_report
+    from altermag.reports.run import render_run_html, run_candidates, run_report
 
     run = store.run(run_id)
     if run is None:
@@ -65,9 +65,8 @@ def run_report(
     run = public_run(run)
     base = str(request.url_for("material_report", material_id=1).path).rsplit("/", 1)[0]
     link = base + "/{material_id}"
-    report = run_report(
-        run, store.iter_candidates(run_id=run_id, max_rank=1), top=top, material_link=link
-    )
+    candidates, n_candidates = run_candidates(store, run_id)
+    report = run_report(run, candidates, top=top, material_link=link, n_candidates=n_candidates)
     if fmt == "json":
         return JSONResponse(report)
     return HTMLResponse(render_run_html(report))
