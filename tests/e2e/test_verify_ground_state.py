@@ -33,8 +33,12 @@ SMALL = {
 
 def overrides() -> dict[str, object]:
     small: dict[str, object] = dict(SMALL)
-    if "ecutwfc_by_element" in load_preset("default").flat():
+    flat = load_preset("default").flat()
+    if "ecutwfc_by_element" in flat:
         small["ecutwfc_by_element"] = {}
+    for key in ("energy_kspacing", "energy_conv_thr_per_atom"):  # the recording's mesh, thr
+        if key in flat:
+            small[key] = None
     return small
 
 

@@ -132,7 +132,18 @@ def test_cli_files_api_and_report_list_the_same_ranking(db_url: str, tmp_path: P
         assert report["n_candidates"] == len(hosts)
         assert [(c["material_id"], c["order_id"]) for c in report["candidates"]] == _pairs(rows)
         assert sum(report["counts_by_verdict"].values()) == len(rows)
+        # the report shows the prior's numbers of each row, as the files do
+        for c, r in zip(report["candidates"], rows, strict=True):
+            assert c["p_altermagnetic_ground_state"] == r["p_altermagnetic_ground_state"]
+            assert (c["p_k0"], c["p_ground_state"]) == (r["p_k0"], r["p_ground_state"])
+        # the material report of the best enumerated candidate lists its orders with P
+        best = next(r for r in rows if r["moments"])
+        page = client.get(f"/reports/materials/{best['material_id']}").text
+        assert f"{best['p_k0']:.3f}" in page and 'id="stored-orders"' in page
+        assert f"{best['p_ground_state']:.3f}</td>" in page
     html = (run_dir / "report.html").read_text()
+    top = rows[0]
+    assert f"<td>{top['p_altermagnetic_ground_state']:.3f}</td>" in html
     assert f'<b id="n-candidates">{len(hosts)}</b> candidates' in html
 
     # every order on request: the files and the API agree there too

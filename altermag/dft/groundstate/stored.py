@@ -90,6 +90,7 @@ def collect_groundstate(
 ) -> dict[str, Any] | None:
     """The JSON contract of a prepared search whose every order folder holds its SCF output
     (computed elsewhere and copied back); None while any is missing."""
+    energies = settings.for_energies()  # the settings the decks were written with
     plans = plan_orders(structure, max_orders, use_prior)
     folders = [Path(directory) / p.label for p in plans]
     if not all((f / OUTPUT[code]).is_file() for f in folders):
@@ -97,12 +98,12 @@ def collect_groundstate(
     orders: list[OrderEnergy] = []
     for plan, folder in zip(plans, folders, strict=True):
         others = [(p.label, p.signs) for p in plans if p.label != plan.label]
-        orders.append(read_order(folder, plan, settings, others))
+        orders.append(read_order(folder, plan, energies, others))
     gs = summarize(
         orders,
         plans[0].n_magnetic,
         structure.formula,
-        {"preset": settings.preset, **settings.flat()},
+        {"preset": settings.preset, **energies.flat()},
         code,
         source,
     )
@@ -137,6 +138,7 @@ def stored_search(
     use_prior: bool = True,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    parallel: int | None = None,
 ) -> StoredSearch:
     """The ground-state search of a stored material, reused, collected, run or prepared.
 
@@ -150,6 +152,8 @@ def stored_search(
         sources (:data:`~altermag.dft.groundstate.search.HYPOTHETICAL_SOURCES`).
     force
         Compute again even when a completed search with the same key is stored.
+    parallel
+        Orders computed at once here (:func:`~altermag.dft.groundstate.search.run_orders`).
 
     Raises
     ------
@@ -223,6 +227,7 @@ def stored_search(
         source=source,
         use_prior=use_prior,
         progress=progress,
+        parallel=parallel,
     )
     if used == "prepare":
         message = (
@@ -245,6 +250,7 @@ def search_material(
     band_check: bool = True,
     use_prior: bool = True,
     progress: Callable[[str], None] | None = None,
+    parallel: int | None = None,
 ) -> dict[str, Any]:
     """Ground-state search (and the band check on an altermagnetic winner) of a stored
     material, computed here with pw.x (again, even when stored) and stored as a DFT job of
@@ -264,6 +270,7 @@ def search_material(
         use_prior=use_prior,
         force=True,
         progress=progress,
+        parallel=parallel,
     )
     data = dict(found.data or {})
     if band_check:
