@@ -180,3 +180,33 @@ def test_a_fresh_rescreening_keeps_ranks_and_scores(db_url: str, tmp_path: Path)
 @pytest.fixture(autouse=True)
 def _quiet_prefect(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DO_NOT_TRACK", "1")
+
+
+def test_rescreening_with_another_prior_reranks_the_stored_orders(db_url: str) -> None:
+    """When the prior's P(ground state) of a crystal's orders changes, the stored ranks follow
+    it (the files of that screening and the store then name the same most probable order);
+    the same analysis stored again changes nothing."""
+    from altermag.ranking import apply_ranking
+    from altermag.screening import ScreenedEntry, ScreenSettings, candidate_rows
+    from altermag.symmetry import analyze
+    from tests import literature
+
+    bare = literature.mnf2().with_moments(None)
+    res = analyze(bare)
+    n = len(res.orders)
+    assert n >= 2
+    settings = ScreenSettings().to_dict()
+    with Store(db_url) as store:
+        for probs in ([0.9] + [0.1 / (n - 1)] * (n - 1), [0.1 / (n - 1)] * (n - 1) + [0.9]):
+            ranked = apply_ranking(bare, res, probs)
+            entry = ScreenedEntry("MnF2", "test", bare, ranked, model_score=0.5, p_k0=0.8)
+            entry.model_version = "prior-test"
+            stored = store.add_screened([entry], settings)
+            files = rank_candidates(candidate_rows([entry], "test", stored))
+            (api,) = store.candidates(max_rank=1).items
+            assert (api.order_id, api.p_ground_state) == (files[0]["order_id"], 0.9)
+            assert api.moments == [float(x) for x in ranked.orders[0].signs]
+        assert store.row_counts()["magnetic_orders"] == n
+        store.add_screened([entry], settings)  # the same ranking again
+        assert [c.order_id for c in store.candidates(max_rank=1).items] == [api.order_id]
+        assert store.row_counts()["magnetic_orders"] == n
