@@ -5,8 +5,7 @@ once, one MPI rank each) or prepares (``"prepare"``: decks only) the energies of
 orders, optionally after one spin-polarised variable-cell relaxation. The SCFs use the
 preset's energy stage (:meth:`~altermag.dft.settings.DftSettings.for_energies`: the
 ``energy_kspacing`` mesh and ``energy_conv_thr_per_atom``), the same for every order.
-:func:`search_material` does it for a stored material, adds the band check on an
-altermagnetic winner and stores the result as a DFT job of kind ``groundstate``.
+:mod:`altermag.dft.groundstate.stored` does it for a stored material.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from altermag.dft.groundstate.bandcheck import band_check_winner
 from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
 from altermag.dft.groundstate.orders import OrderPlan, plan_orders
@@ -38,7 +36,6 @@ __all__ = [
     "prepare_groundstate",
     "run_groundstate",
     "run_orders",
-    "search_material",
 ]
 
 HYPOTHETICAL_SOURCES = ("corpus", "embedded")
@@ -180,58 +177,3 @@ def run_orders(
                 f"SCF {running[future].label} finished ({done}/{len(jobs)}, "
                 f"{n} at once) [{time.perf_counter() - t0:.0f} s]"
             )
-
-
-def search_material(
-    store: Any,
-    material_id: int,
-    settings: DftSettings,
-    workdir: Path | None = None,
-    max_orders: int = 8,
-    relax: bool | None = None,
-    band_check: bool = True,
-    use_prior: bool = True,
-    progress: Callable[[str], None] | None = None,
-    parallel: int | None = None,
-) -> dict[str, Any]:
-    """Ground-state search (and the band check on an altermagnetic winner) of a stored
-    material, run here with pw.x and stored as a DFT job of kind ``groundstate``.
-
-    Returns the JSON contract with ``material_id``, ``job_id`` and, when it ran, ``band_check``
-    (whose ``status`` is ``ground state not altermagnetic`` for any other winner).
-    """
-    from altermag.config import get_settings
-
-    record = store.material(material_id)
-    if record is None:
-        raise GroundStateError(f"no material {material_id}")
-    structure = record.magnetic_structure()
-    source = record.source or "store"
-    if relax is None:
-        relax = source.split(":")[0] in HYPOTHETICAL_SOURCES
-    root = Path(workdir) if workdir else get_settings().dft_dir
-    folder = root / f"{material_id}-{record.formula}" / "groundstate-qe"
-    gs = run_groundstate(
-        structure,
-        settings,
-        folder,
-        max_orders=max_orders,
-        relax=relax,
-        source=source,
-        use_prior=use_prior,
-        progress=progress,
-        parallel=parallel,
-    )
-    data = gs.to_dict()
-    if band_check:
-        check = band_check_winner(structure, gs, settings, folder, max_orders, use_prior)
-        data["band_check"] = {k: v for k, v in check.items() if k != "ground_state"}
-    job = store.add_dft_job(
-        material_id,
-        gs.code,
-        directory=str(folder),
-        parameters={"kind": "groundstate", "preset": settings.preset},
-        status="running",
-    )
-    store.set_dft_result(job, data, None)
-    return {"material_id": material_id, "job_id": job, **data}
