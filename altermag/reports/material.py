@@ -168,7 +168,8 @@ def material_report(
     Parameters
     ----------
     scores
-        Model scores: dicts with ``model_version``, ``raw_score``, ``adapted_score``.
+        Model scores: dicts with ``model_version``, ``raw_score`` (the prior's
+        P(altermagnetic ground state)), ``adapted_score`` and ``p_k0`` (the prior's P(k = 0)).
     dft
         DFT verdict dict (``verdict``, ``reason``, ...), shown when present.
     extra_figures
@@ -241,6 +242,7 @@ def render_html(report: dict[str, Any]) -> str:
         dft=report["dft"],
         dft_settings=report.get("dft_settings"),
         ground_state=report.get("ground_state"),
+        stored_orders=report.get("stored_orders") or [],
         provenance=report["provenance"],
     )
 
@@ -311,10 +313,12 @@ def _facts(report: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("why conventional", s["afm_reason"]))
     for score in report.get("scores") or []:
         adapted = score.get("adapted_score")
+        p_k0 = score.get("p_k0")
         rows.append(
             (
                 f"model ({score['model_version']})",
-                f"p = {score['raw_score']:.3f}"
+                f"P(altermagnetic ground state) = {score['raw_score']:.3f}"
+                + (f", P(k = 0) = {p_k0:.3f}" if p_k0 is not None else "")
                 + (f", adapted {adapted:.3f}" if adapted is not None else "")
                 + " (ranking prior, not the verdict)",
             )

@@ -95,6 +95,8 @@ class ScoreRecord(_Record):
     score: float
     adapted_score: float | None
     created_at: datetime
+    p_k0: float | None = None
+    """The ground-state prior's P(k = 0) (``score`` is then P(altermagnetic ground state))."""
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,7 @@ def score_record(sc: ModelScore) -> ScoreRecord:
         score=sc.score,
         adapted_score=sc.adapted_score,
         created_at=as_utc(sc.created_at),  # type: ignore[arg-type]
+        p_k0=sc.p_k0,
     )
 
 
