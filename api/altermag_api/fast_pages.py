@@ -40,7 +40,15 @@ _INT = re.compile(r"[1-9][0-9]{0,9}")  # every bound below starts at 1
 _FLOAT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 _ELEMENT = re.compile(r"[A-Za-z]{1,3}")
 SORTS = frozenset(
-    ("score", "adapted_score", "dft_splitting", "heuristic_score", "formula", "newest")
+    (
+        "score",
+        "adapted_score",
+        "dft_splitting",
+        "dft_ground_state",
+        "heuristic_score",
+        "formula",
+        "newest",
+    )
 )
 _CHOICES: dict[str, frozenset[str]] = {
     "verdict": frozenset(VERDICTS),
