@@ -92,6 +92,8 @@ def run_report(
                     "p_ground_state": c.p_ground_state,
                     "adapted_score": c.adapted_score,
                     "heuristic_score": c.heuristic_score,
+                    "dft_ground_state": c.dft_ground_state,
+                    "dft_am_margin_mev": c.dft_am_margin_mev,
                     "link": material_link.format(material_id=c.material_id),
                 }
             )
