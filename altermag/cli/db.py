@@ -101,7 +101,8 @@ def candidates(
     sort: Annotated[
         str,
         typer.Option(
-            help="score, adapted_score, dft_splitting, heuristic_score, formula or newest."
+            help="score (P(altermagnetic ground state)), dft_splitting, heuristic_score, "
+            "formula or newest."
         ),
     ] = "score",
     limit: Annotated[int, typer.Option(min=1, help="Rows per page (at most 500).")] = 20,
@@ -138,7 +139,7 @@ def candidates(
         Column("form factor", priority=3, wrap=True),
         Column("order\nrank", priority=4, justify="right"),
         Column("score", priority=7, justify="right"),
-        Column("adapted", priority=5, justify="right"),
+        Column("P(k=0)", priority=5, justify="right"),
         Column("source", priority=2, wrap=True),
     ]
     rows = [
@@ -151,7 +152,7 @@ def candidates(
             c.form_factor or "",
             "" if c.heuristic_rank is None else str(c.heuristic_rank),
             "" if c.score is None else f"{c.score:.3f}",
-            "" if c.adapted_score is None else f"{c.adapted_score:.3f}",
+            "" if c.p_k0 is None else f"{c.p_k0:.3f}",
             f"{c.source or ''} {c.source_id or ''}".strip(),
         ]
         for c in page.items

@@ -87,7 +87,7 @@ def run_report(
                     "spin_laue_group": c.spin_laue_group,
                     "form_factor": c.form_factor,
                     "score": c.score,
-                    "adapted_score": c.adapted_score,
+                    "p_k0": c.p_k0,
                     "heuristic_score": c.heuristic_score,
                     "link": material_link.format(material_id=c.material_id),
                 }

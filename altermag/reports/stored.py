@@ -44,7 +44,11 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
             if signs is not None:
                 structure = structure.with_moments(signs)
     scores = [
-        {"model_version": s.model_version, "raw_score": s.score, "adapted_score": s.adapted_score}
+        {
+            "model_version": s.model_version,
+            "p_altermagnetic_ground_state": s.score,
+            "p_k0": s.p_k0,
+        }
         for s in record.scores
     ]
     done = [j for j in record.dft_jobs if j.verdict and j.status == "completed"]

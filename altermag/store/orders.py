@@ -284,7 +284,7 @@ def _candidate(row: Any) -> Candidate:
     followed by the score columns (unpacked by position: a page builds up to 500)."""
     (oid, mid, formula, elements, chash, source, source_id, verdict, wave, slg, ff, planes,
      moments, enumerated, hrank, hscore, hreason, p_gs, shash, dft_status, dft_ev, version,
-     score, adapted, p_k0) = tuple(row)[:25]  # fmt: skip
+     score, p_k0) = tuple(row)[:24]  # fmt: skip
     return Candidate(
         order_id=oid,
         material_id=mid,
@@ -306,7 +306,6 @@ def _candidate(row: Any) -> Candidate:
         settings_hash=shash,
         model_version=version if score is not None else None,
         score=score,
-        adapted_score=adapted,
         dft_status=dft_status,
         dft_splitting_ev=dft_ev,
         p_ground_state=p_gs,

@@ -42,9 +42,7 @@ MAX_INT = 2**31 - 1
 _INT = re.compile(r"[1-9][0-9]{0,9}")  # every bound below starts at 1
 _FLOAT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 _ELEMENT = re.compile(r"[A-Za-z]{1,3}")
-SORTS = frozenset(
-    ("score", "adapted_score", "dft_splitting", "heuristic_score", "formula", "newest")
-)
+SORTS = frozenset(("score", "dft_splitting", "heuristic_score", "formula", "newest"))
 _CHOICES: dict[str, frozenset[str]] = {
     "verdict": frozenset(VERDICTS),
     "wave": frozenset(str(w) for w in get_args(Wave)),
@@ -55,7 +53,6 @@ _SINGLE = (
     "source",
     "run_id",
     "min_score",
-    "min_adapted_score",
     "max_rank",
     "formula",
     "all_orders",
@@ -131,7 +128,6 @@ def parse_candidate_query(
             source=None if (v := get("source")) is None else _text(v, 200),
             run_id=None if (v := get("run_id")) is None else _int(v, 1, MAX_INT),
             min_score=None if (v := get("min_score")) is None else _unit(v),
-            min_adapted_score=None if (v := get("min_adapted_score")) is None else _unit(v),
             max_rank=order_cap(
                 None if (v := get("max_rank")) is None else _int(v, 1, 1000),
                 _BOOLS[get("all_orders", "false")],
