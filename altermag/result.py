@@ -8,8 +8,9 @@ can be the output of a jobflow/atomate2 job and is decoded back by ``MontyDecode
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 
 __all__ = [
@@ -46,6 +47,33 @@ VERDICTS: dict[str, str] = {
     "noncollinear": "moments not (anti)parallel; the d/g/i classification applies to collinear "
     "order only",
 }
+
+
+_ATOMIC = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _plain(obj: Any) -> Any:
+    """``dataclasses.asdict`` of ``obj``: dataclasses become dicts and containers are copied;
+    immutable scalars, which ``asdict`` passes through ``copy.deepcopy`` to an equal value,
+    are returned as they are."""
+    if isinstance(obj, _ATOMIC):
+        return obj
+    if isinstance(obj, list):
+        return [_plain(x) for x in obj]
+    if isinstance(obj, dict):
+        return type(obj)((_plain(k), _plain(v)) for k, v in obj.items())
+    if is_dataclass(obj) and not isinstance(obj, type):
+        cls = type(obj)
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+        return {name: _plain(getattr(obj, name)) for name in names}
+    if isinstance(obj, tuple):
+        if hasattr(obj, "_fields"):  # a named tuple, rebuilt field by field as asdict does
+            return type(obj)(*[_plain(x) for x in obj])
+        return type(obj)(_plain(x) for x in obj)
+    return copy.deepcopy(obj)
 
 
 @dataclass
@@ -138,7 +166,9 @@ class SpinGroupResult:
 
     # --------------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain data: what :func:`dataclasses.asdict` gives, built without deep-copying every
+        string and number (a screening stores one per enumerated order)."""
+        return _plain(self)
 
     def as_dict(self) -> dict[str, Any]:
         """:meth:`to_dict` with ``@module``/``@class`` (monty's MSONable protocol)."""

@@ -1,4 +1,4 @@
-"""Cut-off convergence of a magnetic energy difference: FM − AFM of rutile MnF2 (6 atoms).
+"""Convergence of a magnetic energy difference, FM − AFM of rutile MnF2, in cut-off or k-mesh.
 
 The ground-state search compares total energies of magnetic orders of one cell; what must be
 converged is their *difference*, not each total energy. This benchmark writes the SCF deck of
@@ -9,15 +9,22 @@ a series of ``ecutwfc`` and at the preset's own per-element cut-off, and prints
 
 - E(FM) − E(AFM) per Mn (meV) at each cut-off and its difference from the highest cut-off
   (the reference); the preset passes when that difference is ≤ 2 meV per magnetic atom;
+- with ``--kspacing S1 S2 …`` the same over k-meshes instead (Monkhorst–Pack from each
+  spacing in 1/Å, 2π included; the smallest spacing is the reference) at the preset's
+  cut-off (or one ``--set``), to choose the k-spacing of the ground-state energies;
 - that both SCFs converged and kept their order (site-moment signs), and the wall time;
 - the load average before and after (other jobs on the machine inflate the wall time).
 
 The basis-set error of an energy difference comes from the cores and hardly depends on the
 k-mesh, so the series may run on a coarser mesh than the preset's (``--set 'kpoints=[2, 2,
-3]'``: 4× fewer k-points, what docs/dft.md reports) without changing what it measures.
+3]'``: 4× fewer k-points, what docs/dft.md reports) without changing what it measures; the
+k-point error of a difference, likewise, hardly depends on the cut-off, so a k-series may run
+at a lower cut-off than the preset's. The decks are those of the ground-state search (the
+preset's energy stage, :meth:`~altermag.dft.settings.DftSettings.for_energies`), and the two
+orders of each row run at once (``--parallel``, one MPI rank each).
 
-Usage: ``python benchmarks/bench_dft_convergence.py [--ecut 50 60 70 90] [--keep DIR]
-[--json FILE] [--set KEY=VALUE ...]``
+Usage: ``python benchmarks/bench_dft_convergence.py [--ecut 50 60 70 90 | --kspacing 0.7 0.5
+0.35] [--parallel 2] [--keep DIR] [--json FILE] [--set KEY=VALUE ...]``
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import re
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +44,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import altermag
+from altermag.dft.deck import kpoint_mesh
 from altermag.dft.presets import DEFAULT_PRESET, load_preset
 from altermag.dft.qe.inputs import qe_input_set
 from altermag.dft.qe.parse import parse_pw_output
@@ -66,7 +75,10 @@ def scf(folder: Path, structure, settings: DftSettings) -> dict:
         ["pw.x", "-in", "scf.in"], folder, folder / "scf.out", settings.timeouts.scf_s, env
     )
     out = parse_pw_output(folder / "scf.out")
+    text = (folder / "scf.out").read_text(errors="replace")
     ecut = re.search(r"ecutwfc = (\S+)", deck.files["scf.in"])
+    nk = re.search(r"number of k points=\s*(\d+)", text)
+    iters = re.search(r"convergence has been achieved in\s+(\d+)\s+iterations", text)
     prepared = np.sign([m[2] for m in structure.magmoms])
     final = np.sign(np.round(out.site_moments, 1)) if out.site_moments else np.array([])
     kept = len(final) == len(prepared) and bool(
@@ -74,6 +86,9 @@ def scf(folder: Path, structure, settings: DftSettings) -> dict:
     )
     return {
         "ecutwfc": float(ecut.group(1)) if ecut else None,
+        "mesh": kpoint_mesh(structure, settings),
+        "k_points": int(nk.group(1)) if nk else None,
+        "iterations": int(iters.group(1)) if iters else None,
         "energy_ev": total_energy_ev(folder / "scf.out"),
         "converged": out.converged and rc == 0 and not timed_out,
         "order_kept": kept,
@@ -86,6 +101,14 @@ def scf(folder: Path, structure, settings: DftSettings) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ecut", type=float, nargs="*", default=[50.0, 60.0, 70.0, 80.0, 100.0])
+    parser.add_argument(
+        "--kspacing",
+        type=float,
+        nargs="*",
+        default=None,
+        help="scan these k-spacings (1/Å) at the preset's cut-off instead of cut-offs",
+    )
+    parser.add_argument("--parallel", type=int, default=2, help="SCFs at once (1 rank each)")
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--set", action="append", default=[], help="preset override KEY=VALUE")
@@ -93,27 +116,47 @@ def main() -> None:
     overrides = {k: yaml.safe_load(v) for k, v in (s.split("=", 1) for s in args.set)}
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench_conv_"))
     base = load_preset(DEFAULT_PRESET, overrides)
+    energies = base.for_energies()
     afm = mnf2()
     fm = afm.with_moments(np.abs(np.asarray(afm.magmoms)))
     n_mag = sum(1 for m in afm.magmoms if np.linalg.norm(m) > 0)
-    print(f"preset {base.preset}: cut-off for MnF2 {base.qe.cutoffs(afm.species)} Ry")
+    print(
+        f"preset {base.preset} {overrides or ''}: energy stage of MnF2 at "
+        f"{energies.qe.cutoffs(afm.species)} Ry, mesh {kpoint_mesh(afm, energies)}, "
+        f"conv_thr {energies.conv_thr_per_atom:g} Ry/atom"
+    )
     print(f"load average before: {_load()}")
     t0 = time.perf_counter()
-    wfc, rho = base.qe.cutoffs(afm.species)
-    series: list[tuple[str, DftSettings]] = [
-        (
-            f"{e:g}",
-            base.with_overrides({"ecutwfc": e, "ecutrho": 4 * e, "ecutwfc_by_element": {}}),
-        )
-        for e in sorted(args.ecut)
-        if (e, 4 * e) != (wfc, rho)
-    ]
-    series.append(("preset", base))
-    series.sort(key=lambda item: item[1].qe.cutoffs(afm.species))
+    wfc, rho = energies.qe.cutoffs(afm.species)
+    series: list[tuple[str, DftSettings]]
+    if args.kspacing:
+        # the reference (densest mesh) last; the preset's own mesh as one row
+        series = [
+            (f"{k:g}/Å", energies.with_overrides({"kpoints": None, "kspacing": k}))
+            for k in sorted(args.kspacing, reverse=True)
+        ]
+        if all(kpoint_mesh(afm, st) != kpoint_mesh(afm, energies) for _, st in series):
+            series.append(("preset", energies))
+        series.sort(key=lambda item: int(np.prod(kpoint_mesh(afm, item[1]))))
+        size = lambda r: int(np.prod(r["afm"]["mesh"]))  # noqa: E731
+    else:
+        series = [
+            (
+                f"{e:g}",
+                energies.with_overrides({"ecutwfc": e, "ecutrho": 4 * e, "ecutwfc_by_element": {}}),
+            )
+            for e in sorted(args.ecut)
+            if (e, 4 * e) != (wfc, rho)
+        ]
+        series.append(("preset", energies))
+        series.sort(key=lambda item: item[1].qe.cutoffs(afm.species))
+        size = lambda r: r["afm"]["ecutwfc"]  # noqa: E731
     rows = []
     for name, settings in series:
-        a = scf(work / name / "afm", afm, settings)
-        f = scf(work / name / "fm", fm, settings)
+        with ThreadPoolExecutor(max_workers=max(1, args.parallel)) as pool:
+            fa = pool.submit(scf, work / name.replace("/", "_") / "afm", afm, settings)
+            ff = pool.submit(scf, work / name.replace("/", "_") / "fm", fm, settings)
+            a, f = fa.result(), ff.result()
         ok = a["converged"] and f["converged"] and a["order_kept"] and f["order_kept"]
         diff = (
             (f["energy_ev"] - a["energy_ev"]) / n_mag * 1000
@@ -123,26 +166,34 @@ def main() -> None:
         rows.append({"name": name, "afm": a, "fm": f, "ok": ok, "dE_mev_per_mn": diff})
         dE = f"{diff:9.2f}" if diff is not None else "      n/a"
         print(
-            f"ecutwfc {a['ecutwfc']:6.1f} Ry: E_FM - E_AFM = {dE} meV/Mn, "
-            f"converged+order kept: {ok}, wall {a['wall_s'] + f['wall_s']:.0f} s, "
+            f"{name:>8}: ecutwfc {a['ecutwfc']:g} Ry, mesh {a['mesh']} ({a['k_points']} / "
+            f"{f['k_points']} k-points AFM / FM): E_FM - E_AFM = {dE} meV/Mn, "
+            f"converged+order kept: {ok}, iterations {a['iterations']} / {f['iterations']}, "
+            f"CPU {a['cpu_s']} + {f['cpu_s']} s, wall {max(a['wall_s'], f['wall_s']):.0f} s, "
             f"load {_load()}",
             flush=True,
         )
-    ref = max(rows, key=lambda r: r["afm"]["ecutwfc"])
-    print(f"reference: ecutwfc {ref['afm']['ecutwfc']} Ry")
+    ref = max(rows, key=size)
+    print(
+        f"reference: {ref['name']} (ecutwfc {ref['afm']['ecutwfc']} Ry, mesh {ref['afm']['mesh']})"
+    )
     for r in rows:
         if r["dE_mev_per_mn"] is not None and ref["dE_mev_per_mn"] is not None:
             r["error_mev_per_mn"] = r["dE_mev_per_mn"] - ref["dE_mev_per_mn"]
             print(
-                f"  {r['name']:>6} ({r['afm']['ecutwfc']:g} Ry): {r['dE_mev_per_mn']:8.2f} meV/Mn,"
-                f" error {r['error_mev_per_mn']:+6.2f} meV/Mn"
+                f"  {r['name']:>8} ({r['afm']['ecutwfc']:g} Ry, {r['afm']['mesh']}): "
+                f"{r['dE_mev_per_mn']:8.2f} meV/Mn, error {r['error_mev_per_mn']:+6.2f} meV/Mn"
             )
-    preset_row = next(r for r in rows if r["name"] == "preset")
+    preset_mesh = kpoint_mesh(afm, energies)
+    preset_row = next((r for r in rows if r["name"] == "preset"), None) or next(
+        (r for r in rows if r["afm"]["mesh"] == preset_mesh), rows[0]
+    )
     err = preset_row.get("error_mev_per_mn")
     passed = err is not None and abs(err) <= TOLERANCE_MEV and preset_row["ok"]
     print(
-        f"default preset ({preset_row['afm']['ecutwfc']:g} Ry): error {err} meV/Mn, "
-        f"tolerance {TOLERANCE_MEV} meV/Mn -> {'PASS' if passed else 'FAIL'}"
+        f"default preset ({preset_row['afm']['ecutwfc']:g} Ry, {preset_row['afm']['mesh']}): "
+        f"error {err} meV/Mn, tolerance {TOLERANCE_MEV} meV/Mn -> "
+        f"{'PASS' if passed else 'FAIL'}"
     )
     print(f"total wall {time.perf_counter() - t0:.0f} s; load average after: {_load()}")
     if args.json:

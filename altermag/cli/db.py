@@ -110,6 +110,7 @@ def candidates(
     as_json: Annotated[bool, typer.Option("--json", help="Print the page as JSON.")] = False,
 ) -> None:
     from altermag.store import Store, database_url
+    from altermag.store.candidates import order_cap
 
     with Store(database_url(db)) as store:
         try:
@@ -123,7 +124,7 @@ def candidates(
                 source=source,
                 run_id=run,
                 min_score=min_score,
-                max_rank=1 if best_order else None,
+                max_rank=order_cap(None, all_orders=not best_order),
             )
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
@@ -138,8 +139,9 @@ def candidates(
         Column("spin Laue\ngroup", priority=6),
         Column("form factor", priority=3, wrap=True),
         Column("order\nrank", priority=4, justify="right"),
-        Column("score", priority=7, justify="right"),
+        Column("P(AM\nground)", priority=7, justify="right"),
         Column("P(k=0)", priority=5, justify="right"),
+        Column("P(order)", priority=5, justify="right"),
         Column("source", priority=2, wrap=True),
     ]
     rows = [
@@ -153,6 +155,7 @@ def candidates(
             "" if c.heuristic_rank is None else str(c.heuristic_rank),
             "" if c.score is None else f"{c.score:.3f}",
             "" if c.p_k0 is None else f"{c.p_k0:.3f}",
+            "" if c.p_ground_state is None else f"{c.p_ground_state:.3f}",
             f"{c.source or ''} {c.source_id or ''}".strip(),
         ]
         for c in page.items

@@ -52,6 +52,14 @@ def groundstate(
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    parallel: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Orders computed at once, one single-rank pw.x each (default: the available "
+            "cores).",
+        ),
+    ] = None,
 ) -> None:
     from altermag.config import get_settings
     from altermag.dft.groundstate import GroundStateError, run_groundstate
@@ -86,6 +94,7 @@ def groundstate(
                     relax,
                     band_check,
                     progress=say,
+                    parallel=parallel,
                 )
         except GroundStateError as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -109,6 +118,7 @@ def groundstate(
                 relax=bool(relax),  # experimental (a file): off unless asked
                 source=f"file:{Path(target).name}",
                 progress=say,
+                parallel=parallel,
             )
         except GroundStateError as exc:
             typer.echo(f"error: {exc}", err=True)

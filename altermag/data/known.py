@@ -122,11 +122,16 @@ def _from_record(rec: dict[str, Any]) -> KnownMaterial:
     )
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""PyYAML's safe loader, in C (libyaml) when PyYAML was built with it: the known materials
+are read at the start of every screening of the embedded data."""
+
+
 @lru_cache(maxsize=1)
 def _load_all() -> tuple[KnownMaterial, ...]:
     out = []
     for path in sorted(KNOWN_DIR.glob("*.yaml")):
-        rec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rec = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         if rec.get("id") != path.stem:
             raise InputError(f"{path.name}: id {rec.get('id')!r} differs from the file name")
         out.append(_from_record(rec))

@@ -60,6 +60,8 @@ SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "smearing": (str,),
     "degauss": _NUMBER,
     "conv_thr_per_atom": _NUMBER,
+    "energy_kspacing": (int, float, type(None)),
+    "energy_conv_thr_per_atom": (int, float, type(None)),
     "bands_diago_thr": (int, float, type(None)),
     "mixing_beta": _NUMBER,
     "moment_saturation": _NUMBER,
@@ -174,6 +176,12 @@ class DftSettings:
     """Ry."""
     conv_thr_per_atom: float
     """Ry per atom, SCF energy threshold (VASP's EDIFF from the same)."""
+    energy_kspacing: float | None
+    """1/Å (2π included) between the k-points of the ground-state search's SCFs (total
+    energies of the orders, :meth:`for_energies`); None: ``kpoints``/``kspacing``."""
+    energy_conv_thr_per_atom: float | None
+    """Ry per atom, SCF threshold of the ground-state search's SCFs; None:
+    ``conv_thr_per_atom``."""
     mixing_beta: float
     moment_saturation: float
     """μB: QE's starting magnetization is the moment over this."""
@@ -211,6 +219,8 @@ class DftSettings:
             smearing=str(s["smearing"]),
             degauss=float(s["degauss"]),
             conv_thr_per_atom=float(s["conv_thr_per_atom"]),
+            energy_kspacing=_maybe_float(s["energy_kspacing"]),
+            energy_conv_thr_per_atom=_maybe_float(s["energy_conv_thr_per_atom"]),
             mixing_beta=float(s["mixing_beta"]),
             moment_saturation=float(s["moment_saturation"]),
             hubbard_u={str(k): float(v) for k, v in s["hubbard_u"].items()},
@@ -274,6 +284,8 @@ class DftSettings:
             "smearing": self.smearing,
             "degauss": self.degauss,
             "conv_thr_per_atom": self.conv_thr_per_atom,
+            "energy_kspacing": self.energy_kspacing,
+            "energy_conv_thr_per_atom": self.energy_conv_thr_per_atom,
             "bands_diago_thr": self.qe.bands_diago_thr,
             "mixing_beta": self.mixing_beta,
             "moment_saturation": self.moment_saturation,
@@ -308,6 +320,23 @@ class DftSettings:
             raise KeyError(key)
         return flat[key]
 
+    def for_energies(self) -> DftSettings:
+        """The settings of the ground-state search's SCFs (the orders' total energies).
+
+        What decides between orders is a difference of total energies of the same cell with
+        the same basis, and it converges with a coarser k-mesh and a looser SCF threshold
+        than the eigenvalues of the band check (whose nodal lines must stay degenerate to
+        ~1 meV): ``energy_kspacing`` replaces ``kpoints``/``kspacing`` and
+        ``energy_conv_thr_per_atom`` replaces ``conv_thr_per_atom`` when set. Everything else
+        (cut-offs, smearing, U, mixing) is these settings'.
+        """
+        changes: dict[str, Any] = {}
+        if self.energy_kspacing is not None:
+            changes.update(kpoints=None, kspacing=self.energy_kspacing)
+        if self.energy_conv_thr_per_atom is not None:
+            changes["conv_thr_per_atom"] = self.energy_conv_thr_per_atom
+        return self.with_overrides(changes)
+
     def hubbard_for(self, species: tuple[str, ...] | list[str]) -> dict[str, float]:
         """``{element: U (eV)}`` for the elements present, applied like the Materials Project:
         only when one of ``hubbard_u_anions`` is present (empty list: always); zeros dropped."""
@@ -315,6 +344,10 @@ class DftSettings:
         if self.hubbard_u_anions and not set(self.hubbard_u_anions) & present:
             return {}
         return {el: u for el, u in self.hubbard_u.items() if el in present and u != 0.0}
+
+
+def _maybe_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _validate(settings: dict[str, Any]) -> None:
@@ -355,6 +388,9 @@ def _validate(settings: dict[str, Any]) -> None:
     for key in ("timeout_scf_s", "timeout_bands_s"):
         if settings[key] <= 0:
             raise PresetError(f"{key} must be positive")
+    for key in ("energy_kspacing", "energy_conv_thr_per_atom"):
+        if settings[key] is not None and settings[key] <= 0:
+            raise PresetError(f"{key} must be positive, or null")
     thr = settings["bands_diago_thr"]
     if thr is not None and not 0 < thr <= 1e-4:
         raise PresetError("bands_diago_thr must be in (0, 1e-4] Ry, or null")

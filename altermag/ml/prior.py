@@ -227,31 +227,44 @@ def _composition_flags(species: Sequence[str], mag_species: Sequence[str]) -> di
 
 
 def order_features(geo: CrystalGeometry, orders: Sequence[EnumeratedOrder]) -> np.ndarray:
-    """(n_orders, len(ORDER_FEATURES)) descriptors of a crystal's enumerated orders."""
+    """(n_orders, len(ORDER_FEATURES)) descriptors of a crystal's enumerated orders.
+
+    Per order: the fraction of antiparallel pairs in each of the first three shells, the
+    exchange-path-resolved spin correlation −Σ s_i s_j over the first two shells (per pair),
+    whether it is ferromagnetic (and with which ions and ligands), its spin-group size relative
+    to the crystal's most symmetric order, and whether it is altermagnetic. All orders are
+    computed at once from their sign matrix (the sums are of ±1 and 0, so exact in any order).
+    """
     flags = _composition_flags(geo.species, [geo.species[i] for i in geo.mag])
     n_ops = np.array([max(o.result.n_spin_group_operations, 1) for o in orders], float)
     out = np.zeros((len(orders), len(ORDER_FEATURES)))
+    if not len(orders):
+        return out
+    col = {name: i for i, name in enumerate(ORDER_FEATURES)}
     n_pairs = max(int(np.sum(geo.pair_shell <= 1)), 1)
-    for k, o in enumerate(orders):
-        signs = np.asarray(o.signs, float)[geo.mag] if len(geo.mag) else np.zeros(0)
-        sgn = np.sign(signs)
-        prod = sgn[geo.pair_i] * sgn[geo.pair_j] if len(geo.pair_i) else np.zeros(0)
-        row = {}
-        for s in range(3):
-            sel = geo.pair_shell == s
-            row[f"anti_shell{s + 1}"] = float(np.mean(prod[sel] < 0)) if np.any(sel) else 0.0
-        near = geo.pair_shell <= 1
-        for p, name in enumerate(("corr_linear", "corr_mid", "corr_right", "corr_direct")):
-            sel = near & (geo.pair_path == p)
-            row[name] = float(-np.sum(prod[sel]) / n_pairs)
-        ferro = float(bool(len(sgn)) and bool(np.all(sgn >= 0) or np.all(sgn <= 0)))
-        row["ferro"] = ferro
-        row["ferro_4f"] = ferro * flags["ion_4f"]
-        row["ferro_no_ligand"] = ferro * flags["lig_none"]
-        row["ferro_3d_oxide"] = ferro * flags["ion_3d"] * flags["lig_oxide"]
-        row["rel_symmetry"] = float(np.log(n_ops[k] / n_ops.max()))
-        row["altermagnet"] = float(o.result.verdict == "altermagnet")
-        out[k] = [row[n] for n in ORDER_FEATURES]
+    if len(geo.mag):
+        sgn = np.sign(np.array([o.signs for o in orders], float)[:, geo.mag])
+    else:
+        sgn = np.zeros((len(orders), 0))
+    prod = sgn[:, geo.pair_i] * sgn[:, geo.pair_j]  # (orders, pairs): +1 parallel, −1 anti
+    for s in range(3):
+        sel = geo.pair_shell == s
+        if np.any(sel):
+            out[:, col[f"anti_shell{s + 1}"]] = np.mean(prod[:, sel] < 0, axis=1)
+    near = geo.pair_shell <= 1
+    for p, name in enumerate(("corr_linear", "corr_mid", "corr_right", "corr_direct")):
+        sel = near & (geo.pair_path == p)
+        out[:, col[name]] = -np.sum(prod[:, sel], axis=1) / n_pairs
+    ferro = (np.all(sgn >= 0, axis=1) | np.all(sgn <= 0, axis=1)).astype(float)
+    if not sgn.shape[1]:
+        ferro[:] = 0.0
+    out[:, col["ferro"]] = ferro
+    out[:, col["ferro_4f"]] = ferro * flags["ion_4f"]
+    out[:, col["ferro_no_ligand"]] = ferro * flags["lig_none"]
+    out[:, col["ferro_3d_oxide"]] = ferro * flags["ion_3d"] * flags["lig_oxide"]
+    top = n_ops.max()
+    out[:, col["rel_symmetry"]] = [float(np.log(x / top)) for x in n_ops]
+    out[:, col["altermagnet"]] = [float(o.result.verdict == "altermagnet") for o in orders]
     return out
 
 

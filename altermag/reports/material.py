@@ -242,6 +242,7 @@ def render_html(report: dict[str, Any]) -> str:
         dft=report["dft"],
         dft_settings=report.get("dft_settings"),
         ground_state=report.get("ground_state"),
+        stored_orders=report.get("stored_orders") or [],
         provenance=report["provenance"],
     )
 

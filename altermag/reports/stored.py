@@ -8,7 +8,7 @@ from typing import Any
 
 from altermag.store.records import DftJobRecord, MaterialRecord, OrderRecord
 
-__all__ = ["dft_settings_of", "pick_order", "stored_material_report"]
+__all__ = ["dft_settings_of", "pick_order", "stored_material_report", "stored_orders"]
 
 
 def pick_order(record: MaterialRecord, order_id: int | None = None) -> OrderRecord | None:
@@ -83,7 +83,31 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
         dft_settings=dft_settings,
     )
     report["ground_state"] = ground_state
+    report["stored_orders"] = stored_orders(record, order)
     return report
+
+
+def stored_orders(record: MaterialRecord, shown: OrderRecord) -> list[dict[str, Any]]:
+    """The material's stored orders under the shown order's settings, most probable first:
+    rank, verdict, wave, spin Laue group, the prior's P(ground state) and the signs."""
+    same = [o for o in record.orders if o.settings_hash == shown.settings_hash]
+    return [
+        {
+            "order_id": o.id,
+            "rank": o.heuristic_rank,
+            "verdict": o.verdict,
+            "wave": o.wave,
+            "spin_laue_group": o.spin_laue_group,
+            "p_ground_state": o.p_ground_state,
+            "signs": "" if o.moments is None else " ".join(_sign(m) for m in o.moments),
+            "shown": o.id == shown.id,
+        }
+        for o in sorted(same, key=lambda o: (o.heuristic_rank or 0, o.id))
+    ]
+
+
+def _sign(m: float) -> str:
+    return "+" if m > 1e-6 else "-" if m < -1e-6 else "0"
 
 
 #: Settings of a DFT check shown in reports, with their units.

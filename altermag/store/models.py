@@ -126,6 +126,16 @@ class Material(Base):
     )
 
 
+# sort=formula on PostgreSQL orders by ``formula COLLATE "C"`` (byte order, as SQLite's
+# BINARY): only an index in that collation lets a page walk it instead of sorting every
+# candidate. SQLite's plain formula index already is in byte order.
+# (The collation goes in as the column's operator-class text: Alembic reflects the index as
+# one on ``formula`` either way, and an expression index would never compare equal to it.)
+Index("ix_materials_formula_c", Material.formula, postgresql_ops={"formula": 'COLLATE "C"'}).ddl_if(
+    dialect="postgresql"
+)
+
+
 class MaterialElement(Base):
     """One chemical element of a material (an index for "contains Mn and F" filters)."""
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from altermag.errors import SettingsError
@@ -124,9 +124,21 @@ class OrderRepository:
             keys.append(entry_keys)
         if not rows:
             return [[] for _ in entries]
+        insert = self.db.insert(MagneticOrder)
+        new = insert.excluded
         s.execute(
-            self.db.insert(MagneticOrder).on_conflict_do_nothing(
-                index_elements=["material_id", "settings_hash", "moments_key"]
+            # The same order analysed again adds nothing; only its place in the ranking
+            # follows the newest prior (a re-screen after the prior changed), and a row whose
+            # rank and P(ground state) are unchanged is not written at all.
+            insert.on_conflict_do_update(
+                index_elements=["material_id", "settings_hash", "moments_key"],
+                set_={name: new[name] for name in _RANKING_COLUMNS},
+                where=or_(
+                    *(
+                        getattr(MagneticOrder, name).is_distinct_from(new[name])
+                        for name in _RANKING_COLUMNS
+                    )
+                ),
             ),
             # key order (ranks first, so ids follow the heuristic within a material)
             [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1], _rank(rows[k]), k[2]))],
@@ -193,6 +205,10 @@ class OrderRepository:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+
+_RANKING_COLUMNS = ("heuristic_rank", "heuristic_score", "heuristic_reason", "p_ground_state")
+"""What a re-analysis of a stored order may change: its rank among the material's orders."""
 
 
 def _rank(row: Mapping[str, Any]) -> int:

@@ -94,8 +94,9 @@ class ScoreRecord(_Record):
     material_id: int
     model_version: str
     score: float
-    p_k0: float | None
     created_at: datetime
+    p_k0: float | None = None
+    """The ground-state prior's P(k = 0) (``score`` is then P(altermagnetic ground state))."""
 
 
 @dataclass(frozen=True)

@@ -138,8 +138,8 @@ def score_record(sc: ModelScore) -> ScoreRecord:
         material_id=sc.material_id,
         model_version=sc.model_version,
         score=sc.score,
-        p_k0=sc.p_k0,
         created_at=as_utc(sc.created_at),  # type: ignore[arg-type]
+        p_k0=sc.p_k0,
     )
 
 

@@ -168,3 +168,58 @@ def test_recorded_run_read_as_another_order_is_flipped(tmp_path: Path):
         (RECORDED / "mnf2" / "AM1" / "scf.out").read_text().split("End of self-consistent")[0]
     )
     assert read_order(tmp_path, am, settings).status == "failed"  # truncated: no energy
+
+
+def test_energy_decks_take_the_energy_mesh_and_threshold_the_band_check_keeps_its_own(
+    tmp_path: Path,
+):
+    """The orders' SCFs use ``energy_kspacing`` and ``energy_conv_thr_per_atom``; the
+    settings the band check reads (``kpoints``, ``conv_thr_per_atom``) are left as they are."""
+    settings = load_preset(
+        "fast",
+        {"kpoints": [4, 4, 4], "energy_kspacing": 0.7, "energy_conv_thr_per_atom": 1e-6},
+    )
+    energies = settings.for_energies()
+    assert (energies.kpoints, energies.kspacing) == (None, 0.7)
+    assert energies.conv_thr_per_atom == 1e-6
+    assert settings.kpoints == (4, 4, 4) and settings.conv_thr_per_atom == 1e-8
+    same = {k for k, v in settings.flat().items() if energies.flat()[k] == v}
+    assert set(settings.flat()) - same == {"kpoints", "kspacing", "conv_thr_per_atom"}
+    written = prepare_groundstate(mnf2(), settings, tmp_path, use_prior=False)
+    for _, folder in written:
+        deck = (folder / "scf.in").read_text()
+        # |b1| = 2π/4.8734 Å = 1.29, |b3| = 2π/3.3099 Å = 1.90 per Å: ⌈|b|/0.7⌉ = 2, 2, 3
+        assert re.search(r"K_POINTS automatic\n\s+2 2 3 0 0 0", deck), deck
+        assert "conv_thr = 6.000e-06" in deck  # 6 atoms × 1e-6 Ry
+    unset = load_preset("fast", {"energy_kspacing": None, "energy_conv_thr_per_atom": None})
+    assert unset.for_energies() == unset
+
+
+def test_orders_run_side_by_side_never_more_than_asked(tmp_path: Path, monkeypatch):
+    """``parallel`` bounds the pw.x processes running at once; each order runs once."""
+    import threading
+    import time
+
+    from altermag.dft.groundstate import search
+
+    lock, running, peak, ran = threading.Lock(), [0], [0], []
+
+    def fake_run_pw(folder: Path, timeout: float, pw: str = "pw.x") -> None:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            ran.append(folder.name)
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+
+    monkeypatch.setattr(search, "run_pw", fake_run_pw)
+    jobs = [(plan, tmp_path / f"o{i}") for i, plan in enumerate(plan_orders(mnf2()) * 3)]
+    said: list[str] = []
+    search.run_orders(jobs, 60.0, parallel=2, progress=said.append)
+    assert peak[0] == 2 and sorted(ran) == sorted(f"o{i}" for i in range(len(jobs)))
+    assert sum("finished" in m for m in said) == len(jobs)
+    ran.clear()
+    peak[0] = 0
+    search.run_orders(jobs[:2], 60.0, parallel=1)
+    assert peak[0] == 1 and len(ran) == 2

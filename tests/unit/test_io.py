@@ -183,3 +183,22 @@ def test_incar_backslash_continuation(tmp_path: Path) -> None:
     assert split.magmoms is not None and whole.magmoms is not None
     assert np.allclose(split.magmoms, whole.magmoms)
     assert analyze(split).verdict == "antiferromagnet"
+
+
+def test_result_dict_is_the_dataclass_dict_and_round_trips() -> None:
+    """``SpinGroupResult.to_dict`` (built without ``dataclasses.asdict``'s deep copies) gives
+    asdict's data for a given altermagnet and for an enumeration (orders, nodal planes, order
+    cell), and ``from_dict`` restores the same result."""
+    from dataclasses import asdict
+
+    from altermag.result import SpinGroupResult
+
+    mnf2 = read_structure(EXAMPLES / "MnF2.mcif")
+    given, enumerated = analyze(mnf2), analyze(mnf2.with_moments(None))
+    assert given.verdict == "altermagnet" and given.nodal_planes
+    assert "altermagnet" in {o.result.verdict for o in enumerated.orders}
+    for res in (given, enumerated):
+        data = res.to_dict()
+        assert data == asdict(res)
+        assert json.loads(json.dumps(data)) == data
+        assert SpinGroupResult.from_dict(data) == res

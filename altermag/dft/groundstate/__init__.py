@@ -14,8 +14,9 @@ finds (DFT+U as the preset says), and names the lowest. One idea per module:
   atom and the margin; near-degenerate below ``NEAR_DEGENERATE_MEV`` (:func:`summarize`);
 - :mod:`~altermag.dft.groundstate.qe`: pw.x decks, runs and outputs of one order, and the
   optional ``vc-relax``;
-- :mod:`~altermag.dft.groundstate.search`: the search over orders (:func:`run_groundstate`)
-  and a stored material's search (:func:`search_material`);
+- :mod:`~altermag.dft.groundstate.search`: the search over orders (:func:`run_groundstate`);
+- :mod:`~altermag.dft.groundstate.stored`: a stored material's search, keyed, reused and
+  resumed (:func:`stored_search`, :func:`search_material`);
 - :mod:`~altermag.dft.groundstate.bandcheck`: the band check on an altermagnetic winner only
   (:func:`band_check_winner`).
 """
@@ -38,7 +39,13 @@ from altermag.dft.groundstate.search import (
     HYPOTHETICAL_SOURCES,
     prepare_groundstate,
     run_groundstate,
+)
+from altermag.dft.groundstate.stored import (
+    StoredSearch,
+    collect_groundstate,
+    search_key,
     search_material,
+    stored_search,
 )
 
 __all__ = [
@@ -52,7 +59,9 @@ __all__ = [
     "OrderEnergy",
     "OrderPlan",
     "ScfFacts",
+    "StoredSearch",
     "band_check_winner",
+    "collect_groundstate",
     "judge_moments",
     "judge_scf",
     "label_order",
@@ -60,6 +69,8 @@ __all__ = [
     "prepare_groundstate",
     "read_order",
     "run_groundstate",
+    "search_key",
     "search_material",
+    "stored_search",
     "summarize",
 ]

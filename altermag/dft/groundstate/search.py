@@ -1,21 +1,23 @@
 """The search over orders: write one deck per order, run them, judge, compare, store.
 
-:func:`run_groundstate` computes (``runner="local"``: pw.x here, one order after the other)
-or prepares (``"prepare"``: decks only) the energies of the planned orders, optionally after
-one spin-polarised variable-cell relaxation; :func:`search_material` does it for a stored
-material, adds the band check on an altermagnetic winner and stores the result as a DFT job
-of kind ``groundstate``.
+:func:`run_groundstate` computes (``runner="local"``: pw.x here, up to ``parallel`` orders at
+once, one MPI rank each) or prepares (``"prepare"``: decks only) the energies of the planned
+orders, optionally after one spin-polarised variable-cell relaxation. The SCFs use the
+preset's energy stage (:meth:`~altermag.dft.settings.DftSettings.for_energies`: the
+``energy_kspacing`` mesh and ``energy_conv_thr_per_atom``), the same for every order.
+:mod:`altermag.dft.groundstate.stored` does it for a stored material.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
-from altermag.dft.groundstate.bandcheck import band_check_winner
 from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
 from altermag.dft.groundstate.orders import OrderPlan, plan_orders
@@ -33,7 +35,7 @@ __all__ = [
     "HYPOTHETICAL_SOURCES",
     "prepare_groundstate",
     "run_groundstate",
-    "search_material",
+    "run_orders",
 ]
 
 HYPOTHETICAL_SOURCES = ("corpus", "embedded")
@@ -48,7 +50,9 @@ def prepare_groundstate(
     code: str = "qe",
     use_prior: bool = True,
 ) -> list[tuple[OrderPlan, Path]]:
-    """Write one SCF folder per order under ``directory`` (``<label>/scf.in``, ``run.sh``).
+    """Write one SCF folder per order under ``directory`` (``<label>/scf.in``, ``run.sh``),
+    with the preset's energy-stage settings (:meth:`DftSettings.for_energies`), identical
+    for every order but the starting moments.
 
     Raises
     ------
@@ -57,10 +61,11 @@ def prepare_groundstate(
     """
     if code != "qe":
         raise GroundStateError(f"ground-state decks are written for qe only, not {code!r}")
+    energies = settings.for_energies()
     out = []
     for plan in plan_orders(structure, max_orders, use_prior):
         folder = Path(directory) / plan.label
-        write_files(folder, qe_order_files(plan, settings))
+        write_files(folder, qe_order_files(plan, energies))
         out.append((plan, folder))
     return out
 
@@ -76,6 +81,7 @@ def run_groundstate(
     source: str | None = None,
     use_prior: bool = True,
     progress: Callable[[str], None] | None = None,
+    parallel: int | None = None,
 ) -> GroundState:
     """Compute (``runner="local"``) or prepare (``"prepare"``) the energies of the orders.
 
@@ -84,14 +90,19 @@ def run_groundstate(
     structure
         The crystal (its moments, if any, are ignored: every order is imposed in turn).
     settings
-        One set of settings for every order.
+        One set of settings for every order (its energy stage,
+        :meth:`DftSettings.for_energies`, for the SCFs).
     directory
         Job folder: ``<label>/`` per order (``relax/`` for the relaxation).
     runner
-        ``local``: pw.x here, one order after the other; ``prepare``: decks only (the result's
+        ``local``: pw.x here; ``prepare``: decks only (the result's
         orders are ``prepared``). Slurm submission of these decks is not implemented.
     relax
         One vc-relax in the FM order (else the first planned) before the energies.
+    parallel
+        Orders computed at once (one single-rank pw.x each); default: the cores this
+        process may use (:func:`altermag.screening_run.available_cores`), never more than
+        the orders. The SCFs are independent, so the results do not depend on it.
     """
     if runner not in ("local", "prepare"):
         raise GroundStateError(f"runner {runner!r}: the ground-state search runs local|prepare")
@@ -111,20 +122,21 @@ def run_groundstate(
             structure = relaxed
     prepared = prepare_groundstate(structure, settings, directory, max_orders, code, use_prior)
     plans = [p for p, _ in prepared]
+    energies = settings.for_energies()
+    if runner == "local":
+        run_orders(prepared, energies.timeouts.scf_s, parallel, say)
     results: list[OrderEnergy] = []
     for plan, folder in prepared:
         others = [(p.label, p.signs) for p in plans if p.label != plan.label]
         if runner == "prepare":
             results.append(plan.outcome("prepared", folder))
             continue
-        say(f"SCF {plan.label} ({plan.verdict}{' ' + plan.wave if plan.wave else ''})")
-        run_pw(folder, settings.timeouts.scf_s)
-        results.append(read_order(folder, plan, settings, others))
+        results.append(read_order(folder, plan, energies, others))
     gs = summarize(
         results,
         plans[0].n_magnetic,
         structure.formula,
-        {"preset": settings.preset, **settings.flat()},
+        {"preset": settings.preset, **energies.flat()},
         code,
         source,
     )
@@ -133,54 +145,35 @@ def run_groundstate(
     return gs
 
 
-def search_material(
-    store: Any,
-    material_id: int,
-    settings: DftSettings,
-    workdir: Path | None = None,
-    max_orders: int = 8,
-    relax: bool | None = None,
-    band_check: bool = True,
-    use_prior: bool = True,
+def run_orders(
+    jobs: Sequence[tuple[OrderPlan, Path]],
+    timeout: float,
+    parallel: int | None = None,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, Any]:
-    """Ground-state search (and the band check on an altermagnetic winner) of a stored
-    material, run here with pw.x and stored as a DFT job of kind ``groundstate``.
+) -> None:
+    """Run the SCF of every ``(plan, folder)``, at most ``parallel`` pw.x at once (default:
+    the available cores; one MPI rank and one thread each), saying when each starts and ends.
 
-    Returns the JSON contract with ``material_id``, ``job_id`` and, when it ran, ``band_check``
-    (whose ``status`` is ``ground state not altermagnetic`` for any other winner).
+    The orders' SCFs are independent calculations with identical settings, so running them
+    side by side changes the wall time only: on 2 idle cores two single-rank pw.x take about
+    the time of one (a single pw.x does not use the second core: one rank, serial BLAS).
     """
-    from altermag.config import get_settings
+    from altermag.screening_run import available_cores
 
-    record = store.material(material_id)
-    if record is None:
-        raise GroundStateError(f"no material {material_id}")
-    structure = record.magnetic_structure()
-    source = record.source or "store"
-    if relax is None:
-        relax = source.split(":")[0] in HYPOTHETICAL_SOURCES
-    root = Path(workdir) if workdir else get_settings().dft_dir
-    folder = root / f"{material_id}-{record.formula}" / "groundstate-qe"
-    gs = run_groundstate(
-        structure,
-        settings,
-        folder,
-        max_orders=max_orders,
-        relax=relax,
-        source=source,
-        use_prior=use_prior,
-        progress=progress,
-    )
-    data = gs.to_dict()
-    if band_check:
-        check = band_check_winner(structure, gs, settings, folder, max_orders, use_prior)
-        data["band_check"] = {k: v for k, v in check.items() if k != "ground_state"}
-    job = store.add_dft_job(
-        material_id,
-        gs.code,
-        directory=str(folder),
-        parameters={"kind": "groundstate", "preset": settings.preset},
-        status="running",
-    )
-    store.set_dft_result(job, data, None)
-    return {"material_id": material_id, "job_id": job, **data}
+    say = progress or (lambda _msg: None)
+    n = max(1, min(parallel or available_cores(), len(jobs)))
+    t0 = time.perf_counter()
+
+    def one(plan: OrderPlan, folder: Path) -> None:
+        wave = f" {plan.wave}" if plan.wave else ""
+        say(f"SCF {plan.label} ({plan.verdict}{wave}) started [{time.perf_counter() - t0:.0f} s]")
+        run_pw(folder, timeout)
+
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="pw") as pool:
+        running = {pool.submit(one, plan, folder): plan for plan, folder in jobs}
+        for done, future in enumerate(as_completed(running), 1):
+            future.result()
+            say(
+                f"SCF {running[future].label} finished ({done}/{len(jobs)}, "
+                f"{n} at once) [{time.perf_counter() - t0:.0f} s]"
+            )
