@@ -45,14 +45,15 @@ def api(
     ] = 8000,
     db: DbOption = None,
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
             envvar="ALTERMAG_API_WORKERS",
             min=1,
             max=64,
-            help="Worker processes (each with its own pool and page cache); about one per core.",
+            help="Worker processes (each with its own connections, page cache and analysis "
+            "workers); default: one per usable core.",
         ),
-    ] = 1,
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     warm_up: Annotated[
         bool,
@@ -70,6 +71,14 @@ def api(
     if db:
         os.environ["ALTERMAG_DATABASE_URL"] = db  # the factory reads it in every worker
     os.environ["ALTERMAG_API_WARM_UP"] = "1" if warm_up else "0"
+    if workers is None:  # the cores this process may run on
+        affinity = getattr(os, "sched_getaffinity", None)
+        workers = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    if workers > 1:
+        # analyses are CPU-bound: one analysis process per API worker is one per core
+        os.environ.setdefault("ALTERMAG_API_ANALYSIS_WORKERS", "1")
+    # loop and http "auto": uvloop and httptools (both installed with the api extra) when
+    # importable, else asyncio and h11
     uvicorn.run(
         "altermag_api.app:create_app",
         factory=True,

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from altermag.cli import app
-from altermag.cli.tables import Column, print_table
+from altermag.cli.tables import Column, ground_state_cell, print_table
 
 db_app = typer.Typer(
     help="The screening store (SQLite file by default, PostgreSQL by URL): schema, "
@@ -101,8 +101,9 @@ def candidates(
     sort: Annotated[
         str,
         typer.Option(
-            help="score (P(altermagnetic ground state)), dft_splitting, heuristic_score, "
-            "formula or newest."
+            help="score (P(altermagnetic ground state)), dft_splitting, dft_ground_state "
+            "(altermagnetic DFT ground states first, by margin), heuristic_score, formula or "
+            "newest."
         ),
     ] = "score",
     limit: Annotated[int, typer.Option(min=1, help="Rows per page (at most 500).")] = 20,
@@ -142,6 +143,7 @@ def candidates(
         Column("P(AM\nground)", priority=7, justify="right"),
         Column("P(k=0)", priority=5, justify="right"),
         Column("P(order)", priority=5, justify="right"),
+        Column("DFT ground\nstate", priority=6),
         Column("source", priority=2, wrap=True),
     ]
     rows = [
@@ -156,6 +158,7 @@ def candidates(
             "" if c.score is None else f"{c.score:.3f}",
             "" if c.p_k0 is None else f"{c.p_k0:.3f}",
             "" if c.p_ground_state is None else f"{c.p_ground_state:.3f}",
+            ground_state_cell(c.dft_ground_state, c.dft_am_margin_mev),
             f"{c.source or ''} {c.source_id or ''}".strip(),
         ]
         for c in page.items

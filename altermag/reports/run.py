@@ -91,6 +91,8 @@ def run_report(
                     "p_k0": c.p_k0,
                     "p_ground_state": c.p_ground_state,
                     "heuristic_score": c.heuristic_score,
+                    "dft_ground_state": c.dft_ground_state,
+                    "dft_am_margin_mev": c.dft_am_margin_mev,
                     "link": material_link.format(material_id=c.material_id),
                 }
             )

@@ -60,6 +60,9 @@ MAX_PAGE_SIZE = 500
 SORTS: dict[str, str] = {
     "score": "P(altermagnetic ground state), highest first (unscored last)",
     "dft_splitting": "largest DFT spin splitting, highest first (no DFT result last)",
+    "dft_ground_state": "DFT ground state: altermagnetic ground states first, by their margin "
+    "over the next order, then the rest by how far their best altermagnetic order lies above "
+    "the ground state (no search last)",
     "heuristic_score": "order heuristic score, highest first",
     "formula": "reduced formula, A to Z (byte order)",
     "newest": "most recently stored first",
@@ -292,6 +295,8 @@ CANDIDATE_COLUMNS = (
     MagneticOrder.settings_hash,
     MagneticOrder.dft_status,
     MagneticOrder.dft_splitting_ev,
+    MagneticOrder.dft_ground_state,
+    MagneticOrder.dft_am_margin_mev,
 )
 """Columns of a candidate row besides its scores (no JSON result or structure blobs)."""
 
@@ -319,6 +324,8 @@ def sort_key(sort: str, scores: ScoreColumns, dialect: str) -> tuple[Any, bool]:
         return scores.score_key, True
     if sort == "dft_splitting":
         return MagneticOrder.dft_key, True
+    if sort == "dft_ground_state":
+        return MagneticOrder.dft_gs_key, True
     if sort == "heuristic_score":
         return func.coalesce(MagneticOrder.heuristic_score, MISSING_SCORE), True
     if sort == "formula":

@@ -162,6 +162,7 @@ class MagneticOrder(Base):
         # Keyset pages of the candidate table walk these indexes (sort key, id) backwards.
         Index("ix_magnetic_orders_score_key", "score_key", "id"),
         Index("ix_magnetic_orders_dft_key", "dft_key", "id"),
+        Index("ix_magnetic_orders_dft_gs_key", "dft_gs_key", "id"),
         Index("ix_magnetic_orders_verdict_score_key", "verdict", "score_key", "id"),
     )
 
@@ -206,6 +207,15 @@ class MagneticOrder(Base):
     dft_splitting_ev: Mapped[float | None] = mapped_column(Float)
     """Largest spin splitting (eV) found by that check."""
     dft_key: Mapped[float] = mapped_column(Float, server_default=MISSING_SQL)
+    dft_ground_state: Mapped[str | None] = mapped_column(String(32))
+    """The material's latest DFT ground-state search: the winning order's verdict
+    (``altermagnet``, ``ferromagnet``…, `` (near-degenerate)`` appended when it is), or
+    ``inconclusive`` (:func:`altermag.dft.groundstate.compare.ground_state_label`)."""
+    dft_am_margin_mev: Mapped[float | None] = mapped_column(Float)
+    """meV per magnetic atom: > 0 the altermagnetic ground state's margin, < 0 how far the
+    best altermagnetic order lies above the ground state
+    (:func:`altermag.dft.groundstate.compare.altermagnet_margin`)."""
+    dft_gs_key: Mapped[float] = mapped_column(Float, server_default=MISSING_SQL)
 
     material: Mapped[Material] = relationship(back_populates="orders")
 

@@ -299,8 +299,8 @@ def _candidate(row: Any) -> Candidate:
     """A candidate record from a row of :data:`~altermag.store.candidates.CANDIDATE_COLUMNS`
     followed by the score columns (unpacked by position: a page builds up to 500)."""
     (oid, mid, formula, elements, chash, source, source_id, verdict, wave, slg, ff, planes,
-     moments, enumerated, hrank, hscore, hreason, p_gs, shash, dft_status, dft_ev, version,
-     score, p_k0) = tuple(row)[:24]  # fmt: skip
+     moments, enumerated, hrank, hscore, hreason, p_gs, shash, dft_status, dft_ev, dft_gs,
+     dft_margin, version, score, p_k0) = tuple(row)[:26]  # fmt: skip
     return Candidate(
         order_id=oid,
         material_id=mid,
@@ -326,4 +326,6 @@ def _candidate(row: Any) -> Candidate:
         dft_splitting_ev=dft_ev,
         p_ground_state=p_gs,
         p_k0=p_k0,
+        dft_ground_state=dft_gs,
+        dft_am_margin_mev=dft_margin,
     )

@@ -214,6 +214,12 @@ class Candidate(_Record):
     p_k0: float | None = None
     """The prior's P(k = 0) of the material (``score`` is then P(altermagnetic ground state);
     for an order given with the structure ``score`` is 1 for an altermagnet, else 0)."""
+    dft_ground_state: str | None = None
+    """The material's DFT ground-state search: the winner's verdict (`` (near-degenerate)``
+    appended when it is) or ``inconclusive``; None: no search."""
+    dft_am_margin_mev: float | None = None
+    """meV per magnetic atom: > 0 the altermagnetic ground state's margin over the next
+    order, < 0 how far the best altermagnetic order lies above the ground state."""
 
 
 @dataclass(frozen=True)

@@ -211,11 +211,29 @@ class Store:
     ) -> bytes:
         """:meth:`candidates` as the JSON body the API sends (:class:`PageReader
         <altermag.store.pages.PageReader>`: same rows and cursor, ~5× less Python)."""
+        return self.page_reader.page(query, sort=sort, cursor=cursor, limit=limit)
+
+    async def candidate_page_json_async(
+        self,
+        query: CandidateQuery,
+        *,
+        sort: str = "score",
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> bytes:
+        """:meth:`candidate_page_json` from async code (:meth:`PageReader.page_async
+        <altermag.store.pages.PageReader.page_async>`: PostgreSQL on the event loop, no
+        thread)."""
+        return await self.page_reader.page_async(query, sort=sort, cursor=cursor, limit=limit)
+
+    @property
+    def page_reader(self) -> PageReader:
+        """The store's :class:`~altermag.store.pages.PageReader` (made on first use)."""
         if self._pages is None:
             with self._pages_lock:
                 if self._pages is None:
                     self._pages = PageReader(self.db.url)
-        return self._pages.page(query, sort=sort, cursor=cursor, limit=limit)
+        return self._pages
 
     def iter_candidates(
         self, query: CandidateQuery | None = None, *, sort: str = "score", **filters: Any

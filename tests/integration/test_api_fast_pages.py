@@ -50,7 +50,14 @@ QUERIES: list[dict[str, Any]] = [
     {"all_orders": "true", "verdict": "altermagnet"},
     {"all_orders": "false", "element": "Cr"},
 ]
-SORTS = ["score", "dft_splitting", "heuristic_score", "formula", "newest"]
+SORTS = [
+    "score",
+    "dft_splitting",
+    "dft_ground_state",
+    "heuristic_score",
+    "formula",
+    "newest",
+]
 
 
 @pytest.fixture

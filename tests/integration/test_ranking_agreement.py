@@ -217,3 +217,27 @@ def test_rescreening_with_another_prior_reranks_the_stored_orders(db_url: str) -
         store.add_screened([entry], settings)  # the same ranking again
         assert [c.order_id for c in store.candidates(max_rank=1).items] == [api.order_id]
         assert store.row_counts()["magnetic_orders"] == n
+
+
+def test_file_report_shows_the_priors_numbers(tmp_path: Path) -> None:
+    """``altermag report FILE`` of a crystal without moments ranks its enumerated orders by the
+    prior's P(ground state), as a screening does, and shows P(k = 0) and P(AM ground state)."""
+    from altermag.ml.prior import predict
+    from altermag.structure import MagneticStructure
+
+    cif = Path(__file__).resolve().parents[2] / "altermag/data/examples/Cr2O3.cif"
+    out = tmp_path / "cr2o3.json"
+    result = CliRunner().invoke(cli, ["report", str(cif), "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    orders = report["result"]["orders"]
+    p = [o["p_ground_state"] for o in orders]
+    assert [o["rank"] for o in orders] == list(range(1, len(orders) + 1))
+    assert p == sorted(p, reverse=True) and abs(sum(p) - 1.0) < 1e-6
+    expected = predict(MagneticStructure.from_dict(report["structure"]))
+    (score,) = report["scores"]
+    assert score["p_k0"] == expected.p_k0
+    assert score["p_altermagnetic_ground_state"] == expected.p_altermagnetic_ground_state
+    html = CliRunner().invoke(cli, ["report", str(cif), "--out", str(tmp_path / "c.html")])
+    assert html.exit_code == 0, html.output
+    assert f"{p[0]:.3f}</td>" in (tmp_path / "c.html").read_text()

@@ -31,7 +31,14 @@ router = APIRouter(tags=["candidates"], responses=problems(400, 401, 503))
 
 Verdict = Literal[tuple(VERDICTS)]  # type: ignore[valid-type]
 DftStatus = Literal["confirmed", "contradicted", "inconclusive", "unchecked"]
-Sort = Literal["score", "dft_splitting", "heuristic_score", "formula", "newest"]
+Sort = Literal[
+    "score",
+    "dft_splitting",
+    "dft_ground_state",
+    "heuristic_score",
+    "formula",
+    "newest",
+]
 MAX_INT = 2**31 - 1
 
 

@@ -7,8 +7,8 @@ adapted score (``docs/model.md``), so the columns go; ``score`` is the prior's
 P(altermagnetic ground state) and ``model_scores.p_k0`` its P(k = 0). A downgrade restores
 the columns empty (missing): the dropped values are not kept.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02 13:30:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
