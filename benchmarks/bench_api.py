@@ -17,8 +17,8 @@ load average beside it:
   clients cycle through every page of ``sort=score`` (the cursors of one walk through the
   table, collected before the run);
 * **/health**;
-* **cached pages**: the top pages with the revision-checked page cache on (and the deep
-  pages with the cache on).
+* **cached pages**: the top pages and the deep pages with the revision-checked page cache on
+  (after the 2 s warm-up every page is a hit).
 
 Besides requests/s and p50/p99 it prints the **CPU time per request** of the API (all
 server processes, from ``/proc``), of PostgreSQL (the server processes of the benchmark's
@@ -193,7 +193,7 @@ WORKLOADS = {  # name: (figure kind, page cache on?)
     "computed deep pages": ("computed", 0),
     "/health": ("health", 0),
     "cached top pages": ("cached", 1),
-    "deep pages, cache on": ("computed", 1),
+    "cached deep pages": ("cached", 1),
 }
 HEALTH = 'request = function() return wrk.format("GET", "/health") end\n'
 SUMMARY: list[str] = []
@@ -412,8 +412,9 @@ def main() -> None:
     args = ap.parse_args()
     print(
         f"CPUs: {os.cpu_count()}; load generator, API and database share them with whatever "
-        f"else runs ({load()}). 'API CPU' is the server's CPU time per request (all its "
-        "processes): 1000 / that is what one free core would serve."
+        f"else runs ({load()}). CPU/request: the server's CPU time per request (API: all its "
+        "processes; database: PostgreSQL's processes of the benchmark database); 1000 / that "
+        "is what one free core would serve."
     )
     with tempfile.TemporaryDirectory() as tmp:
         bench("SQLite", f"sqlite:///{tmp}/bench.db", args)

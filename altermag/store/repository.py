@@ -78,10 +78,14 @@ class Store:
     migrate
         Bring the schema to the newest Alembic revision first (creates it on an empty
         database). Readers that must not run DDL pass ``False``.
+    pool_size
+        Bound on the engine's pooled connections (:class:`~altermag.store.database.Database`).
     """
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
-        self.db = Database(url, migrate=migrate)
+    def __init__(
+        self, url: str | None = None, *, migrate: bool = True, pool_size: int | None = None
+    ) -> None:
+        self.db = Database(url, migrate=migrate, pool_size=pool_size)
         self.materials = MaterialRepository(self.db)
         self.orders = OrderRepository(self.db)
         self.scores = ScoreRepository(self.db)

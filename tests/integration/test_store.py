@@ -653,3 +653,14 @@ def test_migrations_match_the_models(db_url: str) -> None:
         )
     engine.dispose()
     assert diff == []
+
+
+def test_pool_size_bounds_the_stores_connections(db_url: str) -> None:
+    """``pool_size`` is a hard bound (no overflow): an API worker's share of the server's
+    connections stays what it was sized to."""
+    with Store(db_url, pool_size=2) as store:
+        pool: Any = store.engine.pool
+        assert pool.size() == 2
+        assert pool._max_overflow == 0
+    with Store(db_url) as store:  # SQLAlchemy's default otherwise
+        assert store.engine.pool._max_overflow > 0  # type: ignore[attr-defined]
