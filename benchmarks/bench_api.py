@@ -81,7 +81,7 @@ def fill(url: str, n_candidates: int) -> int:
                 break
             n_items *= 2
         rng = random.Random(0)
-        store.add_scores((s.material_id, "bench-v1", rng.random(), rng.random()) for s in stored)
+        store.add_scores((s.material_id, "bench-v1", rng.random(), None) for s in stored)
         if store.dialect == "postgresql":  # planner statistics, as autovacuum would gather
             with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(text("ANALYZE"))

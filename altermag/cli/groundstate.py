@@ -22,7 +22,13 @@ from altermag.dft.presets import DEFAULT_PRESET
 )
 def groundstate(
     target: Annotated[str, typer.Argument(help="Structure file or material id in the store.")],
-    code: Annotated[str, typer.Option(help="qe (vasp: not yet).")] = "qe",
+    code: Annotated[
+        str,
+        typer.Option(
+            help="qe, or vasp (decks only: --runner prepare; one MP-style SCF deck per order "
+            "and manifest.json; the OUTCARs are read back by `altermag dft verify`)."
+        ),
+    ] = "qe",
     preset: Annotated[str, typer.Option(help="Preset name or YAML file.")] = DEFAULT_PRESET,
     max_orders: Annotated[int, typer.Option(help="Orders of the ranking to compute.")] = 8,
     relax: Annotated[

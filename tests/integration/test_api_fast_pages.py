@@ -52,7 +52,6 @@ QUERIES: list[dict[str, Any]] = [
 ]
 SORTS = [
     "score",
-    "adapted_score",
     "dft_splitting",
     "dft_ground_state",
     "heuristic_score",
@@ -71,7 +70,8 @@ def scored(db_url: str) -> Iterator[str]:
             for build in MAGNETS.values()
         ]
         store.add_scores(
-            (s.material_id, "m1", 0.1 + 0.15 * i, 0.9 - 0.1 * i) for i, s in enumerate(stored)
+            (s.material_id, "m1", 0.1 + 0.15 * i, min(1.0, 0.2 + 0.15 * i))
+            for i, s in enumerate(stored)
         )
     yield db_url
 
@@ -186,7 +186,6 @@ _KEYS = st.sampled_from(
         "source",
         "run_id",
         "min_score",
-        "min_adapted_score",
         "max_rank",
         "formula",
         "dft_status",
@@ -280,7 +279,7 @@ def fast_and_route(
             store.add_analysis(build(), analyze(build()), source="literature")
             for build in MAGNETS.values()
         ]
-        store.add_scores((s.material_id, "m1", 0.2 * i, 0.1 * i) for i, s in enumerate(stored))
+        store.add_scores((s.material_id, "m1", 0.2 * i, None) for i, s in enumerate(stored))
         key = store.create_api_key("reader", scope="read")
     public = create_app(url, prefect_api_url=None, out_root=tmp, page_cache=0)
     private = create_app(url, prefect_api_url=None, out_root=tmp, require_key_for_reads=True)

@@ -14,6 +14,8 @@ finds (DFT+U as the preset says), and names the lowest. One idea per module:
   atom and the margin; near-degenerate below ``NEAR_DEGENERATE_MEV`` (:func:`summarize`);
 - :mod:`~altermag.dft.groundstate.qe`: pw.x decks, runs and outputs of one order, and the
   optional ``vc-relax``;
+- :mod:`~altermag.dft.groundstate.vasp`: VASP decks and OUTCARs of one order;
+- :mod:`~altermag.dft.groundstate.codes`: which code writes and reads an order;
 - :mod:`~altermag.dft.groundstate.search`: the search over orders (:func:`run_groundstate`);
 - :mod:`~altermag.dft.groundstate.stored`: a stored material's search, keyed, reused and
   resumed (:func:`stored_search`, :func:`search_material`);
@@ -47,6 +49,7 @@ from altermag.dft.groundstate.stored import (
     search_material,
     stored_search,
 )
+from altermag.dft.groundstate.vasp import read_vasp_order, vasp_order_files
 
 __all__ = [
     "HYPOTHETICAL_SOURCES",
@@ -68,9 +71,11 @@ __all__ = [
     "plan_orders",
     "prepare_groundstate",
     "read_order",
+    "read_vasp_order",
     "run_groundstate",
     "search_key",
     "search_material",
     "stored_search",
     "summarize",
+    "vasp_order_files",
 ]

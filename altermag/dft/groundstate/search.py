@@ -18,16 +18,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from altermag.dft.groundstate.codes import order_code
 from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
 from altermag.dft.groundstate.orders import OrderPlan, plan_orders
-from altermag.dft.groundstate.qe import (
-    qe_order_files,
-    read_order,
-    relax_cell,
-    run_pw,
-    write_files,
-)
+from altermag.dft.groundstate.qe import relax_cell, run_pw, write_files
 from altermag.dft.settings import DftSettings
 from altermag.structure import MagneticStructure
 
@@ -50,23 +45,37 @@ def prepare_groundstate(
     code: str = "qe",
     use_prior: bool = True,
 ) -> list[tuple[OrderPlan, Path]]:
-    """Write one SCF folder per order under ``directory`` (``<label>/scf.in``, ``run.sh``),
-    with the preset's energy-stage settings (:meth:`DftSettings.for_energies`), identical
-    for every order but the starting moments.
+    """Write one SCF folder per order under ``directory`` (QE: ``<label>/scf.in``; VASP:
+    ``<label>/POSCAR``, ``INCAR``, ``KPOINTS``, ``POTCAR.spec``; both ``run.sh`` and
+    ``order.json``), with the preset's energy-stage settings
+    (:meth:`DftSettings.for_energies`), identical for every order but the starting moments,
+    and ``manifest.json``: the code, the shared settings and each order's folder, output
+    file and prediction.
 
     Raises
     ------
     GroundStateError
-        For a code other than ``qe`` (VASP ground-state decks are not written yet).
+        For a code the search does not write (:data:`~altermag.dft.groundstate.codes.CODES`).
     """
-    if code != "qe":
-        raise GroundStateError(f"ground-state decks are written for qe only, not {code!r}")
+    impl = order_code(code)
     energies = settings.for_energies()
     out = []
     for plan in plan_orders(structure, max_orders, use_prior):
         folder = Path(directory) / plan.label
-        write_files(folder, qe_order_files(plan, energies))
+        write_files(folder, impl.files(plan, energies))
         out.append((plan, folder))
+    manifest = {
+        "kind": "groundstate",
+        "code": code,
+        "formula": structure.formula,
+        "settings": {"preset": settings.preset, **energies.flat()},
+        "output": impl.output,
+        "orders": [
+            {"folder": plan.label, "run": f"{plan.label}/run.sh", **plan.to_json()}
+            for plan, _ in out
+        ],
+    }
+    Path(directory, "manifest.json").write_text(json.dumps(manifest, indent=1))
     return out
 
 
@@ -106,6 +115,11 @@ def run_groundstate(
     """
     if runner not in ("local", "prepare"):
         raise GroundStateError(f"runner {runner!r}: the ground-state search runs local|prepare")
+    impl = order_code(code)
+    if runner == "local" and not impl.runs_here:
+        raise GroundStateError(
+            f"{code} ground-state decks are prepared (runner 'prepare') and computed elsewhere"
+        )
     if runner == "local" and shutil.which("pw.x") is None:
         raise GroundStateError("pw.x not installed: use runner='prepare'")
     say = progress or (lambda _msg: None)
@@ -131,7 +145,7 @@ def run_groundstate(
         if runner == "prepare":
             results.append(plan.outcome("prepared", folder))
             continue
-        results.append(read_order(folder, plan, energies, others))
+        results.append(impl.read(folder, plan, energies, others))
     gs = summarize(
         results,
         plans[0].n_magnetic,

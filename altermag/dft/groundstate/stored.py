@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from altermag.dft.groundstate.bandcheck import band_check_winner
+from altermag.dft.groundstate.codes import order_code
 from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
 from altermag.dft.groundstate.orders import plan_orders
-from altermag.dft.groundstate.qe import read_order
 from altermag.dft.groundstate.search import HYPOTHETICAL_SOURCES, run_groundstate
 from altermag.dft.settings import DftSettings
 from altermag.structure import MagneticStructure
@@ -34,9 +34,6 @@ __all__ = [
     "search_material",
     "stored_search",
 ]
-
-OUTPUT = {"qe": "scf.out"}
-"""The file of an order folder that holds the finished SCF, by code."""
 
 
 @dataclass
@@ -91,14 +88,15 @@ def collect_groundstate(
     """The JSON contract of a prepared search whose every order folder holds its SCF output
     (computed elsewhere and copied back); None while any is missing."""
     energies = settings.for_energies()  # the settings the decks were written with
+    impl = order_code(code)
     plans = plan_orders(structure, max_orders, use_prior)
     folders = [Path(directory) / p.label for p in plans]
-    if not all((f / OUTPUT[code]).is_file() for f in folders):
+    if not all((f / impl.output).is_file() for f in folders):
         return None
     orders: list[OrderEnergy] = []
     for plan, folder in zip(plans, folders, strict=True):
         others = [(p.label, p.signs) for p in plans if p.label != plan.label]
-        orders.append(read_order(folder, plan, energies, others))
+        orders.append(impl.read(folder, plan, energies, others))
     gs = summarize(
         orders,
         plans[0].n_magnetic,
@@ -232,7 +230,8 @@ def stored_search(
     if used == "prepare":
         message = (
             f"ground-state decks ({len(gs.orders)} orders) written to {directory}; run each "
-            f"order's run.sh there (or elsewhere and copy {OUTPUT[code]} back), then again"
+            f"order's run.sh there (or elsewhere and copy {order_code(code).output} back), "
+            "then again"
         )
         return StoredSearch(job_id, "prepared", directory, used, False, message, None, code)
     data = gs.to_dict()

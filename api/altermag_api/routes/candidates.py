@@ -33,7 +33,6 @@ Verdict = Literal[tuple(VERDICTS)]  # type: ignore[valid-type]
 DftStatus = Literal["confirmed", "contradicted", "inconclusive", "unchecked"]
 Sort = Literal[
     "score",
-    "adapted_score",
     "dft_splitting",
     "dft_ground_state",
     "heuristic_score",
@@ -52,8 +51,10 @@ async def candidate_query(
     ] = None,
     source: Annotated[str | None, Query(max_length=200)] = None,
     run_id: Annotated[int | None, Query(ge=1, le=MAX_INT, description="Screening run.")] = None,
-    min_score: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
-    min_adapted_score: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
+    min_score: Annotated[
+        float | None,
+        Query(ge=0.0, le=1.0, description="Lowest P(altermagnetic ground state) kept."),
+    ] = None,
     max_rank: Annotated[
         int | None,
         Query(ge=1, le=1000, description="Keep enumerated orders ranked at most this."),
@@ -82,7 +83,6 @@ async def candidate_query(
         source=source,
         run_id=run_id,
         min_score=min_score,
-        min_adapted_score=min_adapted_score,
         max_rank=order_cap(max_rank, all_orders),
         formula=formula,
         dft_status=dft_status,
