@@ -59,13 +59,13 @@ def _row_encoder() -> Callable[[Sequence[Any]], dict[str, Any]]:
     """A function turning one page row into the dict of a :class:`Candidate` (field order).
 
     Row positions follow the page statement's columns: :data:`CANDIDATE_COLUMNS`, then
-    ``model_version``, ``score``, ``adapted_score``, ``p_k0`` (``ScoreColumns.columns``), then
-    the sort value. The function is generated once from the field list (one dict display per row is
+    ``model_version``, ``score``, ``p_k0`` (``ScoreColumns.columns``), then the sort value. The
+    function is generated once from the field list (one dict display per row is
     ~3× faster than a loop over converters), so a field added to :class:`Candidate` and
     :data:`CANDIDATE_COLUMNS` under the same name is picked up here as well.
     """
     labels = [c.key for c in CANDIDATE_COLUMNS]
-    labels += ["model_version", "score", "adapted_score", "p_k0"]
+    labels += ["model_version", "score", "p_k0"]
     kinds = {c.key: c.type for c in CANDIDATE_COLUMNS}
     score = labels.index("score")
     entries = []

@@ -251,13 +251,14 @@ class Store:
         material_id: int,
         model_version: str,
         score: float,
-        adapted_score: float | None = None,
+        p_k0: float | None = None,
     ) -> int:
-        """Store (or replace) a model's score of a material; returns the score row id."""
-        return self.scores.add(material_id, model_version, score, adapted_score)
+        """Store (or replace) a model's score of a material (P(altermagnetic ground state),
+        and P(k = 0) when given); returns the score row id."""
+        return self.scores.add(material_id, model_version, score, p_k0)
 
     def add_scores(self, rows: Iterable[ScoreRow]) -> None:
-        """Store (or replace) many ``(material_id, model_version, score, adapted)`` rows."""
+        """Store (or replace) many ``(material_id, model_version, score, p_k0)`` rows."""
         self.scores.add_many(rows)
 
     def latest_model_version(self) -> str | None:
