@@ -20,8 +20,8 @@ a series of ``ecutwfc`` and at the preset's own per-element cut-off, and prints
 - the load average before and after (other jobs on the machine inflate the wall time).
 
 The basis-set error of an energy difference comes from the cores and hardly depends on the
-k-mesh, so the series may run on a coarser mesh than the preset's (``--set 'kpoints=[2, 2,
-3]'``: 4× fewer k-points, what docs/dft.md reports) without changing what it measures; the
+k-mesh, so the series may run on a coarser mesh than the preset's (``--set
+energy_kspacing=0.7``: 2×2×3, what docs/dft.md reports) without changing what it measures; the
 k-point error of a difference, likewise, hardly depends on the cut-off, so a k-series may run
 at a lower cut-off than the preset's. The decks are those of the ground-state search (the
 preset's energy stage, :meth:`~altermag.dft.settings.DftSettings.for_energies`), and the two
