@@ -50,7 +50,8 @@ def api(
             envvar="ALTERMAG_API_WORKERS",
             min=1,
             max=64,
-            help="Worker processes (each with its own pool and page cache); about one per core.",
+            help="Worker processes (each with its own connections, page cache and analysis "
+            "workers); one per core serves the most pages.",
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
@@ -70,6 +71,11 @@ def api(
     if db:
         os.environ["ALTERMAG_DATABASE_URL"] = db  # the factory reads it in every worker
     os.environ["ALTERMAG_API_WARM_UP"] = "1" if warm_up else "0"
+    if workers > 1:
+        # analyses are CPU-bound: one analysis process per API worker is one per core
+        os.environ.setdefault("ALTERMAG_API_ANALYSIS_WORKERS", "1")
+    # loop and http "auto": uvloop and httptools (both installed with the api extra) when
+    # importable, else asyncio and h11
     uvicorn.run(
         "altermag_api.app:create_app",
         factory=True,

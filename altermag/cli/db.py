@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from altermag.cli import app
-from altermag.cli.tables import Column, print_table
+from altermag.cli.tables import Column, ground_state_cell, print_table
 
 db_app = typer.Typer(
     help="The screening store (SQLite file by default, PostgreSQL by URL): schema, "
@@ -101,7 +101,9 @@ def candidates(
     sort: Annotated[
         str,
         typer.Option(
-            help="score, adapted_score, dft_splitting, heuristic_score, formula or newest."
+            help="score (P(altermagnetic ground state)), dft_splitting, dft_ground_state "
+            "(altermagnetic DFT ground states first, by margin), heuristic_score, formula or "
+            "newest."
         ),
     ] = "score",
     limit: Annotated[int, typer.Option(min=1, help="Rows per page (at most 500).")] = 20,
@@ -109,6 +111,7 @@ def candidates(
     as_json: Annotated[bool, typer.Option("--json", help="Print the page as JSON.")] = False,
 ) -> None:
     from altermag.store import Store, database_url
+    from altermag.store.candidates import order_cap
 
     with Store(database_url(db)) as store:
         try:
@@ -122,7 +125,7 @@ def candidates(
                 source=source,
                 run_id=run,
                 min_score=min_score,
-                max_rank=1 if best_order else None,
+                max_rank=order_cap(None, all_orders=not best_order),
             )
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc
@@ -137,8 +140,10 @@ def candidates(
         Column("spin Laue\ngroup", priority=6),
         Column("form factor", priority=3, wrap=True),
         Column("order\nrank", priority=4, justify="right"),
-        Column("score", priority=7, justify="right"),
-        Column("adapted", priority=5, justify="right"),
+        Column("P(AM\nground)", priority=7, justify="right"),
+        Column("P(k=0)", priority=5, justify="right"),
+        Column("P(order)", priority=5, justify="right"),
+        Column("DFT ground\nstate", priority=6),
         Column("source", priority=2, wrap=True),
     ]
     rows = [
@@ -151,7 +156,9 @@ def candidates(
             c.form_factor or "",
             "" if c.heuristic_rank is None else str(c.heuristic_rank),
             "" if c.score is None else f"{c.score:.3f}",
-            "" if c.adapted_score is None else f"{c.adapted_score:.3f}",
+            "" if c.p_k0 is None else f"{c.p_k0:.3f}",
+            "" if c.p_ground_state is None else f"{c.p_ground_state:.3f}",
+            ground_state_cell(c.dft_ground_state, c.dft_am_margin_mev),
             f"{c.source or ''} {c.source_id or ''}".strip(),
         ]
         for c in page.items

@@ -78,7 +78,10 @@ def _report(outcomes: list[dict[str, Any]], as_json: bool) -> None:
 @dft_app.command(
     "verify",
     help="Verify stored materials with DFT: prepare, run here or on Slurm, parse, store the "
-    "verdict and band figure. Idempotent: stored verdicts are not recomputed.",
+    "verdict and band figure. A material without moments first gets the ground-state search "
+    "(energies of the enumerated orders); the band check runs on the winner only when it is "
+    "altermagnetic ('ground state not altermagnetic' otherwise). Idempotent: stored verdicts "
+    "are not recomputed.",
 )
 def verify(
     material_ids: Annotated[list[int], typer.Argument(help="Material ids in the store.")],
@@ -101,18 +104,49 @@ def verify(
     slurm: Annotated[
         list[str] | None, typer.Option(help="Slurm resource: KEY=VALUE (time=02:00:00…).")
     ] = None,
+    order: Annotated[
+        int | None,
+        typer.Option(
+            help="Impose the enumerated order of this rank on a material without moments "
+            "(no ground-state search)."
+        ),
+    ] = None,
+    imposed: Annotated[
+        bool,
+        typer.Option(
+            "--imposed",
+            help="Impose the best-ranked altermagnetic order (no ground-state search).",
+        ),
+    ] = False,
+    max_orders: Annotated[
+        int, typer.Option(help="Orders of the ranking the ground-state search computes.")
+    ] = 8,
     prefect: Annotated[bool, typer.Option(help="Run as the Prefect flow `verify`.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
 ) -> None:
     overrides = _parse_set(set_)
+    ground_state = not imposed and order is None
     resources = _resources(slurm)
     wd = str(workdir) if workdir else None
     if prefect:
         prefect_environment()
         from altermag_flows.verify import verify as verify_flow
 
+        if order is not None:
+            typer.echo("error: --order is not a flow parameter: run without --prefect", err=True)
+            raise typer.Exit(code=2)
         outcomes = verify_flow(
-            list(material_ids), code, preset, runner, db, wd, wait, overrides, resources
+            list(material_ids),
+            code,
+            preset,
+            runner,
+            db,
+            wd,
+            wait,
+            overrides,
+            resources,
+            ground_state,
+            max_orders,
         )
     else:
         from altermag.dft.verify import verify_many
@@ -130,6 +164,9 @@ def verify(
                 overrides=overrides,
                 wait_s=wait,
                 on_status=lambda m, s: typer.echo(f"material {m}: {s}", err=True),
+                ground_state=ground_state,
+                order=order,
+                max_orders=max_orders,
             )
     _report(outcomes, as_json)
 
@@ -171,11 +208,15 @@ def discover(
     ground_state: Annotated[
         bool,
         typer.Option(
-            "--ground-state/--no-ground-state",
-            help="First compute which enumerated order is the DFT ground state (pw.x here); "
-            "the band check runs on it only when it is altermagnetic.",
+            "--ground-state/--imposed",
+            help="Candidates without moments: first compute which enumerated order is the DFT "
+            "ground state, and run the band check on it only when it is altermagnetic "
+            "(default); --imposed: the best-ranked altermagnetic order, no energies.",
         ),
-    ] = False,
+    ] = True,
+    max_orders: Annotated[
+        int, typer.Option(help="Orders of the ranking the ground-state search computes.")
+    ] = 8,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
 ) -> None:
     prefect_environment()
@@ -196,17 +237,8 @@ def discover(
         wait_s=wait,
         slurm_resources=_resources(slurm),
         ground_state=ground_state,
+        max_orders=max_orders,
     )
-    if ground_state:
-        if as_json:
-            typer.echo(json.dumps(result["verified"], indent=1, default=str))
-        else:
-            for v in result["verified"]:
-                typer.echo(
-                    f"material {v['material_id']} {v['formula']}: ground state "
-                    f"{(v['ground_state'] or {}).get('label')} ({v['verdict']}); {v['status']}"
-                )
-        return
     if not as_json:
         counts = result["screen"]["counts"]
         typer.echo(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -56,7 +56,8 @@ def report(
         except StructureReadError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code=2) from None
-        rep = material_report(structure, analyze(structure), source="file", source_id=str(path))
+        result, scores = _scored(structure, analyze(structure), str(path))
+        rep = material_report(structure, result, source="file", source_id=str(path), scores=scores)
         name = path.stem if path.stem not in ("POSCAR", "CONTCAR") else structure.formula
     if fmt == "json":
         data: bytes = json.dumps(rep, indent=1, ensure_ascii=False).encode()
@@ -65,6 +66,26 @@ def report(
     else:
         data = render_pdf(rep)
     _write(data, out, name, fmt)
+
+
+def _scored(structure: Any, result: Any, name: str) -> tuple[Any, list[dict[str, Any]] | None]:
+    """The result with its enumerated orders ranked by the ground-state prior (as a screening
+    ranks them, :func:`altermag.screening.score_entries`) and the prior's numbers; unchanged
+    when the structure came with its order or no prior is installed."""
+    from altermag.screening import ScreenedEntry, score_entries
+
+    entry = ScreenedEntry(name, "file", structure, result)
+    score_entries([entry])
+    if entry.model_version is None or entry.model_score is None:
+        return result, None
+    scores = [
+        {
+            "model_version": entry.model_version,
+            "p_altermagnetic_ground_state": entry.model_score,
+            "p_k0": entry.p_k0,
+        }
+    ]
+    return entry.result, scores
 
 
 def _write(data: bytes, out: Path | None, name: str, fmt: str) -> None:

@@ -29,6 +29,12 @@ def run(
         typer.Option(help="Worker processes (default: the available cores; 1: no pool)."),
     ] = None,
     fresh: Annotated[bool, typer.Option(help="Start a new run instead of resuming.")] = False,
+    all_orders: Annotated[
+        bool, typer.Option(help="Candidate files list every order, not one per material.")
+    ] = False,
+    max_per_prototype: Annotated[
+        int | None, typer.Option(help="At most N candidate rows per structure prototype.")
+    ] = None,
 ) -> None:
     from altermag.cli.screen import _DEFAULTS, screen
     from altermag.screening_run import REPORT_PAGES
@@ -48,4 +54,6 @@ def run(
         workers=workers,
         pages=REPORT_PAGES,
         fresh=fresh,
+        all_orders=all_orders,
+        max_per_prototype=max_per_prototype,
     )

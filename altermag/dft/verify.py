@@ -132,19 +132,22 @@ def choose_code(code: str, structure: MagneticStructure, settings: DftSettings) 
     return names[0]
 
 
-def verification_target(record: MaterialRecord) -> tuple[MagneticStructure, SpinGroupResult]:
+def verification_target(
+    record: MaterialRecord, rank: int | None = None
+) -> tuple[MagneticStructure, SpinGroupResult]:
     """The structure with moments to compute and its spin-group prediction.
 
     A structure stored with moments is computed as it is. For one without moments the k = 0
-    collinear orders are enumerated (:func:`altermag.analyze`) and the best-ranked
-    altermagnetic order is taken (else the best-ranked compensated order, which then tests
-    the absence of splitting).
+    collinear orders are enumerated (:func:`altermag.analyze`) and the order of enumeration
+    rank ``rank`` is taken (the DFT ground state's, or one the caller imposes); without a
+    rank, the best-ranked altermagnetic order (else the best-ranked compensated order, which
+    then tests the absence of splitting).
 
     Raises
     ------
     VerifyError
-        When a structure without moments hosts no compensated collinear order, or one was
-        stored with zero moments (nonmagnetic).
+        When a structure without moments hosts no compensated collinear order (or none of
+        rank ``rank``), or one was stored with zero moments (nonmagnetic).
     """
     import altermag
 
@@ -161,7 +164,15 @@ def verification_target(record: MaterialRecord) -> tuple[MagneticStructure, Spin
     from altermag.symmetry.enumerate import ordered_structure
 
     orders = sorted(result.orders, key=lambda o: o.rank)
-    chosen = next((o for o in orders if o.result.verdict == "altermagnet"), orders[0])
+    if rank is not None:
+        found = next((o for o in orders if o.rank == rank), None)
+        if found is None:
+            raise VerifyError(
+                f"material {record.id} ({record.formula}) has no enumerated order of rank {rank}"
+            )
+        chosen = found
+    else:
+        chosen = next((o for o in orders if o.result.verdict == "altermagnet"), orders[0])
     # the signs refer to the enumeration cell (result.order_cell when not the stored cell)
     ordered = ordered_structure(structure, result, rank=chosen.rank, moment=DEFAULT_MOMENT)
     return ordered, chosen.result
@@ -200,8 +211,19 @@ def verify_material(
     commands: Mapping[str, str] | None = None,
     force: bool = False,
     on_status: Callable[[str], None] | None = None,
+    ground_state: bool = True,
+    order: int | None = None,
+    max_orders: int = 8,
+    ground_state_commands: list[str] | None = None,
 ) -> VerifyOutcome:
     """Verify one stored material with DFT and record the job and its verdict in the store.
+
+    A material stored without moments first gets the DFT ground-state search
+    (:func:`altermag.dft.groundstate.stored_search`, a DFT job of kind ``groundstate``): the
+    band check then runs on the ground-state order only when it is altermagnetic; any other
+    winner is recorded as "ground state not altermagnetic" with the energies (and no bands are
+    computed), and a near-degenerate winner is reported as such. A material stored with
+    moments (a measured order) is computed as it is.
 
     Parameters
     ----------
@@ -244,6 +266,16 @@ def verify_material(
         Recompute even when a verdict for the same key is stored.
     on_status
         Called with each status the job moves to (for logs and progress reports).
+    ground_state
+        Decide the order of a material without moments by the ground-state search (default);
+        False imposes the best-ranked altermagnetic order without computing energies.
+    order
+        Impose the enumerated order of this rank (no ground-state search).
+    max_orders
+        Orders of the ranking the ground-state search computes.
+    ground_state_commands
+        Replace the job commands of each order's Slurm job in the ground-state search
+        (default: ``srun pw.x`` or the VASP command; ``$ALTERMAG_ORDER`` holds the label).
     """
     if code != "auto":
         try:
@@ -255,8 +287,31 @@ def verify_material(
     record = store.material(material_id)
     if record is None:
         raise VerifyError(f"no material with id {material_id} in {store}")
-    structure, prediction = verification_target(record)
     settings = load_preset(preset, overrides)
+    searched: dict[str, Any] | None = None
+    if order is None and ground_state and record.magnetic_structure().magmoms is None:
+        gate = _ground_state_first(
+            store,
+            record,
+            code,
+            settings,
+            workdir,
+            runner,
+            max_orders,
+            force,
+            on_status,
+            {
+                "slurm_client": slurm_client,
+                "slurm_resources": slurm_resources,
+                "slurm_commands": ground_state_commands,
+                "wait_s": wait_s,
+            },
+        )
+        if isinstance(gate, VerifyOutcome):
+            return gate
+        searched = gate
+        order = int(gate["rank"])
+    structure, prediction = verification_target(record, order)
     code = choose_code(code, structure, settings)
     impl = get_code(code)
     key = job_key(structure, code, settings)
@@ -303,6 +358,7 @@ def verify_material(
                 "predicted_verdict": prediction.verdict,
                 "predicted_wave": prediction.wave,
                 "form_factor": prediction.form_factor,
+                **({"ground_state_job": searched["job_id"]} if searched else {}),
             },
         )
         notify("pending")
@@ -322,7 +378,12 @@ def verify_material(
         return outcome("failed", used, message)
 
     def finish(used: str, extra: dict[str, Any]) -> VerifyOutcome:
-        return _finish(store, job_id, directory, impl, used, extra, notify, outcome, fail)
+        if searched is not None:
+            extra = {**extra, "ground_state": searched}
+        out = _finish(store, job_id, directory, impl, used, extra, notify, outcome, fail)
+        if searched is not None and out.verdict is not None:
+            _band_check_on_search(store, searched, job_id, out)
+        return out
 
     slurm_file = directory / "slurm.json"
     resuming = job is not None and job.status in ("submitted", "running") and slurm_file.is_file()
@@ -405,6 +466,129 @@ def verify_material(
             "slurm", f"Slurm job {slurm_id} ended {state} without a finished bands run", extra
         )
     return finish("slurm", extra)
+
+
+def _ground_state_first(
+    store: Store,
+    record: MaterialRecord,
+    code: str,
+    settings: DftSettings,
+    workdir: Path | str | None,
+    runner: str,
+    max_orders: int,
+    force: bool,
+    on_status: Callable[[str], None] | None,
+    slurm: Mapping[str, Any],
+) -> VerifyOutcome | dict[str, Any]:
+    """The ground-state search before the band check (see :func:`verify_material`).
+
+    Returns the outcome to report when the search is not finished, found no ground state, or
+    found one that is not altermagnetic (recorded in the search's job as ``band_check``
+    ``ground state not altermagnetic`` with the energies); else the ground state to check:
+    ``{"job_id", "label", "rank", "verdict", "wave", "margin_mev_per_magnetic_atom",
+    "near_degenerate"}``.
+    """
+    from altermag.dft.groundstate import (
+        NOT_ALTERMAGNETIC,
+        GroundStateError,
+        plan_orders,
+        stored_search,
+    )
+
+    bare = record.magnetic_structure()
+    gs_code = choose_code(code, bare, settings)
+    try:
+        found = stored_search(
+            store,
+            record.id,
+            settings,
+            code=gs_code,
+            runner=runner,
+            workdir=workdir,
+            max_orders=max_orders,
+            force=force,
+            **slurm,
+        )
+    except GroundStateError as exc:
+        raise VerifyError(f"material {record.id} ({record.formula}): {exc}") from None
+    if on_status is not None:
+        on_status(found.status)
+
+    def report(status: str, message: str, verdict: dict[str, Any] | None = None) -> VerifyOutcome:
+        return VerifyOutcome(
+            record.id,
+            found.job_id,
+            status,
+            str(found.directory),
+            found.runner,
+            found.reused,
+            message,
+            verdict,
+            code=gs_code,
+        )
+
+    if found.status != "completed" or found.data is None:
+        return report(found.status, found.message)
+    data = found.data
+    gs = data.get("ground_state")
+    near = bool(data.get("near_degenerate"))
+    if gs is None or gs["verdict"] != "altermagnet":
+        if gs is None:
+            status, reason = "inconclusive", "; ".join(data.get("messages") or [])
+        else:
+            status, reason = NOT_ALTERMAGNETIC, _not_altermagnetic_reason(gs, near)
+        check = {"status": status, "reason": reason, "near_degenerate": near, "band_check": None}
+        if data.get("band_check") != check:
+            store.set_dft_result(found.job_id, {**data, "band_check": check}, None)
+        energies = [
+            {k: o.get(k) for k in ("label", "verdict", "wave", "status", _REL)}
+            for o in data["orders"]
+        ]
+        verdict = {**check, "ground_state": gs, "orders": energies}
+        return report("completed", f"{status}: {reason}", verdict)
+    plan = next(p for p in plan_orders(bare, max_orders) if p.label == gs["label"])
+    return {
+        "job_id": found.job_id,
+        **gs,
+        "rank": plan.rank,
+        "near_degenerate": near,
+    }
+
+
+_REL = "relative_energy_mev_per_magnetic_atom"
+
+
+def _not_altermagnetic_reason(gs: Mapping[str, Any], near: bool) -> str:
+    margin = gs.get("margin_mev_per_magnetic_atom")
+    gap = "" if margin is None else f", {margin:.1f} meV per magnetic atom below the next order"
+    return (
+        f"the ground state is {gs['label']} ({gs['verdict']}){gap}"
+        + ("; near-degenerate" if near else "")
+        + "; no band check run"
+    )
+
+
+def _band_check_on_search(
+    store: Store, searched: Mapping[str, Any], job_id: int, out: VerifyOutcome
+) -> None:
+    """Record the band check on the winner in the search's job (the material's
+    ``ground_state``), and say in the outcome when the winner is near-degenerate."""
+    if searched.get("near_degenerate"):
+        out.message += (
+            f"; near-degenerate ground state {searched['label']} (margin "
+            f"{searched['margin_mev_per_magnetic_atom']:.1f} meV per magnetic atom)"
+        )
+    record = store.material(out.material_id)
+    job = next((j for j in record.dft_jobs if j.id == searched["job_id"]), None) if record else None
+    if job is None or not job.verdict or out.verdict is None:
+        return
+    check = {
+        "status": out.verdict.get("status"),
+        "reason": out.verdict.get("reason"),
+        "near_degenerate": bool(searched.get("near_degenerate")),
+        "job_id": job_id,
+    }
+    store.set_dft_result(job.id, {**job.verdict, "band_check": check}, None)
 
 
 def verify_many(

@@ -16,7 +16,7 @@ from typing import Any
 from altermag import __version__
 from altermag.store.records import Candidate, RunRecord
 
-__all__ = ["render_run_html", "run_candidates", "run_report"]
+__all__ = ["render_run_html", "run_candidates", "run_report", "score_histogram_svg"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -90,8 +90,9 @@ def run_report(
                     "p_altermagnetic_ground_state": c.score,
                     "p_k0": c.p_k0,
                     "p_ground_state": c.p_ground_state,
-                    "adapted_score": c.adapted_score,
                     "heuristic_score": c.heuristic_score,
+                    "dft_ground_state": c.dft_ground_state,
+                    "dft_am_margin_mev": c.dft_am_margin_mev,
                     "link": material_link.format(material_id=c.material_id),
                 }
             )
@@ -124,44 +125,94 @@ def run_report(
     }
 
 
+#: Bins of the score histogram: P(altermagnetic ground state) in twentieths.
+SCORE_BINS = 20
+_SERIES = (("other", "other", "#9a9a9a"), ("altermagnet", "altermagnetic", "#2b8a3e"))
+
+
 def _score_figures(scores: dict[str, list[float]]) -> list[dict[str, Any]]:
-    """Histogram of the model's altermagnet probability, altermagnetic orders vs the rest."""
+    """Histogram of the prior's P(altermagnetic ground state), altermagnetic orders vs the rest
+    (an SVG drawn here: the run report needs no plotting library)."""
     if not any(scores.values()):
         return []
     import base64
 
-    from altermag.reports.figures import plt, to_png
-
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
-    bins = [i / 20 for i in range(21)]
-    ax.hist(
-        scores["other"],
-        bins=bins,
-        alpha=0.7,
-        label=f"other ({len(scores['other'])})",
-        color="#9a9a9a",
-    )
-    ax.hist(
-        scores["altermagnet"],
-        bins=bins,
-        alpha=0.7,
-        color="#2b8a3e",
-        label=f"altermagnetic ({len(scores['altermagnet'])})",
-    )
-    ax.set_xlabel("P(altermagnetic ground state)")
-    ax.set_ylabel("materials")
-    ax.set_yscale("log")
-    ax.legend(frameon=False, fontsize=8)
-    png = base64.b64encode(to_png(fig)).decode()
+    svg = score_histogram_svg(scores)
     return [
         {
             "key": "score-distribution",
-            "png_base64": png,
+            "svg_base64": base64.b64encode(svg.encode()).decode(),
             "caption": "Distribution of the prior's P(altermagnetic ground state) over the "
             "run's materials (each by its most probable order), split by that order's exact "
             "symmetry verdict.",
         }
     ]
+
+
+def score_histogram_svg(scores: dict[str, list[float]]) -> str:
+    """SVG histogram of ``scores`` (series ``altermagnet`` and ``other``) in
+    :data:`SCORE_BINS` equal bins of [0, 1] (the last one closed), counts on a log axis.
+
+    Every bar carries ``data-series``, ``data-bin`` (its lower edge) and ``data-count``.
+    """
+    import math
+
+    import numpy as np
+
+    edges = np.linspace(0.0, 1.0, SCORE_BINS + 1)
+    counts = {k: np.histogram(np.clip(scores.get(k, []), 0, 1), edges)[0] for k, _, _ in _SERIES}
+    top = max(1, *(int(c.max()) for c in counts.values()))
+    decades = max(1, math.ceil(math.log10(top * 1.2)))
+    w, h, left, right, up, down = 640, 340, 62, 180, 14, 48
+    pw, ph = w - left - right, h - up - down
+    low = math.log10(0.5)  # a bar of one material stays visible on the log axis
+
+    def y(count: float) -> float:
+        return up + ph * (1 - (math.log10(count) - low) / (decades - low))
+
+    def x(p: float) -> float:
+        return left + pw * p
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
+        f'height="{h}" font-family="sans-serif" font-size="11">',
+        f'<rect x="{left}" y="{up}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>',
+    ]
+    for d in range(decades + 1):
+        out.append(
+            f'<line x1="{left - 4}" x2="{left}" y1="{y(10**d):.1f}" y2="{y(10**d):.1f}" '
+            f'stroke="#333"/><text x="{left - 7}" y="{y(10**d) + 4:.1f}" '
+            f'text-anchor="end">{10**d}</text>'
+        )
+    for i in range(0, SCORE_BINS + 1, 4):
+        p = edges[i]
+        out.append(
+            f'<line x1="{x(p):.1f}" x2="{x(p):.1f}" y1="{up + ph}" y2="{up + ph + 4}" '
+            f'stroke="#333"/><text x="{x(p):.1f}" y="{up + ph + 17}" '
+            f'text-anchor="middle">{p:.1f}</text>'
+        )
+    out.append(
+        f'<text x="{left + pw / 2}" y="{h - 8}" text-anchor="middle">'
+        "P(altermagnetic ground state)</text>"
+        f'<text transform="translate(14 {up + ph / 2}) rotate(-90)" '
+        'text-anchor="middle">materials</text>'
+    )
+    for k, (key, label, colour) in enumerate(_SERIES):
+        for i, n in enumerate(counts[key]):
+            if n:
+                out.append(
+                    f'<rect data-series="{key}" data-bin="{edges[i]:.2f}" data-count="{n}" '
+                    f'x="{x(edges[i]):.1f}" y="{y(n):.1f}" width="{pw / SCORE_BINS:.1f}" '
+                    f'height="{up + ph - y(n):.1f}" fill="{colour}" fill-opacity="0.7"/>'
+                )
+        ly = up + 12 + 18 * k
+        out.append(
+            f'<rect x="{left + pw + 14}" y="{ly - 9}" width="12" height="10" fill="{colour}" '
+            f'fill-opacity="0.7"/><text x="{left + pw + 31}" y="{ly}">{label} '
+            f"({len(scores.get(key, []))})</text>"
+        )
+    out.append("</svg>")
+    return "".join(out)
 
 
 def render_run_html(report: dict[str, Any]) -> str:

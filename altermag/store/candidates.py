@@ -58,9 +58,11 @@ __all__ = [
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 SORTS: dict[str, str] = {
-    "score": "model score, highest first (unscored last)",
-    "adapted_score": "domain-adapted model score, highest first (unscored last)",
+    "score": "P(altermagnetic ground state), highest first (unscored last)",
     "dft_splitting": "largest DFT spin splitting, highest first (no DFT result last)",
+    "dft_ground_state": "DFT ground state: altermagnetic ground states first, by their margin "
+    "over the next order, then the rest by how far their best altermagnetic order lies above "
+    "the ground state (no search last)",
     "heuristic_score": "order heuristic score, highest first",
     "formula": "reduced formula, A to Z (byte order)",
     "newest": "most recently stored first",
@@ -145,8 +147,8 @@ class CandidateQuery:
         Source of the material's first sighting.
     run_id
         Only materials seen by this screening run.
-    min_score, min_adapted_score
-        Lower bounds on the model score (unscored rows are then excluded).
+    min_score
+        Lower bound on P(altermagnetic ground state) (unscored rows are then excluded).
     max_rank
         Keep enumerated orders ranked at most this by the heuristic (orders given with the
         structure always pass): ``max_rank=1`` gives each material's most plausible order.
@@ -167,7 +169,6 @@ class CandidateQuery:
     source: str | None = None
     run_id: int | None = None
     min_score: float | None = None
-    min_adapted_score: float | None = None
     max_rank: int | None = None
     settings_hash: str | None = None
     formula: str | None = None
@@ -197,9 +198,7 @@ class CandidateQuery:
             cols = ScoreColumns(
                 MagneticOrder.model_version,
                 MagneticOrder.score,
-                MagneticOrder.adapted_score,
                 MagneticOrder.score_key,
-                MagneticOrder.adapted_key,
                 # the page's rows only: one unique-index lookup each
                 select(ModelScore.p_k0)
                 .where(
@@ -216,9 +215,7 @@ class CandidateQuery:
             cols = ScoreColumns(
                 score.model_version,
                 score.score,
-                score.adapted_score,
                 func.coalesce(score.score, MISSING_SCORE),
-                func.coalesce(score.adapted_score, MISSING_SCORE),
                 score.p_k0,
             )
             stmt = (
@@ -254,8 +251,6 @@ class CandidateQuery:
             )
         if self.min_score is not None:
             conditions.append(cols.score >= self.min_score)
-        if self.min_adapted_score is not None:
-            conditions.append(cols.adapted_score >= self.min_adapted_score)
         if self.max_rank is not None:
             conditions.append(
                 or_(
@@ -300,6 +295,8 @@ CANDIDATE_COLUMNS = (
     MagneticOrder.settings_hash,
     MagneticOrder.dft_status,
     MagneticOrder.dft_splitting_ev,
+    MagneticOrder.dft_ground_state,
+    MagneticOrder.dft_am_margin_mev,
 )
 """Columns of a candidate row besides its scores (no JSON result or structure blobs)."""
 
@@ -310,16 +307,13 @@ class ScoreColumns:
 
     model_version: Any
     score: Any
-    adapted_score: Any
     score_key: Any
-    adapted_key: Any
     p_k0: Any
 
     def columns(self) -> tuple[Any, ...]:
         return (
             self.model_version.label("model_version"),
             self.score.label("score"),
-            self.adapted_score.label("adapted_score"),
             self.p_k0.label("p_k0"),
         )
 
@@ -328,10 +322,10 @@ def sort_key(sort: str, scores: ScoreColumns, dialect: str) -> tuple[Any, bool]:
     """The sort expression for ``sort`` and whether it is descending."""
     if sort == "score":
         return scores.score_key, True
-    if sort == "adapted_score":
-        return scores.adapted_key, True
     if sort == "dft_splitting":
         return MagneticOrder.dft_key, True
+    if sort == "dft_ground_state":
+        return MagneticOrder.dft_gs_key, True
     if sort == "heuristic_score":
         return func.coalesce(MagneticOrder.heuristic_score, MISSING_SCORE), True
     if sort == "formula":

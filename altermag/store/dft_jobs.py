@@ -88,8 +88,11 @@ class DftJobRepository:
                 update(DftJob).where(DftJob.id == job_id).values(status=status, updated_at=utcnow())
             )
             job = s.get(DftJob, job_id)
-            if job is not None and status == "completed" and "status" in verdict:
-                _attach_dft(s, job, str(verdict["status"]), splitting)
+            if job is not None and status == "completed":
+                if (job.parameters or {}).get("kind") == "groundstate":
+                    _attach_ground_state(s, job.material_id, verdict)
+                elif "status" in verdict:
+                    _attach_dft(s, job, str(verdict["status"]), splitting)
 
 
 def _check_status(status: str) -> None:
@@ -123,6 +126,31 @@ def _attach_dft(s: Session, job: DftJob, status: str, splitting: float | None) -
                 dft_key=MISSING_SCORE if splitting is None else splitting,
             )
         )
+
+
+def ground_state_columns(verdict: Mapping[str, Any]) -> dict[str, Any]:
+    """The candidate-table columns of a ground-state search's JSON: its verdict, the
+    altermagnetic margin and that margin's sort key (:data:`MISSING_SCORE` when None)."""
+    from altermag.dft.groundstate.compare import altermagnet_margin, ground_state_label
+
+    data = dict(verdict)
+    margin = altermagnet_margin(data)
+    return {
+        "dft_ground_state": ground_state_label(data),
+        "dft_am_margin_mev": margin,
+        "dft_gs_key": MISSING_SCORE if margin is None else margin,
+    }
+
+
+def _attach_ground_state(s: Session, material_id: int, verdict: Mapping[str, Any]) -> None:
+    """Put a completed ground-state search on every order of its material (the search
+    decides between the material's orders, so each row of the candidate table shows it)."""
+    values = ground_state_columns(verdict)
+    if values["dft_ground_state"] is None:  # decks waiting for a machine: nothing decided
+        return
+    s.execute(
+        update(MagneticOrder).where(MagneticOrder.material_id == material_id).values(**values)
+    )
 
 
 def dft_record(j: DftJob) -> DftJobRecord:

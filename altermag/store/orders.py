@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from altermag.errors import SettingsError
@@ -124,9 +124,21 @@ class OrderRepository:
             keys.append(entry_keys)
         if not rows:
             return [[] for _ in entries]
+        insert = self.db.insert(MagneticOrder)
+        new = insert.excluded
         s.execute(
-            self.db.insert(MagneticOrder).on_conflict_do_nothing(
-                index_elements=["material_id", "settings_hash", "moments_key"]
+            # The same order analysed again adds nothing; only its place in the ranking
+            # follows the newest prior (a re-screen after the prior changed), and a row whose
+            # rank and P(ground state) are unchanged is not written at all.
+            insert.on_conflict_do_update(
+                index_elements=["material_id", "settings_hash", "moments_key"],
+                set_={name: new[name] for name in _RANKING_COLUMNS},
+                where=or_(
+                    *(
+                        getattr(MagneticOrder, name).is_distinct_from(new[name])
+                        for name in _RANKING_COLUMNS
+                    )
+                ),
             ),
             # key order (ranks first, so ids follow the heuristic within a material)
             [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1], _rank(rows[k]), k[2]))],
@@ -193,6 +205,10 @@ class OrderRepository:
             if page.next_cursor is None:
                 return
             cursor = page.next_cursor
+
+
+_RANKING_COLUMNS = ("heuristic_rank", "heuristic_score", "heuristic_reason", "p_ground_state")
+"""What a re-analysis of a stored order may change: its rank among the material's orders."""
 
 
 def _rank(row: Mapping[str, Any]) -> int:
@@ -283,8 +299,8 @@ def _candidate(row: Any) -> Candidate:
     """A candidate record from a row of :data:`~altermag.store.candidates.CANDIDATE_COLUMNS`
     followed by the score columns (unpacked by position: a page builds up to 500)."""
     (oid, mid, formula, elements, chash, source, source_id, verdict, wave, slg, ff, planes,
-     moments, enumerated, hrank, hscore, hreason, p_gs, shash, dft_status, dft_ev, version,
-     score, adapted, p_k0) = tuple(row)[:25]  # fmt: skip
+     moments, enumerated, hrank, hscore, hreason, p_gs, shash, dft_status, dft_ev, dft_gs,
+     dft_margin, version, score, p_k0) = tuple(row)[:26]  # fmt: skip
     return Candidate(
         order_id=oid,
         material_id=mid,
@@ -306,9 +322,10 @@ def _candidate(row: Any) -> Candidate:
         settings_hash=shash,
         model_version=version if score is not None else None,
         score=score,
-        adapted_score=adapted,
         dft_status=dft_status,
         dft_splitting_ev=dft_ev,
         p_ground_state=p_gs,
         p_k0=p_k0,
+        dft_ground_state=dft_gs,
+        dft_am_margin_mev=dft_margin,
     )

@@ -87,13 +87,13 @@ class OrderRecord(_Record):
 
 @dataclass(frozen=True)
 class ScoreRecord(_Record):
-    """A model's score of a material: raw GNN probability and the OT-adapted one."""
+    """The ground-state prior's score of a material: ``score`` is P(altermagnetic ground
+    state), ``p_k0`` P(k = 0) (None for a model that gives none)."""
 
     id: int
     material_id: int
     model_version: str
     score: float
-    adapted_score: float | None
     created_at: datetime
     p_k0: float | None = None
     """The ground-state prior's P(k = 0) (``score`` is then P(altermagnetic ground state))."""
@@ -204,7 +204,6 @@ class Candidate(_Record):
     settings_hash: str
     model_version: str | None
     score: float | None
-    adapted_score: float | None
     dft_status: str | None = None
     """Latest DFT check of this order: ``confirmed``, ``contradicted`` or ``inconclusive``."""
     dft_splitting_ev: float | None = None
@@ -215,6 +214,12 @@ class Candidate(_Record):
     p_k0: float | None = None
     """The prior's P(k = 0) of the material (``score`` is then P(altermagnetic ground state);
     for an order given with the structure ``score`` is 1 for an altermagnet, else 0)."""
+    dft_ground_state: str | None = None
+    """The material's DFT ground-state search: the winner's verdict (`` (near-degenerate)``
+    appended when it is) or ``inconclusive``; None: no search."""
+    dft_am_margin_mev: float | None = None
+    """meV per magnetic atom: > 0 the altermagnetic ground state's margin over the next
+    order, < 0 how far the best altermagnetic order lies above the ground state."""
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,7 @@ the page, as the route does.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Callable
-from concurrent.futures import Executor
 from typing import Any, get_args
 from urllib.parse import parse_qsl
 
@@ -43,7 +40,14 @@ _INT = re.compile(r"[1-9][0-9]{0,9}")  # every bound below starts at 1
 _FLOAT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 _ELEMENT = re.compile(r"[A-Za-z]{1,3}")
 SORTS = frozenset(
-    ("score", "adapted_score", "dft_splitting", "heuristic_score", "formula", "newest")
+    (
+        "score",
+        "dft_splitting",
+        "dft_ground_state",
+        "heuristic_score",
+        "formula",
+        "newest",
+    )
 )
 _CHOICES: dict[str, frozenset[str]] = {
     "verdict": frozenset(VERDICTS),
@@ -55,7 +59,6 @@ _SINGLE = (
     "source",
     "run_id",
     "min_score",
-    "min_adapted_score",
     "max_rank",
     "formula",
     "all_orders",
@@ -131,7 +134,6 @@ def parse_candidate_query(
             source=None if (v := get("source")) is None else _text(v, 200),
             run_id=None if (v := get("run_id")) is None else _int(v, 1, MAX_INT),
             min_score=None if (v := get("min_score")) is None else _unit(v),
-            min_adapted_score=None if (v := get("min_adapted_score")) is None else _unit(v),
             max_rank=order_cap(
                 None if (v := get("max_rank")) is None else _int(v, 1, 1000),
                 _BOOLS[get("all_orders", "false")],
@@ -157,11 +159,9 @@ class CandidatePagesMiddleware:
         The store whose pages are served.
     cache, revisions
         The page cache (None: off) and the revision reader it is keyed by.
-    pool
-        Threads that run page queries (each keeps one database connection; the app owns and
-        shuts them down). With None the page is computed on the event loop itself: for
-        SQLite, whose indexed page query is a few hundred µs in process, that is cheaper
-        than the hop to a thread.
+    The page is computed by :meth:`Store.candidate_page_json_async
+    <altermag.store.Store.candidate_page_json_async>`: on the event loop for SQLite, through
+    async PostgreSQL connections of the loop otherwise (no thread hop either way).
     """
 
     def __init__(
@@ -170,7 +170,6 @@ class CandidatePagesMiddleware:
         store: Store,
         cache: PageCache | None,
         revisions: RevisionReader,
-        pool: Executor | None = None,
         path: str = "/candidates",
     ) -> None:
         self.app = app
@@ -178,12 +177,6 @@ class CandidatePagesMiddleware:
         self.cache = cache
         self.revisions = revisions
         self.path = path
-        self._pool = pool
-
-    async def _run(self, fn: Callable[[], bytes]) -> bytes:
-        if self._pool is None:
-            return fn()
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path:
@@ -216,9 +209,8 @@ class CandidatePagesMiddleware:
                 revision = scope.get(REVISION_KEY)
                 if revision is None:
                     revision = await self.revisions.get()
-            store = self.store
-            body = await self._run(
-                lambda: store.candidate_page_json(query, sort=sort, cursor=cursor, limit=limit)
+            body = await self.store.candidate_page_json_async(
+                query, sort=sort, cursor=cursor, limit=limit
             )
         except (ValueError, SQLAlchemyError):
             return None  # the route answers with its own 400 / 503

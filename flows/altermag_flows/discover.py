@@ -6,8 +6,9 @@ ranking → store → ``candidates.json``) → the top N candidates that can hos
 exist for all its elements; otherwise VASP decks when VASP is configured —
 ``ALTERMAG_VASP_CMD`` or a POTCAR folder — else QE decks for a machine that has the
 pseudopotentials; decks that cannot run here are submitted when Slurm is configured,
-``ALTERMAG_SLURM=1``) → verdicts in the store and ``discover.json`` next to the run's
-candidate tables.
+``ALTERMAG_SLURM=1``; a candidate without moments gets the DFT ground-state search first
+and the band check only when the winning order is altermagnetic) → verdicts in the store
+and ``discover.json`` next to the run's candidate tables.
 """
 
 from __future__ import annotations
@@ -51,18 +52,20 @@ def discover(
     runner: str = "auto",
     wait_s: float = 3600.0,
     slurm_resources: dict[str, Any] | None = None,
-    ground_state: bool = False,
+    ground_state: bool = True,
     max_orders: int = 8,
 ) -> dict[str, Any]:
     """Screen a source (``request``; default the embedded data), then verify its top ``top``
     candidates with DFT (see the module). A run started from a deployment has its parameters
     checked first (:mod:`altermag_flows.guard`).
 
-    With ``ground_state`` each candidate first gets the ground-state search
-    (:func:`altermag.dft.groundstate.search_material`, pw.x here): the band check runs on the
-    ground-state order only when it is altermagnetic; any other winner is recorded as
-    "ground state not altermagnetic" with the energies, and the candidate is not reported
-    as an altermagnet (``altermagnet`` False in its entry).
+    With ``ground_state`` (default) each candidate stored without moments first gets the DFT
+    ground-state search (:func:`altermag.dft.groundstate.stored_search`, through the
+    ``verify`` flow and its runner): the band check runs on the ground-state order only when
+    it is altermagnetic; any other winner is recorded as "ground state not altermagnetic"
+    with the energies. A candidate is reported as an altermagnet (``altermagnet`` True in its
+    entry) only when the band check on an altermagnetic order confirmed it. False imposes
+    the best-ranked altermagnetic order (no energies).
     """
     from altermag.store import Store
     from altermag_flows.guard import check_discover, served_run
@@ -71,6 +74,10 @@ def discover(
         check_discover(
             request, top, db_url, out_dir, workdir, code, preset, runner, wait_s, slurm_resources
         )
+    if not isinstance(max_orders, int) or not 1 <= max_orders <= 16:
+        from altermag.errors import SettingsError
+
+        raise SettingsError("max_orders must be an integer in 1..16")
     logger = get_run_logger()
     screened = screen(request=request, db_url=db_url, out_dir=out_dir)
     store = Store(db_url)
@@ -81,16 +88,6 @@ def discover(
     candidates_json = Path(screened["paths"]["json"])
     chosen = top_candidates(candidates_json, ids, top)
     logger.info("run %s: verifying materials %s", screened["run_id"], chosen)
-    if ground_state:
-        if not isinstance(max_orders, int) or not 1 <= max_orders <= 16:
-            from altermag.errors import SettingsError
-
-            raise SettingsError("max_orders must be an integer in 1..16")
-        verified = _ground_states(chosen, preset, db_url, workdir, max_orders)
-        summary = {"run_id": screened["run_id"], "top": top, "verified": verified}
-        path = candidates_json.parent / "discover.json"
-        path.write_text(json.dumps(summary, indent=1, default=str))
-        return {**summary, "screen": screened, "path": str(path)}
     verified = verify(
         chosen,
         code=code,
@@ -100,42 +97,21 @@ def discover(
         workdir=workdir,
         wait_s=wait_s,
         slurm_resources=slurm_resources,
+        ground_state=ground_state,
+        max_orders=max_orders,
     )
+    for entry in verified:
+        entry["altermagnet"] = _reported_altermagnet(entry)
     summary = {"run_id": screened["run_id"], "top": top, "verified": verified}
     path = candidates_json.parent / "discover.json"
     path.write_text(json.dumps(summary, indent=1, default=str))
     return {**summary, "screen": screened, "path": str(path)}
 
 
-def _ground_states(
-    chosen: list[int], preset: str, db_url: str | None, workdir: str | None, max_orders: int
-) -> list[dict[str, Any]]:
-    """The ground-state search and the band check on the winner, per material (see
-    :func:`discover`)."""
-    from altermag.dft.groundstate import search_material
-    from altermag.dft.presets import load_preset
-    from altermag.store import Store
-
-    settings = load_preset(preset)
-    out: list[dict[str, Any]] = []
-    with Store(db_url) as store:
-        for mid in chosen:
-            found = search_material(
-                store, mid, settings, Path(workdir) if workdir else None, max_orders
-            )
-            check = found.get("band_check") or {}
-            out.append(
-                {
-                    "material_id": mid,
-                    "formula": found["formula"],
-                    "status": check.get("status", found["verdict"]),
-                    "message": check.get("reason", ""),
-                    "ground_state": found["ground_state"],
-                    "verdict": found["verdict"],
-                    "near_degenerate": found["near_degenerate"],
-                    "altermagnet": found["verdict"] == "altermagnet"
-                    and check.get("status") == "confirmed",
-                    "orders": found["orders"],
-                }
-            )
-    return out
+def _reported_altermagnet(entry: dict[str, Any]) -> bool:
+    """A verified entry is an altermagnet when the band check of an altermagnetic order
+    (the ground state's, or the imposed one) confirmed its splitting."""
+    verdict = entry.get("verdict") or {}
+    return verdict.get("status") == "confirmed" and verdict.get("predicted_verdict") == (
+        "altermagnet"
+    )

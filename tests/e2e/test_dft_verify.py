@@ -142,7 +142,8 @@ def test_enumerated_order_of_a_structure_without_moments(tmp_path: Path) -> None
     bare = mnf2().with_moments(None)
     with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
         mid = store.add_material(bare)
-        out = verify_material(store, mid, workdir=tmp_path, runner="prepare")
+        # imposed: the best-ranked altermagnetic order, no ground-state search
+        out = verify_material(store, mid, workdir=tmp_path, runner="prepare", ground_state=False)
         params = store.material(mid).dft_jobs[0].parameters
         assert params["predicted_verdict"] == "altermagnet" and params["predicted_wave"] == "d"
         assert sorted(params["moments"][:2]) == [-3.0, 3.0] and params["moments"][2:] == [0] * 4
@@ -238,7 +239,7 @@ def test_order_on_the_enumeration_cell(tmp_path: Path) -> None:
 
     with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
         mid = store.add_material(cr2o3().with_moments(None))
-        out = verify_material(store, mid, workdir=tmp_path, runner="prepare")
+        out = verify_material(store, mid, workdir=tmp_path, runner="prepare", ground_state=False)
         params = store.material(mid).dft_jobs[0].parameters
         assert params["predicted_verdict"] == "altermagnet" and len(params["moments"]) == 10
         assert "nat = 10" in (Path(out.directory) / "scf.in").read_text()

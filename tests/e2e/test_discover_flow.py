@@ -158,3 +158,50 @@ def test_verify_flow_runs_qe_here(
     with Store(db) as store:
         job = store.material(mid).dft_jobs[0]
         assert job.status == "completed" and job.max_splitting_ev == out["max_splitting_ev"]
+
+
+@pytest.mark.prefect
+def test_discover_does_not_report_a_ferromagnetic_ground_state(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rutile CrO2 without moments: its altermagnetic order AM1 is symmetry-allowed, but the
+    ground-state search (decks prepared, then the recorded real pw.x SCFs copied in as outputs
+    computed elsewhere) finds FM lower: "ground state not altermagnetic", not an
+    altermagnet, and no band check."""
+    import yaml
+    from pymatgen.core import Lattice, Structure
+
+    from altermag.dft.groundstate import NOT_ALTERMAGNETIC
+    from altermag.dft.presets import PRESET_DIR
+    from tests.e2e.test_verify_ground_state import copy_recorded, overrides
+
+    monkeypatch.delenv("ALTERMAG_SLURM", raising=False)
+    for var in ("ALTERMAG_VASP_CMD", "ALTERMAG_VASP_PSP_DIR", "PMG_VASP_PSP_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    cro2 = rutile("CrO2", "Cr", "O", 4.421, 2.917, 0.3053, 2.0)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    Structure(Lattice(cro2.lattice), list(cro2.species), cro2.frac_coords).to(
+        filename=str(inputs / "POSCAR")
+    )
+    preset = tmp_path / "small.yaml"  # the default preset at the recording's basis and k-mesh
+    preset.write_text(
+        yaml.safe_dump({**yaml.safe_load((PRESET_DIR / "default.yaml").read_text()), **overrides()})
+    )
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    args = ["discover", "--source", "local", "--path", str(inputs), "--top", "1", "--db", db]
+    args += ["--out", str(tmp_path / "cand"), "--workdir", str(tmp_path / "dft"), "--json"]
+    args += ["--preset", str(preset), "--runner", "prepare"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    (first,) = json.loads(res.stdout[res.stdout.index("[") :])
+    assert first["status"] == "prepared" and not first["altermagnet"]
+    copy_recorded("cro2", Path(first["directory"]))
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    (out,) = json.loads(res.stdout[res.stdout.index("[") :])
+    assert out["status"] == "completed" and out["verdict"]["status"] == NOT_ALTERMAGNETIC
+    assert out["verdict"]["ground_state"]["label"] == "FM" and not out["altermagnet"]
+    with Store(db) as store:
+        (job,) = store.material(out["material_id"]).dft_jobs  # the search: no band check
+        assert job.parameters["kind"] == "groundstate" and job.status == "completed"

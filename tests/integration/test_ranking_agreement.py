@@ -112,6 +112,13 @@ def test_cli_files_api_and_report_list_the_same_ranking(db_url: str, tmp_path: P
     assert printed_ids == [r["id"] for r in hosts[:15]]
     assert f"{len(hosts)} candidates" in printed
 
+    # `altermag db candidates`: the store's listing of the run, one row per material
+    listed = CliRunner().invoke(
+        cli, ["db", "candidates", "--db", db_url, "--run", str(run_id), "--limit", "500", "--json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    assert _pairs(json.loads(listed.output)["items"]) == _pairs(rows)
+
     app = create_app(db_url, prefect_api_url=None, out_root=tmp_path / "api")
     with TestClient(app) as client:
         # the API: the fast path (true/false) and the FastAPI route (1/0) give the files' list
@@ -180,3 +187,57 @@ def test_a_fresh_rescreening_keeps_ranks_and_scores(db_url: str, tmp_path: Path)
 @pytest.fixture(autouse=True)
 def _quiet_prefect(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DO_NOT_TRACK", "1")
+
+
+def test_rescreening_with_another_prior_reranks_the_stored_orders(db_url: str) -> None:
+    """When the prior's P(ground state) of a crystal's orders changes, the stored ranks follow
+    it (the files of that screening and the store then name the same most probable order);
+    the same analysis stored again changes nothing."""
+    from altermag.ranking import apply_ranking
+    from altermag.screening import ScreenedEntry, ScreenSettings, candidate_rows
+    from altermag.symmetry import analyze
+    from tests import literature
+
+    bare = literature.mnf2().with_moments(None)
+    res = analyze(bare)
+    n = len(res.orders)
+    assert n >= 2
+    settings = ScreenSettings().to_dict()
+    with Store(db_url) as store:
+        for probs in ([0.9] + [0.1 / (n - 1)] * (n - 1), [0.1 / (n - 1)] * (n - 1) + [0.9]):
+            ranked = apply_ranking(bare, res, probs)
+            entry = ScreenedEntry("MnF2", "test", bare, ranked, model_score=0.5, p_k0=0.8)
+            entry.model_version = "prior-test"
+            stored = store.add_screened([entry], settings)
+            files = rank_candidates(candidate_rows([entry], "test", stored))
+            (api,) = store.candidates(max_rank=1).items
+            assert (api.order_id, api.p_ground_state) == (files[0]["order_id"], 0.9)
+            assert api.moments == [float(x) for x in ranked.orders[0].signs]
+        assert store.row_counts()["magnetic_orders"] == n
+        store.add_screened([entry], settings)  # the same ranking again
+        assert [c.order_id for c in store.candidates(max_rank=1).items] == [api.order_id]
+        assert store.row_counts()["magnetic_orders"] == n
+
+
+def test_file_report_shows_the_priors_numbers(tmp_path: Path) -> None:
+    """``altermag report FILE`` of a crystal without moments ranks its enumerated orders by the
+    prior's P(ground state), as a screening does, and shows P(k = 0) and P(AM ground state)."""
+    from altermag.ml.prior import predict
+    from altermag.structure import MagneticStructure
+
+    cif = Path(__file__).resolve().parents[2] / "altermag/data/examples/Cr2O3.cif"
+    out = tmp_path / "cr2o3.json"
+    result = CliRunner().invoke(cli, ["report", str(cif), "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    orders = report["result"]["orders"]
+    p = [o["p_ground_state"] for o in orders]
+    assert [o["rank"] for o in orders] == list(range(1, len(orders) + 1))
+    assert p == sorted(p, reverse=True) and abs(sum(p) - 1.0) < 1e-6
+    expected = predict(MagneticStructure.from_dict(report["structure"]))
+    (score,) = report["scores"]
+    assert score["p_k0"] == expected.p_k0
+    assert score["p_altermagnetic_ground_state"] == expected.p_altermagnetic_ground_state
+    html = CliRunner().invoke(cli, ["report", str(cif), "--out", str(tmp_path / "c.html")])
+    assert html.exit_code == 0, html.output
+    assert f"{p[0]:.3f}</td>" in (tmp_path / "c.html").read_text()

@@ -188,7 +188,7 @@ def test_stored_material_report_with_scores_and_dft_band_plot(tmp_path: Path) ->
     with Store(db) as store:
         mid = store.add_material(s, source="test", source_id="MnF2")
         store.add_result(mid, analyze(s))
-        store.add_score(mid, "test-model", 0.93, 0.41)
+        store.add_score(mid, "test-model", 0.41, 0.93)
         job = store.add_dft_job(mid, "qe")
         store.set_dft_result(
             job, {"status": "confirmed", "reason": "split 0.5 eV on M-G", "figure": str(png)}, 0.5
@@ -202,3 +202,28 @@ def test_stored_material_report_with_scores_and_dft_band_plot(tmp_path: Path) ->
     assert "dft-bands" in [f["key"] for f in rep["figures"]]
     missing = CliRunner().invoke(app, ["report", "999", "--db", db])
     assert missing.exit_code == 2 and "no material 999" in missing.output
+
+
+def test_run_report_score_histogram_counts_every_material_in_its_bin() -> None:
+    """The run report's score histogram (an SVG, no plotting library): each material is one
+    count in the bar of its P(altermagnetic ground state), P = 1 in the last bin."""
+    from altermag.reports.run import SCORE_BINS, _score_figures, score_histogram_svg
+
+    scores = {"altermagnet": [0.97, 1.0, 0.96, 0.51], "other": [0.01, 0.02, 0.5, 0.5, 0.5]}
+    svg = score_histogram_svg(scores)
+    bars = {
+        (series, float(edge)): int(n)
+        for series, edge, n in re.findall(
+            r'data-series="(\w+)" data-bin="([\d.]+)" data-count="(\d+)"', svg
+        )
+    }
+    assert bars == {
+        ("altermagnet", 0.95): 3,
+        ("altermagnet", 0.5): 1,
+        ("other", 0.0): 2,
+        ("other", 0.5): 3,
+    }
+    assert max(edge for _, edge in bars) == 1 - 1 / SCORE_BINS
+    (fig,) = _score_figures(scores)
+    assert base64.b64decode(fig["svg_base64"]).decode() == svg
+    assert _score_figures({"altermagnet": [], "other": []}) == []

@@ -61,6 +61,28 @@ def test_all_orders_and_prototype_cap() -> None:
     assert [r["id"] for r in capped] == ["a", "c", "d"]
 
 
+def test_stored_rows_rank_as_the_store_pages_them() -> None:
+    """Rows carrying their stored ids: equal P broken by order id, highest first (the store's
+    ``sort=score`` keyset order); two inputs of one stored crystal are one material."""
+    from altermag.screening import count_candidates
+
+    rows = [
+        {"id": "x.cif", "material_id": 1, "order_id": 10, "order_rank": 1},
+        {"id": "x.cif", "material_id": 1, "order_id": 11, "order_rank": 2},
+        {"id": "y.cif", "material_id": 2, "order_id": 12, "order_rank": 1},
+        {"id": "x-copy.cif", "material_id": 1, "order_id": 10, "order_rank": 1},
+        {"id": "x-copy.cif", "material_id": 1, "order_id": 11, "order_rank": 2},
+    ]
+    for r in rows:
+        r["p_altermagnetic_ground_state"] = 0.4
+        r["can_host_altermagnet"] = True
+    assert [(r["material_id"], r["order_id"]) for r in rank_candidates(rows)] == [(2, 12), (1, 10)]
+    assert rank_candidates(rows)[1]["id"] == "x-copy.cif"  # the first name, byte order
+    every = rank_candidates(rows, all_orders=True)
+    assert [r["order_id"] for r in every] == [12, 11, 10]
+    assert count_candidates(rows) == 2
+
+
 def test_rank_orders_keeps_every_order_once_best_first() -> None:
     mnf2 = read_structure(EXAMPLES / "MnF2.mcif")
     res = analyze(mnf2.with_moments(None))

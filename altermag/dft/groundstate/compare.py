@@ -11,9 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from altermag.dft.groundstate.contract import NEAR_DEGENERATE_MEV, GroundState, OrderEnergy
+from altermag.dft.groundstate.contract import (
+    NEAR_DEGENERATE_MEV,
+    WAITING,
+    GroundState,
+    OrderEnergy,
+)
 
-__all__ = ["summarize"]
+__all__ = ["altermagnet_margin", "ground_state_label", "summarize"]
 
 
 def summarize(
@@ -50,9 +55,12 @@ def summarize(
             messages=messages,
         )
 
+    waiting = [o for o in orders if o.status in WAITING]
+    if waiting:  # a partial comparison could name the wrong ground state
+        return result(
+            None, "submitted" if any(o.status == "submitted" for o in waiting) else ("prepared")
+        )
     if not ok:
-        if orders and all(o.status == "prepared" for o in orders):
-            return result(None, "prepared")
         messages.append("no order converged with its moments intact: no ground state")
         return result(None, "inconclusive")
     e0 = float(ok[0].energy_ev or 0.0)
@@ -77,3 +85,41 @@ def summarize(
         "margin_mev_per_magnetic_atom": margin,
     }
     return result(gs, best.verdict, near)
+
+
+def altermagnet_margin(data: dict[str, Any]) -> float | None:
+    """How far an altermagnetic order lies below its competitors, meV per magnetic atom.
+
+    Positive: the ground state is altermagnetic and this is its margin over the next
+    converged order (0 when no other order converged). Negative: the ground state is not
+    altermagnetic and the lowest converged altermagnetic order lies this far above it. None:
+    no ground state, or no altermagnetic order converged. One number that ranks materials by
+    how decisively DFT makes them altermagnets (the candidate table's ``dft_ground_state``
+    sort).
+    """
+    gs = data.get("ground_state")
+    if not gs:
+        return None
+    if gs.get("verdict") == "altermagnet":
+        margin = gs.get("margin_mev_per_magnetic_atom")
+        return 0.0 if margin is None else float(margin)
+    above = [
+        float(o["relative_energy_mev_per_magnetic_atom"])
+        for o in data.get("orders", [])
+        if o.get("verdict") == "altermagnet"
+        and o.get("status") == "converged"
+        and o.get("relative_energy_mev_per_magnetic_atom") is not None
+    ]
+    return -min(above) if above else None
+
+
+def ground_state_label(data: dict[str, Any]) -> str | None:
+    """The candidate table's DFT ground-state verdict of a search: the winner's verdict
+    (``altermagnet``, ``ferromagnet``…, with `` (near-degenerate)`` when the margin is below
+    the threshold), ``inconclusive`` when no order converged, None while the SCFs wait."""
+    verdict = data.get("verdict")
+    if verdict in (None, *WAITING):
+        return None
+    if not data.get("ground_state"):
+        return "inconclusive"
+    return str(verdict) + (" (near-degenerate)" if data.get("near_degenerate") else "")

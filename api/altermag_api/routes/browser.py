@@ -1,8 +1,8 @@
 """The candidate browser: server-rendered HTML pages over the store, and offline API docs.
 
 * ``GET /`` — the candidates: filters (verdict, wave, elements, formula, lowest model
-  probability, DFT status, best order only), sort, keyset pages (next/previous), each row
-  linking to its classification report;
+  probability, DFT status, every order or one row per material), sort, keyset pages
+  (next/previous), each row linking to its classification report;
 * ``GET /runs`` — the screenings, linking to their reports and to their candidates;
 * ``GET /docs`` — Swagger UI from the assets of the ``swagger-ui-bundle-v2`` package, served
   here (no CDN).
@@ -27,6 +27,7 @@ from fastapi.templating import Jinja2Templates
 from altermag import __version__
 from altermag.result import VERDICTS
 from altermag.store import SORTS, CandidatePage, CandidateQuery, Store
+from altermag.store.candidates import order_cap
 from altermag_api.deps import ReadAccess, StoreDep
 
 __all__ = ["CSP", "candidate_page", "router"]
@@ -65,7 +66,9 @@ class Filters:
     formula: str
     min_score: float | None
     dft: list[str]
-    best: bool
+    all_orders: bool
+    """Every order of every material; by default one row per material (its most probable
+    order), the ranking of :func:`altermag.ranking.rank_candidates`."""
     run: int | None
 
     def query(self) -> CandidateQuery:
@@ -76,7 +79,7 @@ class Filters:
             formula=self.formula.strip() or None,
             min_score=self.min_score,
             dft_status=self.dft or None,
-            max_rank=1 if self.best else None,
+            max_rank=order_cap(None, self.all_orders),
             run_id=self.run,
         )
 
@@ -88,7 +91,7 @@ class Filters:
             ("elements", self.elements.strip()),
             ("formula", self.formula.strip()),
             ("min_score", self.min_score),
-            ("best", "1" if self.best else None),
+            ("all", "1" if self.all_orders else None),
             ("run", self.run),
         ):
             if value not in (None, ""):
@@ -117,7 +120,7 @@ async def candidates_page(
     elements: Annotated[str, Query(max_length=200)] = "",
     formula: Annotated[str, Query(max_length=200)] = "",
     min_score: Annotated[str, Query(max_length=20)] = "",
-    best: Annotated[str, Query(max_length=5)] = "",
+    all: Annotated[str, Query(max_length=5)] = "",
     run: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     sort: Annotated[str, Query(max_length=40)] = "score",
     limit: Annotated[int, Query()] = PAGE_SIZES[0],
@@ -141,7 +144,7 @@ async def candidates_page(
         formula=formula,
         min_score=low,
         dft=[d for d in dft if d in DFT_STATUSES],
-        best=bool(best),
+        all_orders=bool(all),
         run=run,
     )
     sort = sort if sort in SORTS else "score"
