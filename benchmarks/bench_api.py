@@ -2,7 +2,7 @@
 
 Fills a fresh store with ≥ N candidates (the bundled examples, expanded so each copy is a new
 material, as in ``bench_store.py``; every material gets a model score so ``sort=score`` is the
-real ranked query), starts ``altermag api`` (uvicorn, warm-up on, one worker per core) on a
+real ranked query), starts ``altermag api --workers <cores>`` (uvicorn, warm-up on) on a
 free loopback port, and drives it with C concurrent keep-alive clients for S seconds with
 ``wrk`` (Debian package ``wrk``: ``apt-get install wrk``). wrk only cycles through fixed
 URLs (no Lua response callback), so it costs a small fraction of the server's CPU; without
@@ -394,7 +394,7 @@ def main() -> None:
         "--workers",
         type=int,
         default=len(os.sched_getaffinity(0)),
-        help="uvicorn worker processes (default: one per usable core, as altermag api)",
+        help="uvicorn worker processes (default: one per usable core)",
     )
     ap.add_argument(
         "--cache",

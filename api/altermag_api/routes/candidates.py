@@ -107,11 +107,18 @@ async def list_candidates(
     if cache is None:
         body = await run_in_threadpool(_page, store, query, sort, cursor, limit)
         return Response(body, media_type="application/json")
-    # Repeats are answered by CachedPagesMiddleware before they get here; this is a miss.
-    # The revision is read before the page, so the page is at least as new as its label.
+    # With public reads, repeats are answered by CachedPagesMiddleware before they get here.
+    # With private reads they come here, after the key check above: a cached page is only
+    # ever served to a request whose key passed (a page holds nothing that depends on which
+    # key asked). The revision is read before the page, so the page is at least as new as
+    # its label.
     revision = await request.app.state.revisions.get()
+    key = cache_key(request.scope)
+    cached = cache.get(revision, key)
+    if cached is not None:
+        return Response(cached, media_type="application/json")
     body = await run_in_threadpool(_page, store, query, sort, cursor, limit)
-    cache.put(revision, cache_key(request.scope), body)
+    cache.put(revision, key, body)
     return Response(body, media_type="application/json")
 
 
