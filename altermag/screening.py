@@ -84,8 +84,6 @@ class ScreenedEntry:
     error: str | None = None
     model_score: float | None = None
     """P(altermagnetic ground state) from the prior (None: not scored)."""
-    adapted_score: float | None = None
-    """Kept for stored scores of older model versions; the prior has no adapted score."""
     model_version: str | None = None
     p_k0: float | None = None
     """The prior's P(k = 0) of the crystal."""

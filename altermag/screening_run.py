@@ -352,12 +352,19 @@ def _worker_init() -> None:
         torch.set_num_threads(1)
 
 
-#: Modules the pool's fork server imports once, so that every worker starts with them loaded.
+#: Modules the pool's fork server imports once, so that every worker starts with them loaded:
+#: the analysis and the prior, and what the material pages of the run's best candidates need
+#: (matplotlib, the Brillouin zone and its k-path), which each worker would otherwise import
+#: again at the end of the run.
 _PRELOAD = [
     "altermag.screening",
     "altermag.symmetry.enumerate",
     "altermag.ml.prior",
     "altermag.store",
+    "altermag.reports.stored",
+    "altermag.reports.material",
+    "altermag.reports.bz",
+    "altermag.dft.kpath",
 ]
 
 

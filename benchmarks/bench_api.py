@@ -2,7 +2,7 @@
 
 Fills a fresh store with ≥ N candidates (the bundled examples, expanded so each copy is a new
 material, as in ``bench_store.py``; every material gets a model score so ``sort=score`` is the
-real ranked query), starts ``altermag api`` (uvicorn, warm-up on, one worker per core) on a
+real ranked query), starts ``altermag api --workers <cores>`` (uvicorn, warm-up on) on a
 free loopback port, and drives it with C concurrent keep-alive clients for S seconds with
 ``wrk`` (Debian package ``wrk``: ``apt-get install wrk``). wrk only cycles through fixed
 URLs (no Lua response callback), so it costs a small fraction of the server's CPU; without
@@ -17,8 +17,8 @@ load average beside it:
   clients cycle through every page of ``sort=score`` (the cursors of one walk through the
   table, collected before the run);
 * **/health**;
-* **cached pages**: the top pages with the revision-checked page cache on (and the deep
-  pages with the cache on).
+* **cached pages**: the top pages and the deep pages with the revision-checked page cache on
+  (after the 2 s warm-up every page is a hit).
 
 Besides requests/s and p50/p99 it prints the **CPU time per request** of the API (all
 server processes, from ``/proc``), of PostgreSQL (the server processes of the benchmark's
@@ -81,7 +81,7 @@ def fill(url: str, n_candidates: int) -> int:
                 break
             n_items *= 2
         rng = random.Random(0)
-        store.add_scores((s.material_id, "bench-v1", rng.random(), rng.random()) for s in stored)
+        store.add_scores((s.material_id, "bench-v1", rng.random(), None) for s in stored)
         if store.dialect == "postgresql":  # planner statistics, as autovacuum would gather
             with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(text("ANALYZE"))
@@ -193,7 +193,7 @@ WORKLOADS = {  # name: (figure kind, page cache on?)
     "computed deep pages": ("computed", 0),
     "/health": ("health", 0),
     "cached top pages": ("cached", 1),
-    "deep pages, cache on": ("computed", 1),
+    "cached deep pages": ("cached", 1),
 }
 HEALTH = 'request = function() return wrk.format("GET", "/health") end\n'
 SUMMARY: list[str] = []
@@ -394,7 +394,7 @@ def main() -> None:
         "--workers",
         type=int,
         default=len(os.sched_getaffinity(0)),
-        help="uvicorn worker processes (default: one per usable core, as altermag api)",
+        help="uvicorn worker processes (default: one per usable core)",
     )
     ap.add_argument(
         "--cache",
@@ -412,8 +412,9 @@ def main() -> None:
     args = ap.parse_args()
     print(
         f"CPUs: {os.cpu_count()}; load generator, API and database share them with whatever "
-        f"else runs ({load()}). 'API CPU' is the server's CPU time per request (all its "
-        "processes): 1000 / that is what one free core would serve."
+        f"else runs ({load()}). CPU/request: the server's CPU time per request (API: all its "
+        "processes; database: PostgreSQL's processes of the benchmark database); 1000 / that "
+        "is what one free core would serve."
     )
     with tempfile.TemporaryDirectory() as tmp:
         bench("SQLite", f"sqlite:///{tmp}/bench.db", args)

@@ -66,7 +66,7 @@ def fill_store(url: str, copies: int = 1) -> FilledStore:
                 out.materials[key] = mid
                 out.orders[key] = store.add_result(mid, analyze(s))
                 if name in scores:
-                    store.add_score(mid, "test-model", scores[name], scores[name] - 0.05)
+                    store.add_score(mid, "test-model", scores[name], min(1.0, scores[name] + 0.05))
         store.record_error(out.run_id, "broken.cif", "broken.cif: the file is empty")
         store.finish_run(out.run_id)
         job = store.add_dft_job(

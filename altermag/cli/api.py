@@ -45,15 +45,15 @@ def api(
     ] = 8000,
     db: DbOption = None,
     workers: Annotated[
-        int | None,
+        int,
         typer.Option(
             envvar="ALTERMAG_API_WORKERS",
             min=1,
             max=64,
             help="Worker processes (each with its own connections, page cache and analysis "
-            "workers); default: one per usable core.",
+            "workers); one per core serves the most pages.",
         ),
-    ] = None,
+    ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     warm_up: Annotated[
         bool,
@@ -71,9 +71,6 @@ def api(
     if db:
         os.environ["ALTERMAG_DATABASE_URL"] = db  # the factory reads it in every worker
     os.environ["ALTERMAG_API_WARM_UP"] = "1" if warm_up else "0"
-    if workers is None:  # the cores this process may run on
-        affinity = getattr(os, "sched_getaffinity", None)
-        workers = len(affinity(0)) if affinity else (os.cpu_count() or 1)
     if workers > 1:
         # analyses are CPU-bound: one analysis process per API worker is one per core
         os.environ.setdefault("ALTERMAG_API_ANALYSIS_WORKERS", "1")

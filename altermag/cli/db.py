@@ -101,8 +101,9 @@ def candidates(
     sort: Annotated[
         str,
         typer.Option(
-            help="score, adapted_score, dft_splitting, dft_ground_state (altermagnetic DFT "
-            "ground states first, by margin), heuristic_score, formula or newest."
+            help="score (P(altermagnetic ground state)), dft_splitting, dft_ground_state "
+            "(altermagnetic DFT ground states first, by margin), heuristic_score, formula or "
+            "newest."
         ),
     ] = "score",
     limit: Annotated[int, typer.Option(min=1, help="Rows per page (at most 500).")] = 20,

@@ -22,7 +22,13 @@ from altermag.dft.presets import DEFAULT_PRESET
 )
 def groundstate(
     target: Annotated[str, typer.Argument(help="Structure file or material id in the store.")],
-    code: Annotated[str, typer.Option(help="qe (vasp: not yet).")] = "qe",
+    code: Annotated[
+        str,
+        typer.Option(
+            help="qe, or vasp (decks only: --runner prepare; one MP-style SCF deck per order "
+            "and manifest.json; the OUTCARs are read back by `altermag dft verify`)."
+        ),
+    ] = "qe",
     preset: Annotated[str, typer.Option(help="Preset name or YAML file.")] = DEFAULT_PRESET,
     max_orders: Annotated[int, typer.Option(help="Orders of the ranking to compute.")] = 8,
     relax: Annotated[
@@ -34,8 +40,18 @@ def groundstate(
         ),
     ] = None,
     runner: Annotated[
-        str, typer.Option(help="local (pw.x here) or prepare (decks only); slurm: not yet.")
+        str,
+        typer.Option(
+            help="local (pw.x here), slurm (one batch job per order; run again to collect "
+            "jobs still queued: they are polled, never resubmitted) or prepare (decks only)."
+        ),
     ] = "local",
+    wait: Annotated[
+        float, typer.Option(help="Seconds to poll the Slurm jobs (--runner slurm).")
+    ] = 3600.0,
+    slurm: Annotated[
+        list[str] | None, typer.Option(help="Slurm resource: KEY=VALUE (time=02:00:00…).")
+    ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a preset key: KEY=VALUE.")
     ] = None,
@@ -64,14 +80,17 @@ def groundstate(
     from altermag.config import get_settings
     from altermag.dft.groundstate import GroundStateError, run_groundstate
     from altermag.dft.presets import PresetError, load_preset
+    from altermag.errors import SettingsError
+    from altermag.hpc import Resources
     from altermag.io import StructureReadError, read_structure
 
-    if runner not in ("local", "prepare"):
-        typer.echo(f"error: runner {runner!r}: use local or prepare", err=True)
+    if runner not in ("local", "slurm", "prepare"):
+        typer.echo(f"error: runner {runner!r}: use local, slurm or prepare", err=True)
         raise typer.Exit(code=2)
     try:
         settings = load_preset(preset, _parse_set(set_))
-    except PresetError as exc:
+        resources = Resources(**dict(_parse_set(slurm))) if slurm else None  # type: ignore[arg-type]
+    except (PresetError, SettingsError, TypeError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
     material_id = int(target) if target.isdigit() and not Path(target).exists() else None
@@ -81,7 +100,11 @@ def groundstate(
         from altermag.store import Store
 
         if runner != "local":
-            typer.echo("error: a stored material's search runs here (--runner local)", err=True)
+            typer.echo(
+                "error: a stored material's search runs here (--runner local); "
+                f"`altermag dft verify {material_id} --runner {runner}` searches it there",
+                err=True,
+            )
             raise typer.Exit(code=2)
         try:
             with Store(db) as store:
@@ -107,19 +130,30 @@ def groundstate(
             raise typer.Exit(code=2) from None
         name = _slug(structure.label or structure.formula) + "-" + structure.content_hash()[:8]
         folder = workdir or get_settings().dft_dir / name / f"groundstate-{code}"
+        from altermag.dft.groundstate import poll_groundstate
+        from altermag.dft.groundstate.slurm import submitted_jobs
+
+        source = f"file:{Path(target).name}"
         try:
-            gs = run_groundstate(
-                structure,
-                settings,
-                folder,
-                max_orders=max_orders,
-                code=code,
-                runner=runner,
-                relax=bool(relax),  # experimental (a file): off unless asked
-                source=f"file:{Path(target).name}",
-                progress=say,
-                parallel=parallel,
-            )
+            if runner == "slurm" and submitted_jobs(folder):  # submitted before: collect
+                gs = poll_groundstate(
+                    structure, settings, folder, max_orders, code, source=source, wait_s=wait
+                )
+            else:
+                gs = run_groundstate(
+                    structure,
+                    settings,
+                    folder,
+                    max_orders=max_orders,
+                    code=code,
+                    runner=runner,
+                    relax=bool(relax),  # experimental (a file): off unless asked
+                    source=source,
+                    progress=say,
+                    parallel=parallel,
+                    slurm_resources=resources,
+                    wait_s=wait,
+                )
         except GroundStateError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code=2) from None

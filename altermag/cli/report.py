@@ -81,8 +81,7 @@ def _scored(structure: Any, result: Any, name: str) -> tuple[Any, list[dict[str,
     scores = [
         {
             "model_version": entry.model_version,
-            "raw_score": entry.model_score,
-            "adapted_score": None,
+            "p_altermagnetic_ground_state": entry.model_score,
             "p_k0": entry.p_k0,
         }
     ]

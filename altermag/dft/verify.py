@@ -214,6 +214,7 @@ def verify_material(
     ground_state: bool = True,
     order: int | None = None,
     max_orders: int = 8,
+    ground_state_commands: list[str] | None = None,
 ) -> VerifyOutcome:
     """Verify one stored material with DFT and record the job and its verdict in the store.
 
@@ -272,6 +273,9 @@ def verify_material(
         Impose the enumerated order of this rank (no ground-state search).
     max_orders
         Orders of the ranking the ground-state search computes.
+    ground_state_commands
+        Replace the job commands of each order's Slurm job in the ground-state search
+        (default: ``srun pw.x`` or the VASP command; ``$ALTERMAG_ORDER`` holds the label).
     """
     if code != "auto":
         try:
@@ -287,7 +291,21 @@ def verify_material(
     searched: dict[str, Any] | None = None
     if order is None and ground_state and record.magnetic_structure().magmoms is None:
         gate = _ground_state_first(
-            store, record, code, settings, workdir, runner, max_orders, force, on_status
+            store,
+            record,
+            code,
+            settings,
+            workdir,
+            runner,
+            max_orders,
+            force,
+            on_status,
+            {
+                "slurm_client": slurm_client,
+                "slurm_resources": slurm_resources,
+                "slurm_commands": ground_state_commands,
+                "wait_s": wait_s,
+            },
         )
         if isinstance(gate, VerifyOutcome):
             return gate
@@ -460,6 +478,7 @@ def _ground_state_first(
     max_orders: int,
     force: bool,
     on_status: Callable[[str], None] | None,
+    slurm: Mapping[str, Any],
 ) -> VerifyOutcome | dict[str, Any]:
     """The ground-state search before the band check (see :func:`verify_material`).
 
@@ -488,6 +507,7 @@ def _ground_state_first(
             workdir=workdir,
             max_orders=max_orders,
             force=force,
+            **slurm,
         )
     except GroundStateError as exc:
         raise VerifyError(f"material {record.id} ({record.formula}): {exc}") from None

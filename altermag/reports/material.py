@@ -168,8 +168,8 @@ def material_report(
     Parameters
     ----------
     scores
-        Model scores: dicts with ``model_version``, ``raw_score`` (the prior's
-        P(altermagnetic ground state)), ``adapted_score`` and ``p_k0`` (the prior's P(k = 0)).
+        The prior's scores: dicts with ``model_version``, ``p_altermagnetic_ground_state``
+        and ``p_k0`` (None when the model gave none).
     dft
         DFT verdict dict (``verdict``, ``reason``, ...), shown when present.
     extra_figures
@@ -312,14 +312,12 @@ def _facts(report: dict[str, Any]) -> list[tuple[str, str]]:
     if s.get("afm_reason"):
         rows.append(("why conventional", s["afm_reason"]))
     for score in report.get("scores") or []:
-        adapted = score.get("adapted_score")
         p_k0 = score.get("p_k0")
         rows.append(
             (
                 f"model ({score['model_version']})",
-                f"P(altermagnetic ground state) = {score['raw_score']:.3f}"
+                f"P(altermagnetic ground state) = {score['p_altermagnetic_ground_state']:.3f}"
                 + (f", P(k = 0) = {p_k0:.3f}" if p_k0 is not None else "")
-                + (f", adapted {adapted:.3f}" if adapted is not None else "")
                 + " (ranking prior, not the verdict)",
             )
         )

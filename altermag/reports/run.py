@@ -90,7 +90,6 @@ def run_report(
                     "p_altermagnetic_ground_state": c.score,
                     "p_k0": c.p_k0,
                     "p_ground_state": c.p_ground_state,
-                    "adapted_score": c.adapted_score,
                     "heuristic_score": c.heuristic_score,
                     "dft_ground_state": c.dft_ground_state,
                     "dft_am_margin_mev": c.dft_am_margin_mev,

@@ -46,8 +46,7 @@ def stored_material_report(record: MaterialRecord, order_id: int | None = None) 
     scores = [
         {
             "model_version": s.model_version,
-            "raw_score": s.score,
-            "adapted_score": s.adapted_score,
+            "p_altermagnetic_ground_state": s.score,
             "p_k0": s.p_k0,
         }
         for s in record.scores

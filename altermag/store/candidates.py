@@ -58,8 +58,7 @@ __all__ = [
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 SORTS: dict[str, str] = {
-    "score": "model score, highest first (unscored last)",
-    "adapted_score": "domain-adapted model score, highest first (unscored last)",
+    "score": "P(altermagnetic ground state), highest first (unscored last)",
     "dft_splitting": "largest DFT spin splitting, highest first (no DFT result last)",
     "dft_ground_state": "DFT ground state: altermagnetic ground states first, by their margin "
     "over the next order, then the rest by how far their best altermagnetic order lies above "
@@ -148,8 +147,8 @@ class CandidateQuery:
         Source of the material's first sighting.
     run_id
         Only materials seen by this screening run.
-    min_score, min_adapted_score
-        Lower bounds on the model score (unscored rows are then excluded).
+    min_score
+        Lower bound on P(altermagnetic ground state) (unscored rows are then excluded).
     max_rank
         Keep enumerated orders ranked at most this by the heuristic (orders given with the
         structure always pass): ``max_rank=1`` gives each material's most plausible order.
@@ -170,7 +169,6 @@ class CandidateQuery:
     source: str | None = None
     run_id: int | None = None
     min_score: float | None = None
-    min_adapted_score: float | None = None
     max_rank: int | None = None
     settings_hash: str | None = None
     formula: str | None = None
@@ -200,9 +198,7 @@ class CandidateQuery:
             cols = ScoreColumns(
                 MagneticOrder.model_version,
                 MagneticOrder.score,
-                MagneticOrder.adapted_score,
                 MagneticOrder.score_key,
-                MagneticOrder.adapted_key,
                 # the page's rows only: one unique-index lookup each
                 select(ModelScore.p_k0)
                 .where(
@@ -219,9 +215,7 @@ class CandidateQuery:
             cols = ScoreColumns(
                 score.model_version,
                 score.score,
-                score.adapted_score,
                 func.coalesce(score.score, MISSING_SCORE),
-                func.coalesce(score.adapted_score, MISSING_SCORE),
                 score.p_k0,
             )
             stmt = (
@@ -257,8 +251,6 @@ class CandidateQuery:
             )
         if self.min_score is not None:
             conditions.append(cols.score >= self.min_score)
-        if self.min_adapted_score is not None:
-            conditions.append(cols.adapted_score >= self.min_adapted_score)
         if self.max_rank is not None:
             conditions.append(
                 or_(
@@ -315,16 +307,13 @@ class ScoreColumns:
 
     model_version: Any
     score: Any
-    adapted_score: Any
     score_key: Any
-    adapted_key: Any
     p_k0: Any
 
     def columns(self) -> tuple[Any, ...]:
         return (
             self.model_version.label("model_version"),
             self.score.label("score"),
-            self.adapted_score.label("adapted_score"),
             self.p_k0.label("p_k0"),
         )
 
@@ -333,8 +322,6 @@ def sort_key(sort: str, scores: ScoreColumns, dialect: str) -> tuple[Any, bool]:
     """The sort expression for ``sort`` and whether it is descending."""
     if sort == "score":
         return scores.score_key, True
-    if sort == "adapted_score":
-        return scores.adapted_key, True
     if sort == "dft_splitting":
         return MagneticOrder.dft_key, True
     if sort == "dft_ground_state":

@@ -36,13 +36,21 @@ class Database:
     migrate
         Bring the schema to the newest Alembic revision first (creates it on an empty
         database). Readers that must not run DDL pass ``False``.
+    pool_size
+        At most this many pooled connections (None: SQLAlchemy's default, 5 plus 10 more
+        under load). A server with several processes sizes it so that all of them together
+        stay under the database's ``max_connections``.
     """
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+    def __init__(
+        self, url: str | None = None, *, migrate: bool = True, pool_size: int | None = None
+    ) -> None:
         self.url = database_url(url)
         if migrate and current_revision(self.url) != head():
             upgrade(self.url)
-        self.engine: Engine = make_engine(self.url)
+        # pool_size: a hard bound (no overflow) on the connections of this engine
+        sizing = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}
+        self.engine: Engine = make_engine(self.url, **sizing)
         # one long-lived autocommit connection for revision reads (one round trip each)
         self._reader: Connection | None = None
         self._reader_lock = threading.Lock()

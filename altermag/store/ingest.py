@@ -108,11 +108,10 @@ class Ingest:
             self.scores.upsert(
                 s,
                 [
-                    (mid, e.model_version, e.model_score, e.adapted_score)
+                    (mid, e.model_version, e.model_score, e.p_k0)
                     for mid, e in zip(mids, ok, strict=True)
                     if e.model_score is not None and e.model_version
                 ],
-                {mid: e.p_k0 for mid, e in zip(mids, ok, strict=True) if e.p_k0 is not None},
             )
             if run_id is not None:
                 stored_refs = {id(e): mid for e, mid in zip(ok, mids, strict=True)}

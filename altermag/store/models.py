@@ -8,7 +8,8 @@ One row per concept:
   spin-group engine under given settings (verdict, wave, spin Laue group, form factor, nodal
   planes, the order heuristic and the full :class:`SpinGroupResult` JSON). A structure given
   with moments has one order; a structure without moments has one per enumerated k = 0 order;
-* :class:`ModelScore` — a GNN score (raw and domain-adapted) of a material for a model version;
+* :class:`ModelScore` — the ground-state prior's P(altermagnetic ground state) and P(k = 0)
+  of a material for a model version;
 * :class:`ScreeningRun` and :class:`RunItem` — a screening run and every input it saw, failed
   inputs included with their error message;
 * :class:`DftJob` and :class:`DftResult` — first-principles checks of an order;
@@ -160,7 +161,6 @@ class MagneticOrder(Base):
         UniqueConstraint("material_id", "settings_hash", "moments_key"),
         # Keyset pages of the candidate table walk these indexes (sort key, id) backwards.
         Index("ix_magnetic_orders_score_key", "score_key", "id"),
-        Index("ix_magnetic_orders_adapted_key", "adapted_key", "id"),
         Index("ix_magnetic_orders_dft_key", "dft_key", "id"),
         Index("ix_magnetic_orders_dft_gs_key", "dft_gs_key", "id"),
         Index("ix_magnetic_orders_verdict_score_key", "verdict", "score_key", "id"),
@@ -201,9 +201,7 @@ class MagneticOrder(Base):
     # that the indexes above order, so a page is an index range scan, not a sort.
     model_version: Mapped[str | None] = mapped_column(String(128))
     score: Mapped[float | None] = mapped_column(Float)
-    adapted_score: Mapped[float | None] = mapped_column(Float)
     score_key: Mapped[float] = mapped_column(Float, server_default=MISSING_SQL)
-    adapted_key: Mapped[float] = mapped_column(Float, server_default=MISSING_SQL)
     dft_status: Mapped[str | None] = mapped_column(String(16))
     """Verdict status of the latest DFT check: confirmed / contradicted / inconclusive."""
     dft_splitting_ev: Mapped[float | None] = mapped_column(Float)
@@ -223,7 +221,7 @@ class MagneticOrder(Base):
 
 
 class ModelScore(Base):
-    """A machine-learning prior for a material: raw GNN score and OT-adapted score."""
+    """The ground-state prior's answer for a material under one model version."""
 
     __tablename__ = "model_scores"
     __table_args__ = (UniqueConstraint("material_id", "model_version"),)
@@ -234,7 +232,7 @@ class ModelScore(Base):
     )
     model_version: Mapped[str] = mapped_column(String(128), index=True)
     score: Mapped[float] = mapped_column(Float)
-    adapted_score: Mapped[float | None] = mapped_column(Float)
+    """P(altermagnetic ground state) (:func:`altermag.ml.prior.p_altermagnetic`)."""
     p_k0: Mapped[float | None] = mapped_column(Float)
     """The ground-state prior's P(k = 0) (``score`` is then P(altermagnetic ground state))."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

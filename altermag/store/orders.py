@@ -300,7 +300,7 @@ def _candidate(row: Any) -> Candidate:
     followed by the score columns (unpacked by position: a page builds up to 500)."""
     (oid, mid, formula, elements, chash, source, source_id, verdict, wave, slg, ff, planes,
      moments, enumerated, hrank, hscore, hreason, p_gs, shash, dft_status, dft_ev, dft_gs,
-     dft_margin, version, score, adapted, p_k0) = tuple(row)[:27]  # fmt: skip
+     dft_margin, version, score, p_k0) = tuple(row)[:26]  # fmt: skip
     return Candidate(
         order_id=oid,
         material_id=mid,
@@ -322,7 +322,6 @@ def _candidate(row: Any) -> Candidate:
         settings_hash=shash,
         model_version=version if score is not None else None,
         score=score,
-        adapted_score=adapted,
         dft_status=dft_status,
         dft_splitting_ev=dft_ev,
         p_ground_state=p_gs,

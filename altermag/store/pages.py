@@ -59,13 +59,13 @@ def _row_encoder() -> Callable[[Sequence[Any]], dict[str, Any]]:
     """A function turning one page row into the dict of a :class:`Candidate` (field order).
 
     Row positions follow the page statement's columns: :data:`CANDIDATE_COLUMNS`, then
-    ``model_version``, ``score``, ``adapted_score``, ``p_k0`` (``ScoreColumns.columns``), then
-    the sort value. The function is generated once from the field list (one dict display per row is
+    ``model_version``, ``score``, ``p_k0`` (``ScoreColumns.columns``), then the sort value. The
+    function is generated once from the field list (one dict display per row is
     ~3× faster than a loop over converters), so a field added to :class:`Candidate` and
     :data:`CANDIDATE_COLUMNS` under the same name is picked up here as well.
     """
     labels = [c.key for c in CANDIDATE_COLUMNS]
-    labels += ["model_version", "score", "adapted_score", "p_k0"]
+    labels += ["model_version", "score", "p_k0"]
     kinds = {c.key: c.type for c in CANDIDATE_COLUMNS}
     score = labels.index("score")
     entries = []
@@ -74,24 +74,20 @@ def _row_encoder() -> Callable[[Sequence[Any]], dict[str, Any]]:
         pos = labels.index(label)
         kind = kinds.get(label)
         if f.name == "elements":
-            expr = f"_split(r[{pos}])"
+            expr = f"(r[{pos}].split() if r[{pos}] else [])"
         elif f.name == "model_version":
             expr = f"r[{pos}] if r[{score}] is not None else None"
-        elif isinstance(kind, JSON):
-            expr = f"_fragment(r[{pos}])"
+        elif isinstance(kind, JSON):  # stored text (the usual case) without a call
+            expr = f"(_F(r[{pos}]) if r[{pos}].__class__ is str else _fragment(r[{pos}]))"
         elif isinstance(kind, Boolean):
             expr = f"None if r[{pos}] is None else bool(r[{pos}])"
         else:
             expr = f"r[{pos}]"
         entries.append(f"{f.name!r}: {expr}")
     source = "def encode(r):\n    return {" + ", ".join(entries) + "}\n"
-    namespace: dict[str, Any] = {"_split": _split, "_fragment": _fragment}
+    namespace: dict[str, Any] = {"_F": orjson.Fragment, "_fragment": _fragment}
     exec(compile(source, "<candidate row encoder>", "exec"), namespace)
     return namespace["encode"]
-
-
-def _split(value: str | None) -> list[str]:
-    return value.split() if value else []
 
 
 def _fragment(value: Any) -> Any:

@@ -87,13 +87,13 @@ class OrderRecord(_Record):
 
 @dataclass(frozen=True)
 class ScoreRecord(_Record):
-    """A model's score of a material: raw GNN probability and the OT-adapted one."""
+    """The ground-state prior's score of a material: ``score`` is P(altermagnetic ground
+    state), ``p_k0`` P(k = 0) (None for a model that gives none)."""
 
     id: int
     material_id: int
     model_version: str
     score: float
-    adapted_score: float | None
     created_at: datetime
     p_k0: float | None = None
     """The ground-state prior's P(k = 0) (``score`` is then P(altermagnetic ground state))."""
@@ -204,7 +204,6 @@ class Candidate(_Record):
     settings_hash: str
     model_version: str | None
     score: float | None
-    adapted_score: float | None
     dft_status: str | None = None
     """Latest DFT check of this order: ``confirmed``, ``contradicted`` or ``inconclusive``."""
     dft_splitting_ev: float | None = None

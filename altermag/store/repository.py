@@ -78,10 +78,14 @@ class Store:
     migrate
         Bring the schema to the newest Alembic revision first (creates it on an empty
         database). Readers that must not run DDL pass ``False``.
+    pool_size
+        Bound on the engine's pooled connections (:class:`~altermag.store.database.Database`).
     """
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
-        self.db = Database(url, migrate=migrate)
+    def __init__(
+        self, url: str | None = None, *, migrate: bool = True, pool_size: int | None = None
+    ) -> None:
+        self.db = Database(url, migrate=migrate, pool_size=pool_size)
         self.materials = MaterialRepository(self.db)
         self.orders = OrderRepository(self.db)
         self.scores = ScoreRepository(self.db)
@@ -247,13 +251,14 @@ class Store:
         material_id: int,
         model_version: str,
         score: float,
-        adapted_score: float | None = None,
+        p_k0: float | None = None,
     ) -> int:
-        """Store (or replace) a model's score of a material; returns the score row id."""
-        return self.scores.add(material_id, model_version, score, adapted_score)
+        """Store (or replace) a model's score of a material (P(altermagnetic ground state),
+        and P(k = 0) when given); returns the score row id."""
+        return self.scores.add(material_id, model_version, score, p_k0)
 
     def add_scores(self, rows: Iterable[ScoreRow]) -> None:
-        """Store (or replace) many ``(material_id, model_version, score, adapted)`` rows."""
+        """Store (or replace) many ``(material_id, model_version, score, p_k0)`` rows."""
         self.scores.add_many(rows)
 
     def latest_model_version(self) -> str | None:

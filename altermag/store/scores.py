@@ -1,7 +1,7 @@
 """Model scores: one row per (material, model version), mirrored onto the candidate columns.
 
-A score is the learned prior's probability that a material is an altermagnet (raw GNN
-output) and, when the model was domain-adapted, the adapted probability. The candidate table
+A score is the ground-state prior's P(altermagnetic ground state) of a material, stored with
+the prior's P(k = 0) (:mod:`altermag.ml.prior`). The candidate table
 shows the scores of one version — the one stored most recently — so each order row carries
 a copy of its material's score of that version (kept in step here), and the table sorts by
 score without a join.
@@ -9,7 +9,7 @@ score without a join.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
@@ -22,7 +22,8 @@ from altermag.store.records import ScoreRecord, as_utc
 __all__ = ["ScoreRepository", "ScoreRow"]
 
 ScoreRow = tuple[int, str, float, float | None]
-"""``(material_id, model_version, score, adapted_score)``."""
+"""``(material_id, model_version, score, p_k0)``: P(altermagnetic ground state) and P(k = 0)
+(None when the model gives none)."""
 
 
 class ScoreRepository:
@@ -36,11 +37,11 @@ class ScoreRepository:
         material_id: int,
         model_version: str,
         score: float,
-        adapted_score: float | None = None,
+        p_k0: float | None = None,
     ) -> int:
         """Store (or replace) a model's score of a material; returns the score row id."""
         with self.db.session() as s:
-            self.upsert(s, [(material_id, model_version, score, adapted_score)])
+            self.upsert(s, [(material_id, model_version, score, p_k0)])
             score_id = s.scalar(
                 select(ModelScore.id).where(
                     ModelScore.material_id == material_id,
@@ -53,7 +54,7 @@ class ScoreRepository:
     def add_many(self, rows: Iterable[ScoreRow]) -> None:
         """Store (or replace) many scores in one transaction.
 
-        ``rows`` are ``(material_id, model_version, score, adapted_score)``; this is how a
+        ``rows`` are ``(material_id, model_version, score, p_k0)``; this is how a
         model stage writes the scores of a whole screened database.
         """
         with self.db.session() as s:
@@ -64,14 +65,11 @@ class ScoreRepository:
         with self.db.session() as s:
             return latest_version(s)
 
-    def upsert(
-        self, s: Session, rows: Sequence[ScoreRow], p_k0: Mapping[int, float] | None = None
-    ) -> None:
-        """Insert or replace score rows in the caller's transaction (``p_k0``: the prior's
-        P(k = 0) by material id, stored with the row)."""
+    def upsert(self, s: Session, rows: Sequence[ScoreRow]) -> None:
+        """Insert or replace score rows in the caller's transaction."""
         if not rows:
             return
-        latest = {(mid, version): (score, adapted) for mid, version, score, adapted in rows}
+        latest = {(mid, version): (score, p_k0) for mid, version, score, p_k0 in rows}
         previous = latest_version(s)
         stmt = self.db.insert(ModelScore)
         s.execute(
@@ -79,7 +77,6 @@ class ScoreRepository:
                 index_elements=["material_id", "model_version"],
                 set_={
                     "score": stmt.excluded.score,
-                    "adapted_score": stmt.excluded.adapted_score,
                     "p_k0": stmt.excluded.p_k0,
                     "created_at": stmt.excluded.created_at,
                 },
@@ -89,11 +86,10 @@ class ScoreRepository:
                     "material_id": mid,
                     "model_version": version,
                     "score": float(score),
-                    "adapted_score": opt_float(adapted),
-                    "p_k0": opt_float((p_k0 or {}).get(mid)),
+                    "p_k0": opt_float(p_k0),
                     "created_at": utcnow(),
                 }
-                for (mid, version), (score, adapted) in sorted(latest.items())
+                for (mid, version), (score, p_k0) in sorted(latest.items())
             ],
         )
         # The last version in this call is now the most recently stored one: the candidate
@@ -104,13 +100,7 @@ class ScoreRepository:
                 update(MagneticOrder)
                 .where(MagneticOrder.model_version.is_not(None))
                 .where(MagneticOrder.model_version != version)
-                .values(
-                    model_version=None,
-                    score=None,
-                    adapted_score=None,
-                    score_key=MISSING_SCORE,
-                    adapted_key=MISSING_SCORE,
-                )
+                .values(model_version=None, score=None, score_key=MISSING_SCORE)
             )
         sync_scores(s, version, sorted({mid for mid, v in latest if v == version}))
 
@@ -130,23 +120,14 @@ def sync_scores(s: Session, version: str | None, material_ids: Sequence[int]) ->
         return
     for batch in batches(list(material_ids)):
         found = s.execute(
-            select(ModelScore.material_id, ModelScore.score, ModelScore.adapted_score).where(
+            select(ModelScore.material_id, ModelScore.score).where(
                 ModelScore.model_version == version, ModelScore.material_id.in_(batch)
             )
         ).all()
         if found:
             s.execute(
                 _SYNC_SCORES,
-                [
-                    {
-                        "mid": mid,
-                        "v": version,
-                        "s": score,
-                        "a": adapted,
-                        "ak": MISSING_SCORE if adapted is None else adapted,
-                    }
-                    for mid, score, adapted in found
-                ],
+                [{"mid": mid, "v": version, "s": score} for mid, score in found],
             )
 
 
@@ -157,7 +138,6 @@ def score_record(sc: ModelScore) -> ScoreRecord:
         material_id=sc.material_id,
         model_version=sc.model_version,
         score=sc.score,
-        adapted_score=sc.adapted_score,
         created_at=as_utc(sc.created_at),  # type: ignore[arg-type]
         p_k0=sc.p_k0,
     )
@@ -170,9 +150,7 @@ _SYNC_SCORES = (
     .values(
         model_version=bindparam("v"),
         score=bindparam("s"),
-        adapted_score=bindparam("a"),
         score_key=bindparam("s"),
-        adapted_key=bindparam("ak"),
     )
 )
 """Scores of one material onto all its orders (executed for many materials at once)."""

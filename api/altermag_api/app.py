@@ -9,6 +9,7 @@ routers. Run it with ``altermag api`` (uvicorn) or any ASGI server
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -67,6 +68,14 @@ memory): 413 past a limit.
 """
 
 
+def _telemetry_options(on: bool) -> dict[str, Any]:
+    """FastAPI's arguments turning its OpenTelemetry hooks off unless ``on``
+    (``ApiSettings.telemetry``); none for a FastAPI without them."""
+    if on or "telemetry" not in inspect.signature(FastAPI.__init__).parameters:
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+
+
 def freeze_startup_heap() -> None:
     """Move everything the start made (≈ 260,000 objects: FastAPI, pydantic, SQLAlchemy,
     OPTIMADE...) out of the garbage collector's sight (:func:`gc.freeze`).
@@ -98,7 +107,7 @@ def create_app(
     settings = replace(settings or ApiSettings(), **overrides)
     if db_url is not None:
         settings = replace(settings, db_url=db_url)
-    store = Store(settings.db_url)
+    store = Store(settings.db_url, pool_size=max(1, settings.db_connections))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -119,6 +128,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # /docs is served from local assets by the browser routes
         redoc_url=None,
+        **_telemetry_options(settings.telemetry),
     )
     app.state.settings = settings
     app.state.store = store

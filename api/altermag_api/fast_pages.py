@@ -42,7 +42,6 @@ _ELEMENT = re.compile(r"[A-Za-z]{1,3}")
 SORTS = frozenset(
     (
         "score",
-        "adapted_score",
         "dft_splitting",
         "dft_ground_state",
         "heuristic_score",
@@ -60,7 +59,6 @@ _SINGLE = (
     "source",
     "run_id",
     "min_score",
-    "min_adapted_score",
     "max_rank",
     "formula",
     "all_orders",
@@ -136,7 +134,6 @@ def parse_candidate_query(
             source=None if (v := get("source")) is None else _text(v, 200),
             run_id=None if (v := get("run_id")) is None else _int(v, 1, MAX_INT),
             min_score=None if (v := get("min_score")) is None else _unit(v),
-            min_adapted_score=None if (v := get("min_adapted_score")) is None else _unit(v),
             max_rank=order_cap(
                 None if (v := get("max_rank")) is None else _int(v, 1, 1000),
                 _BOOLS[get("all_orders", "false")],

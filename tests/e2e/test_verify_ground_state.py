@@ -139,3 +139,22 @@ def test_an_imposed_order_skips_the_search(tmp_path: Path) -> None:
         fm = verify_material(store, mid, workdir=tmp_path, runner="prepare", order=2)
         assert store.material(mid).dft_jobs[-1].parameters["predicted_verdict"] == "ferromagnet"  # type: ignore[union-attr]
         assert fm.job_id != out.job_id
+
+
+def test_vasp_search_decks_wait_for_a_cluster(tmp_path: Path, monkeypatch) -> None:
+    """``code="vasp"`` on a material without moments: one VASP SCF deck per order and the
+    manifest, the search ``prepared`` (its outputs are OUTCARs computed elsewhere)."""
+    import json
+
+    for var in ("ALTERMAG_VASP_CMD", "ALTERMAG_VASP_PSP_DIR", "PMG_VASP_PSP_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    with Store(f"sqlite:///{tmp_path / 'a.db'}") as store:
+        mid = store.add_material(mnf2().with_moments(None))
+        out = verify_material(store, mid, code="vasp", workdir=tmp_path, runner="auto")
+        assert (out.status, out.code) == ("prepared", "vasp") and "OUTCAR" in out.message
+        (job,) = _jobs(store, mid)
+        assert (job.code, job.parameters["kind"]) == ("vasp", "groundstate")
+    manifest = json.loads((Path(out.directory) / "manifest.json").read_text())
+    assert [o["folder"] for o in manifest["orders"]] == ["AM1", "FM"]
+    for order in manifest["orders"]:
+        assert (Path(out.directory) / order["folder"] / "INCAR").is_file()

@@ -52,7 +52,6 @@ QUERIES: list[dict[str, Any]] = [
 ]
 SORTS = [
     "score",
-    "adapted_score",
     "dft_splitting",
     "dft_ground_state",
     "heuristic_score",
@@ -71,7 +70,8 @@ def scored(db_url: str) -> Iterator[str]:
             for build in MAGNETS.values()
         ]
         store.add_scores(
-            (s.material_id, "m1", 0.1 + 0.15 * i, 0.9 - 0.1 * i) for i, s in enumerate(stored)
+            (s.material_id, "m1", 0.1 + 0.15 * i, min(1.0, 0.2 + 0.15 * i))
+            for i, s in enumerate(stored)
         )
     yield db_url
 
@@ -186,7 +186,6 @@ _KEYS = st.sampled_from(
         "source",
         "run_id",
         "min_score",
-        "min_adapted_score",
         "max_rank",
         "formula",
         "dft_status",
@@ -280,9 +279,35 @@ def fast_and_route(
             store.add_analysis(build(), analyze(build()), source="literature")
             for build in MAGNETS.values()
         ]
-        store.add_scores((s.material_id, "m1", 0.2 * i, 0.1 * i) for i, s in enumerate(stored))
+        store.add_scores((s.material_id, "m1", 0.2 * i, None) for i, s in enumerate(stored))
         key = store.create_api_key("reader", scope="read")
     public = create_app(url, prefect_api_url=None, out_root=tmp, page_cache=0)
     private = create_app(url, prefect_api_url=None, out_root=tmp, require_key_for_reads=True)
     with TestClient(public) as fast, TestClient(private) as route:
         yield fast, route, key
+
+
+def test_private_reads_use_the_page_cache_only_after_the_key_check(
+    scored: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With private reads a repeated page comes from the cache, but only to a request whose
+    key passed: without a key, or with a revoked one, the cached page is not answered."""
+    with Store(scored) as store:
+        key = store.create_api_key("reader", scope="read")
+        revoked = store.create_api_key("gone", scope="read")
+        store.revoke_api_key("gone")
+    app = create_app(scored, prefect_api_url=None, out_root=tmp_path, require_key_for_reads=True)
+    params = {"verdict": "altermagnet", "sort": "score", "limit": "2"}
+    with TestClient(app) as client:
+        first = client.get("/candidates", params=params, headers={"X-API-Key": key})
+        assert first.status_code == 200 and first.json()["items"]
+
+        def no_database(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the repeated page was computed again")
+
+        monkeypatch.setattr(Store, "candidates", no_database)
+        again = client.get("/candidates", params=params, headers={"X-API-Key": key})
+        assert again.status_code == 200 and again.content == first.content
+        assert client.get("/candidates", params=params).status_code == 401
+        refused = client.get("/candidates", params=params, headers={"X-API-Key": revoked})
+        assert refused.status_code == 401 and "items" not in refused.json()

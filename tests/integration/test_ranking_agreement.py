@@ -237,7 +237,7 @@ def test_file_report_shows_the_priors_numbers(tmp_path: Path) -> None:
     expected = predict(MagneticStructure.from_dict(report["structure"]))
     (score,) = report["scores"]
     assert score["p_k0"] == expected.p_k0
-    assert score["raw_score"] == expected.p_altermagnetic_ground_state
+    assert score["p_altermagnetic_ground_state"] == expected.p_altermagnetic_ground_state
     html = CliRunner().invoke(cli, ["report", str(cif), "--out", str(tmp_path / "c.html")])
     assert html.exit_code == 0, html.output
     assert f"{p[0]:.3f}</td>" in (tmp_path / "c.html").read_text()

@@ -141,7 +141,7 @@ def test_pdf_first_page_is_the_summary() -> None:
         analyze(s),
         source="test",
         source_id="MnTe",
-        scores=[{"model_version": "m1", "raw_score": 0.84, "adapted_score": 0.31}],
+        scores=[{"model_version": "m1", "p_altermagnetic_ground_state": 0.31, "p_k0": 0.84}],
         dft={"status": "confirmed", "reason": "G-L split 0.3 eV"},
         dft_settings={"code": "qe", "preset": "fast"},
     )
@@ -152,7 +152,7 @@ def test_pdf_first_page_is_the_summary() -> None:
         "altermagnet · g-wave",
         "²6/²m²m¹m",
         "P6_3'/m'm'c (194.268)",
-        "p = 0.840, adapted 0.310",
+        "P(altermagnetic ground state) = 0.310, P(k = 0) = 0.840",
         "confirmed: G-L split 0.3 eV (code qe, preset fast)",
     ):
         assert expected in text, expected

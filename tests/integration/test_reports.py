@@ -188,7 +188,7 @@ def test_stored_material_report_with_scores_and_dft_band_plot(tmp_path: Path) ->
     with Store(db) as store:
         mid = store.add_material(s, source="test", source_id="MnF2")
         store.add_result(mid, analyze(s))
-        store.add_score(mid, "test-model", 0.93, 0.41)
+        store.add_score(mid, "test-model", 0.41, 0.93)
         job = store.add_dft_job(mid, "qe")
         store.set_dft_result(
             job, {"status": "confirmed", "reason": "split 0.5 eV on M-G", "figure": str(png)}, 0.5

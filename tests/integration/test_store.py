@@ -104,7 +104,8 @@ def _fill(store: Store, analysed: dict, enumerated: dict) -> dict[str, int]:
         if k % 5 == 4:
             continue  # some materials stay unscored
         score = round(float(rng.uniform()), 1)  # one decimal: many ties
-        store.add_score(st.material_id, "gnn-v1", score, round(1 - score, 2))
+        # P(k = 0) bounds P(altermagnetic ground state) from above
+        store.add_score(st.material_id, "prior-v1", score, round(min(1.0, score + 0.2), 2))
     return {"run_id": run_id, "n_orders": sum(len(st.order_ids) for st in stored)}
 
 
@@ -112,7 +113,7 @@ def _fill(store: Store, analysed: dict, enumerated: dict) -> dict[str, int]:
 def test_round_trip_material_result_and_score(store: Store, analysed: dict) -> None:
     s, r = analysed["MnF2"]
     stored = store.add_analysis(s, r, source="examples", source_id="MnF2.mcif")
-    score_id = store.add_score(stored.material_id, "gnn-v1", 0.93, 0.88)
+    score_id = store.add_score(stored.material_id, "prior-v1", 0.88, 0.93)
 
     m = store.material(stored.material_id)
     assert m is not None
@@ -134,11 +135,11 @@ def test_round_trip_material_result_and_score(store: Store, analysed: dict) -> N
     assert order.heuristic_rank is None and not order.enumerated
 
     (score,) = m.scores
-    assert (score.id, score.model_version, score.score, score.adapted_score) == (
+    assert (score.id, score.model_version, score.score, score.p_k0) == (
         score_id,
-        "gnn-v1",
-        0.93,
+        "prior-v1",
         0.88,
+        0.93,
     )
     assert m.created_at.tzinfo is not None
     assert m.to_dict()["orders"][0]["verdict"] == "altermagnet"  # JSON-ready
@@ -187,35 +188,35 @@ def test_first_sighting_keeps_its_source(store: Store, analysed: dict) -> None:
 def test_rescoring_replaces_the_score(store: Store, analysed: dict) -> None:
     s, r = analysed["MnTe"]
     mid = store.add_analysis(s, r).material_id
-    store.add_score(mid, "gnn-v1", 0.2)
-    store.add_score(mid, "gnn-v1", 0.7, 0.6)
-    store.add_score(mid, "gnn-v2", 0.4)
+    store.add_score(mid, "prior-v1", 0.2)
+    store.add_score(mid, "prior-v1", 0.6, 0.7)
+    store.add_score(mid, "prior-v2", 0.4)
     m = store.material(mid)
     assert m is not None
-    assert {(x.model_version, x.score, x.adapted_score) for x in m.scores} == {
-        ("gnn-v1", 0.7, 0.6),
-        ("gnn-v2", 0.4, None),
+    assert {(x.model_version, x.score, x.p_k0) for x in m.scores} == {
+        ("prior-v1", 0.6, 0.7),
+        ("prior-v2", 0.4, None),
     }
-    assert store.latest_model_version() == "gnn-v2"
+    assert store.latest_model_version() == "prior-v2"
     other = store.add_material(analysed["CrSb"][0])
-    store.add_scores([(mid, "gnn-v3", 0.1, 0.2), (other, "gnn-v3", 0.3, None)])
-    store.add_scores([(mid, "gnn-v3", 0.5, 0.6)])  # batch re-score: replaced
+    store.add_scores([(mid, "prior-v3", 0.1, 0.2), (other, "prior-v3", 0.3, None)])
+    store.add_scores([(mid, "prior-v3", 0.5, 0.6)])  # batch re-score: replaced (both numbers)
     assert store.row_counts()["model_scores"] == 4
-    page = store.candidates(sort="score", model_version="gnn-v3")  # CrSb: no order stored
-    assert [(c.formula, c.score, c.adapted_score) for c in page.items] == [("MnTe", 0.5, 0.6)]
-    page = store.candidates(sort="score", model_version="gnn-v1")
-    assert [(c.score, c.model_version) for c in page.items] == [(0.7, "gnn-v1")]
+    page = store.candidates(sort="score", model_version="prior-v3")  # CrSb: no order stored
+    assert [(c.formula, c.score, c.p_k0) for c in page.items] == [("MnTe", 0.5, 0.6)]
+    page = store.candidates(sort="score", model_version="prior-v1")
+    assert [(c.score, c.p_k0, c.model_version) for c in page.items] == [(0.6, 0.7, "prior-v1")]
     # The default table follows the most recently stored version, wherever it was written.
-    assert [(c.score, c.model_version) for c in store.candidates().items] == [(0.5, "gnn-v3")]
-    store.add_score(mid, "gnn-v1", 0.9)  # an older model re-scores: it is the latest again
-    assert [(c.score, c.adapted_score) for c in store.candidates().items] == [(0.9, None)]
+    assert [(c.score, c.model_version) for c in store.candidates().items] == [(0.5, "prior-v3")]
+    store.add_score(mid, "prior-v1", 0.9)  # an older model re-scores: it is the latest again
+    assert [(c.score, c.p_k0) for c in store.candidates().items] == [(0.9, None)]
     fresh = store.add_material(analysed["MnF2"][0])
-    store.add_score(fresh, "gnn-v4", 0.8)  # a new version scores another material only
+    store.add_score(fresh, "prior-v4", 0.8)  # a new version scores another material only
     assert [(c.formula, c.score) for c in store.candidates().items] == [("MnTe", None)]
     # orders stored after the score get it, and sort by it
     store.add_analysis(*analysed["MnF2"])
     assert [(c.formula, c.score, c.model_version) for c in store.candidates().items] == [
-        ("MnF2", 0.8, "gnn-v4"),
+        ("MnF2", 0.8, "prior-v4"),
         ("MnTe", None, None),
     ]
 
@@ -249,15 +250,15 @@ def test_migration_fills_the_candidate_columns(db_url: str, analysed: dict) -> N
     with Store(db_url) as store:
         s, r = analysed["MnTe"]
         stored = store.add_analysis(s, r)
-        store.add_score(stored.material_id, "gnn-v1", 0.3, 0.2)
-        store.add_score(stored.material_id, "gnn-v2", 0.7, 0.6)
+        store.add_score(stored.material_id, "prior-v1", 0.2, 0.3)
+        store.add_score(stored.material_id, "prior-v2", 0.6, 0.7)
         job = store.add_dft_job(stored.material_id, "qe", order_id=stored.order_ids[0])
         store.set_dft_result(job, {"status": "confirmed"}, 0.5)
     downgrade(db_url, "0001")
     upgrade(db_url)
     with Store(db_url) as store:
         (c,) = store.candidates(sort="dft_splitting").items
-        assert (c.model_version, c.score, c.adapted_score) == ("gnn-v2", 0.7, 0.6)
+        assert (c.model_version, c.score) == ("prior-v2", 0.6)  # P(k = 0): dropped by 0001
         assert (c.dft_status, c.dft_splitting_ev) == ("confirmed", 0.5)
 
 
@@ -296,8 +297,6 @@ def test_candidate_filters(store: Store, analysed: dict, enumerated: dict) -> No
     assert scored and all(c.score is not None and c.score >= 0.5 for c in scored)
     unscored = [c for c in everything if c.score is None]
     assert unscored and len(scored) < len(everything) - len(unscored)
-    adapted = list(store.iter_candidates(min_adapted_score=0.5))
-    assert all(c.adapted_score >= 0.5 for c in adapted)
 
     best = list(store.iter_candidates(max_rank=1))
     assert all(c.heuristic_rank in (None, 1) for c in best)
@@ -306,7 +305,7 @@ def test_candidate_filters(store: Store, analysed: dict, enumerated: dict) -> No
     assert {c.formula for c in store.iter_candidates(q)} == {"CrSb"}  # Cr2O3: rank 2
 
 
-@pytest.mark.parametrize("sort", ["score", "adapted_score", "heuristic_score", "formula", "newest"])
+@pytest.mark.parametrize("sort", ["score", "heuristic_score", "formula", "newest"])
 def test_sorting_and_cursor_pages_have_no_gaps_or_duplicates(
     store: Store, analysed: dict, enumerated: dict, sort: str
 ) -> None:
@@ -328,10 +327,6 @@ def test_sorting_and_cursor_pages_have_no_gaps_or_duplicates(
         missing = -1e300
         return {
             "score": (c.score if c.score is not None else missing, c.order_id),
-            "adapted_score": (
-                c.adapted_score if c.adapted_score is not None else missing,
-                c.order_id,
-            ),
             "heuristic_score": (
                 c.heuristic_score if c.heuristic_score is not None else missing,
                 c.order_id,
@@ -528,12 +523,12 @@ def test_concurrent_writers_store_each_row_once(db_url: str) -> None:
 # ---------------------------------------------------------------------- integrity
 def test_foreign_keys_are_enforced(store: Store, analysed: dict) -> None:
     with pytest.raises(IntegrityError):
-        store.add_score(424242, "gnn-v1", 0.5)
+        store.add_score(424242, "prior-v1", 0.5)
     with pytest.raises(IntegrityError):
         store.record_input(424242, "x", 1)
     s, r = analysed["MnTe"]
     stored = store.add_analysis(s, r)
-    store.add_score(stored.material_id, "gnn-v1", 0.5)
+    store.add_score(stored.material_id, "prior-v1", 0.5)
     with store.session() as session:  # deleting a material removes what hangs on it
         session.execute(delete(Material).where(Material.id == stored.material_id))
     counts = store.row_counts()
@@ -658,3 +653,14 @@ def test_migrations_match_the_models(db_url: str) -> None:
         )
     engine.dispose()
     assert diff == []
+
+
+def test_pool_size_bounds_the_stores_connections(db_url: str) -> None:
+    """``pool_size`` is a hard bound (no overflow): an API worker's share of the server's
+    connections stays what it was sized to."""
+    with Store(db_url, pool_size=2) as store:
+        pool: Any = store.engine.pool
+        assert pool.size() == 2
+        assert pool._max_overflow == 0
+    with Store(db_url) as store:  # SQLAlchemy's default otherwise
+        assert store.engine.pool._max_overflow > 0  # type: ignore[attr-defined]

@@ -14,6 +14,9 @@ finds (DFT+U as the preset says), and names the lowest. One idea per module:
   atom and the margin; near-degenerate below ``NEAR_DEGENERATE_MEV`` (:func:`summarize`);
 - :mod:`~altermag.dft.groundstate.qe`: pw.x decks, runs and outputs of one order, and the
   optional ``vc-relax``;
+- :mod:`~altermag.dft.groundstate.vasp`: VASP decks and OUTCARs of one order;
+- :mod:`~altermag.dft.groundstate.codes`: which code writes and reads an order;
+- :mod:`~altermag.dft.groundstate.slurm`: one Slurm job per order, polled and resumed;
 - :mod:`~altermag.dft.groundstate.search`: the search over orders (:func:`run_groundstate`);
 - :mod:`~altermag.dft.groundstate.stored`: a stored material's search, keyed, reused and
   resumed (:func:`stored_search`, :func:`search_material`);
@@ -37,6 +40,7 @@ from altermag.dft.groundstate.orders import START_MOMENT, OrderPlan, label_order
 from altermag.dft.groundstate.qe import read_order
 from altermag.dft.groundstate.search import (
     HYPOTHETICAL_SOURCES,
+    poll_groundstate,
     prepare_groundstate,
     run_groundstate,
 )
@@ -47,6 +51,7 @@ from altermag.dft.groundstate.stored import (
     search_material,
     stored_search,
 )
+from altermag.dft.groundstate.vasp import read_vasp_order, vasp_order_files
 
 __all__ = [
     "HYPOTHETICAL_SOURCES",
@@ -66,11 +71,14 @@ __all__ = [
     "judge_scf",
     "label_order",
     "plan_orders",
+    "poll_groundstate",
     "prepare_groundstate",
     "read_order",
+    "read_vasp_order",
     "run_groundstate",
     "search_key",
     "search_material",
     "stored_search",
     "summarize",
+    "vasp_order_files",
 ]

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from altermag.dft.groundstate.contract import NEAR_DEGENERATE_MEV, GroundState, OrderEnergy
+from altermag.dft.groundstate.contract import (
+    NEAR_DEGENERATE_MEV,
+    WAITING,
+    GroundState,
+    OrderEnergy,
+)
 
 __all__ = ["altermagnet_margin", "ground_state_label", "summarize"]
 
@@ -50,9 +55,12 @@ def summarize(
             messages=messages,
         )
 
+    waiting = [o for o in orders if o.status in WAITING]
+    if waiting:  # a partial comparison could name the wrong ground state
+        return result(
+            None, "submitted" if any(o.status == "submitted" for o in waiting) else ("prepared")
+        )
     if not ok:
-        if orders and all(o.status == "prepared" for o in orders):
-            return result(None, "prepared")
         messages.append("no order converged with its moments intact: no ground state")
         return result(None, "inconclusive")
     e0 = float(ok[0].energy_ev or 0.0)
@@ -108,9 +116,9 @@ def altermagnet_margin(data: dict[str, Any]) -> float | None:
 def ground_state_label(data: dict[str, Any]) -> str | None:
     """The candidate table's DFT ground-state verdict of a search: the winner's verdict
     (``altermagnet``, ``ferromagnet``…, with `` (near-degenerate)`` when the margin is below
-    the threshold), ``inconclusive`` when no order converged, None while the decks wait."""
+    the threshold), ``inconclusive`` when no order converged, None while the SCFs wait."""
     verdict = data.get("verdict")
-    if verdict in (None, "prepared"):
+    if verdict in (None, *WAITING):
         return None
     if not data.get("ground_state"):
         return "inconclusive"

@@ -21,6 +21,7 @@ __all__ = [
     "NEAR_DEGENERATE_MEV",
     "ORDER_STATUSES",
     "RY_EV",
+    "WAITING",
     "GroundState",
     "GroundStateError",
     "OrderEnergy",
@@ -31,8 +32,19 @@ RY_EV = 13.605693122994
 NEAR_DEGENERATE_MEV = 5.0
 """meV per magnetic atom: a ground state less than this below the next order is
 near-degenerate (PBE+U exchange energies are not more accurate than a few meV)."""
-ORDER_STATUSES = ("converged", "collapsed", "flipped", "unconverged", "failed", "prepared")
-"""What became of one order's SCF (``prepared``: the deck waits for a machine)."""
+ORDER_STATUSES = (
+    "converged",
+    "collapsed",
+    "flipped",
+    "unconverged",
+    "failed",
+    "prepared",
+    "submitted",
+)
+"""What became of one order's SCF (``prepared``: the deck waits for a machine;
+``submitted``: its batch job is queued or running)."""
+WAITING = ("prepared", "submitted")
+"""Order statuses of SCFs not yet run: while any order waits, nothing is decided."""
 
 
 class GroundStateError(DftError, ValueError):
@@ -75,7 +87,7 @@ class GroundState:
     ground_state: dict[str, Any] | None
     verdict: str
     """The ground state's verdict; ``inconclusive`` when no order converged, ``prepared`` when
-    the decks wait for a machine."""
+    the decks wait for a machine, ``submitted`` while their batch jobs are queued or running."""
     near_degenerate: bool = False
     n_magnetic_atoms: int = 0
     relax: dict[str, Any] | None = None

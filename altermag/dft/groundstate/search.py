@@ -18,26 +18,26 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from altermag.dft.groundstate.codes import order_code
 from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
 from altermag.dft.groundstate.orders import OrderPlan, plan_orders
-from altermag.dft.groundstate.qe import (
-    qe_order_files,
-    read_order,
-    relax_cell,
-    run_pw,
-    write_files,
-)
+from altermag.dft.groundstate.qe import relax_cell, run_pw, write_files
 from altermag.dft.settings import DftSettings
+from altermag.hpc.slurm import Resources, SlurmClient, SlurmError
 from altermag.structure import MagneticStructure
 
 __all__ = [
     "HYPOTHETICAL_SOURCES",
+    "RUNNERS",
+    "poll_groundstate",
     "prepare_groundstate",
     "run_groundstate",
     "run_orders",
 ]
 
+RUNNERS = ("local", "slurm", "prepare")
+"""Where the orders' SCFs run: here, one Slurm job each, or nowhere yet (decks only)."""
 HYPOTHETICAL_SOURCES = ("corpus", "embedded")
 """Sources whose structures were never measured: the relaxation is on by default for them."""
 
@@ -50,23 +50,37 @@ def prepare_groundstate(
     code: str = "qe",
     use_prior: bool = True,
 ) -> list[tuple[OrderPlan, Path]]:
-    """Write one SCF folder per order under ``directory`` (``<label>/scf.in``, ``run.sh``),
-    with the preset's energy-stage settings (:meth:`DftSettings.for_energies`), identical
-    for every order but the starting moments.
+    """Write one SCF folder per order under ``directory`` (QE: ``<label>/scf.in``; VASP:
+    ``<label>/POSCAR``, ``INCAR``, ``KPOINTS``, ``POTCAR.spec``; both ``run.sh`` and
+    ``order.json``), with the preset's energy-stage settings
+    (:meth:`DftSettings.for_energies`), identical for every order but the starting moments,
+    and ``manifest.json``: the code, the shared settings and each order's folder, output
+    file and prediction.
 
     Raises
     ------
     GroundStateError
-        For a code other than ``qe`` (VASP ground-state decks are not written yet).
+        For a code the search does not write (:data:`~altermag.dft.groundstate.codes.CODES`).
     """
-    if code != "qe":
-        raise GroundStateError(f"ground-state decks are written for qe only, not {code!r}")
+    impl = order_code(code)
     energies = settings.for_energies()
     out = []
     for plan in plan_orders(structure, max_orders, use_prior):
         folder = Path(directory) / plan.label
-        write_files(folder, qe_order_files(plan, energies))
+        write_files(folder, impl.files(plan, energies))
         out.append((plan, folder))
+    manifest = {
+        "kind": "groundstate",
+        "code": code,
+        "formula": structure.formula,
+        "settings": {"preset": settings.preset, **energies.flat()},
+        "output": impl.output,
+        "orders": [
+            {"folder": plan.label, "run": f"{plan.label}/run.sh", **plan.to_json()}
+            for plan, _ in out
+        ],
+    }
+    Path(directory, "manifest.json").write_text(json.dumps(manifest, indent=1))
     return out
 
 
@@ -82,8 +96,14 @@ def run_groundstate(
     use_prior: bool = True,
     progress: Callable[[str], None] | None = None,
     parallel: int | None = None,
+    *,
+    slurm_client: SlurmClient | None = None,
+    slurm_resources: Resources | None = None,
+    slurm_commands: Sequence[str] | None = None,
+    wait_s: float = 3600.0,
 ) -> GroundState:
-    """Compute (``runner="local"``) or prepare (``"prepare"``) the energies of the orders.
+    """Compute (``runner="local"``), submit (``"slurm"``) or prepare (``"prepare"``) the
+    energies of the orders.
 
     Parameters
     ----------
@@ -95,17 +115,32 @@ def run_groundstate(
     directory
         Job folder: ``<label>/`` per order (``relax/`` for the relaxation).
     runner
-        ``local``: pw.x here; ``prepare``: decks only (the result's
-        orders are ``prepared``). Slurm submission of these decks is not implemented.
+        ``local``: pw.x here; ``slurm``: one batch job per order
+        (:func:`~altermag.dft.groundstate.slurm.submit_orders`), polled for ``wait_s``
+        seconds (orders still queued or running are ``submitted`` and the verdict is
+        ``submitted``: :func:`poll_groundstate` collects them later); ``prepare``: decks only
+        (the result's orders are ``prepared``).
     relax
         One vc-relax in the FM order (else the first planned) before the energies.
     parallel
         Orders computed at once (one single-rank pw.x each); default: the cores this
         process may use (:func:`altermag.screening_run.available_cores`), never more than
         the orders. The SCFs are independent, so the results do not depend on it.
+    slurm_client, slurm_resources, slurm_commands
+        The cluster (default: the Slurm commands on PATH), ``#SBATCH`` resources (default:
+        the preset's) and the job commands of each order (default
+        :func:`~altermag.dft.groundstate.slurm.order_commands`; ``$ALTERMAG_ORDER`` holds
+        the order's label).
     """
-    if runner not in ("local", "prepare"):
-        raise GroundStateError(f"runner {runner!r}: the ground-state search runs local|prepare")
+    if runner not in RUNNERS:
+        raise GroundStateError(
+            f"runner {runner!r}: the ground-state search runs {'|'.join(RUNNERS)}"
+        )
+    impl = order_code(code)
+    if runner == "local" and not impl.runs_here:
+        raise GroundStateError(
+            f"{code} ground-state decks are prepared (runner 'prepare') and computed elsewhere"
+        )
     if runner == "local" and shutil.which("pw.x") is None:
         raise GroundStateError("pw.x not installed: use runner='prepare'")
     say = progress or (lambda _msg: None)
@@ -123,6 +158,20 @@ def run_groundstate(
     prepared = prepare_groundstate(structure, settings, directory, max_orders, code, use_prior)
     plans = [p for p, _ in prepared]
     energies = settings.for_energies()
+    if runner == "slurm":
+        from altermag.dft.groundstate.slurm import submit_orders
+
+        client = slurm_client or SlurmClient()
+        try:
+            jobs = submit_orders(
+                prepared, code, energies, directory, client, slurm_resources, slurm_commands
+            )
+        except SlurmError as exc:
+            raise GroundStateError(f"sbatch failed: {exc}") from None
+        say("submitted " + ", ".join(f"{k}: Slurm job {v}" for k, v in jobs.items()))
+        return poll_groundstate(
+            structure, settings, directory, max_orders, code, use_prior, source, client, wait_s
+        )
     if runner == "local":
         run_orders(prepared, energies.timeouts.scf_s, parallel, say)
     results: list[OrderEnergy] = []
@@ -131,7 +180,7 @@ def run_groundstate(
         if runner == "prepare":
             results.append(plan.outcome("prepared", folder))
             continue
-        results.append(read_order(folder, plan, energies, others))
+        results.append(impl.read(folder, plan, energies, others))
     gs = summarize(
         results,
         plans[0].n_magnetic,
@@ -142,6 +191,48 @@ def run_groundstate(
     )
     gs.relax = relax_info
     (directory / "groundstate.json").write_text(json.dumps(gs.to_dict(), indent=1))
+    return gs
+
+
+def poll_groundstate(
+    structure: MagneticStructure,
+    settings: DftSettings,
+    directory: Path,
+    max_orders: int = 8,
+    code: str = "qe",
+    use_prior: bool = True,
+    source: str | None = None,
+    client: SlurmClient | None = None,
+    wait_s: float = 3600.0,
+) -> GroundState:
+    """The search whose orders were submitted to Slurm (``slurm.json`` in ``directory``):
+    waits up to ``wait_s`` seconds, then reads the finished orders; while any is still
+    queued or running the verdict is ``submitted`` (call again: the same jobs are polled,
+    never resubmitted).
+
+    Raises
+    ------
+    GroundStateError
+        When ``directory`` records no submitted jobs.
+    """
+    from altermag.dft.groundstate.slurm import poll_orders, submitted_jobs
+
+    jobs = submitted_jobs(directory)
+    if jobs is None:
+        raise GroundStateError(f"no Slurm jobs recorded in {directory}")
+    energies = settings.for_energies()
+    plans = plan_orders(structure, max_orders, use_prior)
+    prepared = [(p, Path(directory) / p.label) for p in plans]
+    results = poll_orders(prepared, code, energies, jobs, client or SlurmClient(), wait_s)
+    gs = summarize(
+        results,
+        plans[0].n_magnetic,
+        structure.formula,
+        {"preset": settings.preset, **energies.flat()},
+        code,
+        source,
+    )
+    (Path(directory) / "groundstate.json").write_text(json.dumps(gs.to_dict(), indent=1))
     return gs
 
 

@@ -13,18 +13,25 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from altermag.dft.groundstate.bandcheck import band_check_winner
+from altermag.dft.groundstate.codes import order_code
 from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
 from altermag.dft.groundstate.orders import plan_orders
-from altermag.dft.groundstate.qe import read_order
-from altermag.dft.groundstate.search import HYPOTHETICAL_SOURCES, run_groundstate
+from altermag.dft.groundstate.search import (
+    HYPOTHETICAL_SOURCES,
+    RUNNERS,
+    poll_groundstate,
+    run_groundstate,
+)
+from altermag.dft.groundstate.slurm import submitted_jobs
 from altermag.dft.settings import DftSettings
+from altermag.hpc.slurm import Resources, SlurmClient
 from altermag.structure import MagneticStructure
 
 __all__ = [
@@ -35,9 +42,6 @@ __all__ = [
     "stored_search",
 ]
 
-OUTPUT = {"qe": "scf.out"}
-"""The file of an order folder that holds the finished SCF, by code."""
-
 
 @dataclass
 class StoredSearch:
@@ -45,10 +49,11 @@ class StoredSearch:
 
     job_id: int
     status: str
-    """``completed`` (``data`` holds the JSON contract) or ``prepared`` (decks wait)."""
+    """``completed`` (``data`` holds the JSON contract), ``prepared`` (decks wait) or
+    ``submitted`` (batch jobs queued or running)."""
     directory: Path
     runner: str
-    """``local``, ``prepare`` or ``stored`` (a completed search reused)."""
+    """``local``, ``slurm``, ``prepare`` or ``stored`` (a completed search reused)."""
     reused: bool
     message: str
     data: dict[str, Any] | None = None
@@ -91,14 +96,15 @@ def collect_groundstate(
     """The JSON contract of a prepared search whose every order folder holds its SCF output
     (computed elsewhere and copied back); None while any is missing."""
     energies = settings.for_energies()  # the settings the decks were written with
+    impl = order_code(code)
     plans = plan_orders(structure, max_orders, use_prior)
     folders = [Path(directory) / p.label for p in plans]
-    if not all((f / OUTPUT[code]).is_file() for f in folders):
+    if not all((f / impl.output).is_file() for f in folders):
         return None
     orders: list[OrderEnergy] = []
     for plan, folder in zip(plans, folders, strict=True):
         others = [(p.label, p.signs) for p in plans if p.label != plan.label]
-        orders.append(read_order(folder, plan, energies, others))
+        orders.append(impl.read(folder, plan, energies, others))
     gs = summarize(
         orders,
         plans[0].n_magnetic,
@@ -114,15 +120,25 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "material"
 
 
-def _runner(runner: str, code: str, structure: MagneticStructure, settings: DftSettings) -> str:
+def _runner(
+    runner: str,
+    code: str,
+    structure: MagneticStructure,
+    settings: DftSettings,
+    client: SlurmClient | None,
+) -> str:
     """``auto``: here when the code runs here for every element (QE: pw.x and the
-    pseudopotentials), else decks only."""
+    pseudopotentials), else Slurm when configured (``ALTERMAG_SLURM``) or a client is
+    given, else decks only."""
     if runner != "auto":
         return runner
     from altermag.dft.codes import get_code
+    from altermag.dft.verify import slurm_configured
 
-    here = code == "qe" and shutil.which("pw.x") is not None
-    return "local" if here and get_code(code).available_here(structure, settings) else "prepare"
+    here = order_code(code).runs_here and shutil.which("pw.x") is not None
+    if here and get_code(code).available_here(structure, settings):
+        return "local"
+    return "slurm" if client is not None or slurm_configured() else "prepare"
 
 
 def stored_search(
@@ -139,14 +155,21 @@ def stored_search(
     force: bool = False,
     progress: Callable[[str], None] | None = None,
     parallel: int | None = None,
+    slurm_client: SlurmClient | None = None,
+    slurm_resources: Resources | None = None,
+    slurm_commands: Sequence[str] | None = None,
+    wait_s: float = 3600.0,
 ) -> StoredSearch:
-    """The ground-state search of a stored material, reused, collected, run or prepared.
+    """The ground-state search of a stored material, reused, collected, run, submitted or
+    prepared.
 
     Parameters
     ----------
     runner
-        ``local`` (here), ``prepare`` (decks only) or ``auto`` (here when the code and its
-        pseudopotentials are, else decks only).
+        ``local`` (here), ``slurm`` (one batch job per order, polled ``wait_s`` seconds; a
+        search still ``submitted`` is polled again by the next call, never resubmitted),
+        ``prepare`` (decks only) or ``auto`` (here when the code and its pseudopotentials
+        are, else Slurm when configured or a ``slurm_client`` is given, else decks only).
     relax
         One vc-relax before the energies (only when run here); default on for hypothetical
         sources (:data:`~altermag.dft.groundstate.search.HYPOTHETICAL_SOURCES`).
@@ -196,9 +219,34 @@ def stored_search(
             data["source"] = source
             store.set_dft_result(job.id, data, None)
             return done(job.id, "prepare", False, data)
-    used = _runner(runner, code, structure, settings)
-    if used not in ("local", "prepare"):
-        raise GroundStateError(f"runner {used!r}: a stored search runs local|prepare|auto")
+
+    def submitted(job_id: int, gs: GroundState) -> StoredSearch:
+        if gs.verdict != "submitted":
+            data = gs.to_dict()
+            store.set_dft_result(job_id, data, None)
+            return done(job_id, "slurm", False, data)
+        store.set_dft_status(job_id, "submitted", str(directory))
+        waiting = "; ".join(o.message for o in gs.orders if o.status == "submitted")
+        return StoredSearch(
+            job_id, "submitted", directory, "slurm", False, f"search submitted: {waiting}"
+        )
+
+    if job is not None and job.status in ("submitted", "running") and submitted_jobs(directory):
+        gs = poll_groundstate(
+            structure,
+            settings,
+            directory,
+            max_orders,
+            code,
+            use_prior,
+            source,
+            slurm_client,
+            wait_s,
+        )
+        return submitted(job.id, gs)
+    used = _runner(runner, code, structure, settings, slurm_client)
+    if used not in RUNNERS:
+        raise GroundStateError(f"runner {used!r}: a stored search runs {'|'.join(RUNNERS)}|auto")
     if job is None:
         job_id = store.add_dft_job(
             material_id,
@@ -228,11 +276,18 @@ def stored_search(
         use_prior=use_prior,
         progress=progress,
         parallel=parallel,
+        slurm_client=slurm_client,
+        slurm_resources=slurm_resources,
+        slurm_commands=slurm_commands,
+        wait_s=wait_s,
     )
+    if used == "slurm":
+        return submitted(job_id, gs)
     if used == "prepare":
         message = (
             f"ground-state decks ({len(gs.orders)} orders) written to {directory}; run each "
-            f"order's run.sh there (or elsewhere and copy {OUTPUT[code]} back), then again"
+            f"order's run.sh there (or elsewhere and copy {order_code(code).output} back), "
+            "then again"
         )
         return StoredSearch(job_id, "prepared", directory, used, False, message, None, code)
     data = gs.to_dict()

@@ -58,7 +58,9 @@ __all__ = [
     "bands_incar",
     "find_potcar_dir",
     "line_kpoints",
+    "poscar_site_order",
     "potcar_symbols",
+    "scf_files",
     "scf_incar",
     "vasp_input_set",
     "write_vasp_inputs",
@@ -146,11 +148,17 @@ def _elements(structure: MagneticStructure) -> list[str]:
     return list(dict.fromkeys(structure.species))
 
 
+def poscar_site_order(structure: MagneticStructure) -> list[int]:
+    """The structure's site indices in POSCAR order (grouped by element, stable): POSCAR
+    site ``k`` (and OUTCAR's ``k``-th site moment) is structure site ``order[k]``."""
+    order = _elements(structure)
+    return sorted(range(len(structure)), key=lambda i: order.index(structure.species[i]))
+
+
 def _sorted_structure(structure: MagneticStructure) -> tuple[Structure, list[float]]:
     """pymatgen structure grouped by element (POSCAR order) and the matching MAGMOM."""
-    order = _elements(structure)
     moments = collinear_moments(structure)
-    idx = sorted(range(len(structure)), key=lambda i: order.index(structure.species[i]))
+    idx = poscar_site_order(structure)
     pmg = Structure(
         Lattice(structure.lattice),
         [structure.species[i] for i in idx],
@@ -290,6 +298,30 @@ class VaspInputs:
     potcar_written: bool
 
 
+def scf_files(
+    structure: MagneticStructure, settings: DftSettings, potcar_dir: Path | None = None
+) -> dict[str, str]:
+    """One spin-polarised SCF deck: ``POSCAR`` (sites grouped by element,
+    :func:`poscar_site_order`), ``INCAR`` (:func:`scf_incar`, MAGMOM in POSCAR order),
+    ``KPOINTS`` (the Γ-centred mesh of the settings), ``POTCAR.spec`` and, when a POTCAR
+    folder is set, ``POTCAR``."""
+    pmg, _ = _sorted_structure(structure)
+    mesh = kpoint_mesh(structure, settings)
+    symbols = potcar_symbols(_elements(structure))
+    folder = find_potcar_dir(potcar_dir)
+    files = {
+        "POSCAR": Poscar(pmg, comment=structure.label or structure.formula).get_str(),
+        "INCAR": str(scf_incar(structure, settings)),
+        "KPOINTS": str(
+            Kpoints.gamma_automatic((mesh[0], mesh[1], mesh[2]), comment="altermag SCF mesh")
+        ),
+        "POTCAR.spec": "\n".join(symbols) + "\n",
+    }
+    if folder is not None:
+        files["POTCAR"] = _potcar_text(symbols, folder)
+    return files
+
+
 def vasp_input_set(
     structure: MagneticStructure,
     result: SpinGroupResult,
@@ -300,28 +332,18 @@ def vasp_input_set(
     """The ``scf/`` and ``bands/`` decks, job scripts and metadata in memory (see
     :func:`write_vasp_inputs`); ``missing`` is ``["POTCAR"]`` when no POTCAR folder is set."""
     require_moments(structure)
-    pmg, _ = _sorted_structure(structure)
     kpath = build_kpath(structure, result)
-    mesh = kpoint_mesh(structure, settings)
     scf = scf_incar(structure, settings)
-    bands = bands_incar(scf)
-    symbols = potcar_symbols(_elements(structure))
-    folder = find_potcar_dir(potcar_dir)
-    potcar = _potcar_text(symbols, folder) if folder is not None else None
-    scf_mesh = Kpoints.gamma_automatic((mesh[0], mesh[1], mesh[2]), comment="altermag SCF mesh")
-    decks = {
-        "scf": (scf, scf_mesh),
-        "bands": (bands, line_kpoints(kpath, structure.lattice, settings.kpath_density)),
+    step_files = scf_files(structure, settings, potcar_dir)
+    potcar = step_files.get("POTCAR")
+    bands_step = {
+        **step_files,
+        "INCAR": str(bands_incar(scf)),
+        "KPOINTS": str(line_kpoints(kpath, structure.lattice, settings.kpath_density)),
     }
     files: dict[str, str] = {}
-    poscar = Poscar(pmg, comment=structure.label or structure.formula).get_str()
-    for step, (incar, kpoints) in decks.items():
-        files[f"{step}/POSCAR"] = poscar
-        files[f"{step}/INCAR"] = str(incar)
-        files[f"{step}/KPOINTS"] = str(kpoints)
-        files[f"{step}/POTCAR.spec"] = "\n".join(symbols) + "\n"
-        if potcar is not None:
-            files[f"{step}/POTCAR"] = potcar
+    for step, deck in (("scf", step_files), ("bands", bands_step)):
+        files.update({f"{step}/{name}": text for name, text in deck.items()})
     exe = vasp_command(settings)
     res = resources or settings.resources
     env = {"OMP_NUM_THREADS": "1"}

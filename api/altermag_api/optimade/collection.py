@@ -64,13 +64,8 @@ PROVIDER_FIELDS: list[dict[str, Any]] = [
     {
         "name": "probability",
         "type": "float",
-        "description": "GNN prior probability that the crystal hosts an altermagnet (latest "
-        "model version); a ranking prior, not the verdict.",
-    },
-    {
-        "name": "adapted_probability",
-        "type": "float",
-        "description": "The same probability after optimal-transport domain adaptation.",
+        "description": "The ground-state prior's P(altermagnetic ground state) of the crystal "
+        "(latest model version); a ranking prior, not the verdict.",
     },
     {"name": "model_version", "type": "string", "description": "Model of the probabilities."},
     {
@@ -156,7 +151,6 @@ def searchable_fields(prefix: str) -> dict[str, Field]:
         ScalarField(p + "spin_laue_group", MagneticOrder.spin_laue_group),
         ScalarField(p + "form_factor", MagneticOrder.form_factor),
         ScalarField(p + "probability", MagneticOrder.score, "float"),
-        ScalarField(p + "adapted_probability", MagneticOrder.adapted_score, "float"),
         ScalarField(p + "model_version", MagneticOrder.model_version),
         ScalarField(p + "dft_status", MagneticOrder.dft_status),
         ScalarField(p + "dft_splitting_ev", MagneticOrder.dft_splitting_ev, "float"),
@@ -179,7 +173,6 @@ _COLUMNS = (
     MagneticOrder.spin_laue_group,
     MagneticOrder.form_factor,
     MagneticOrder.score,
-    MagneticOrder.adapted_score,
     MagneticOrder.model_version,
     MagneticOrder.dft_status,
     MagneticOrder.dft_splitting_ev,
@@ -305,7 +298,6 @@ class StoreStructures(EntryCollection):
             "spin_laue_group": r.spin_laue_group,
             "form_factor": r.form_factor,
             "probability": r.score,
-            "adapted_probability": r.adapted_score,
             "model_version": r.model_version,
             "dft_status": r.dft_status,
             "dft_splitting_ev": r.dft_splitting_ev,

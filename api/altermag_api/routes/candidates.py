@@ -33,7 +33,6 @@ Verdict = Literal[tuple(VERDICTS)]  # type: ignore[valid-type]
 DftStatus = Literal["confirmed", "contradicted", "inconclusive", "unchecked"]
 Sort = Literal[
     "score",
-    "adapted_score",
     "dft_splitting",
     "dft_ground_state",
     "heuristic_score",
@@ -52,8 +51,10 @@ async def candidate_query(
     ] = None,
     source: Annotated[str | None, Query(max_length=200)] = None,
     run_id: Annotated[int | None, Query(ge=1, le=MAX_INT, description="Screening run.")] = None,
-    min_score: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
-    min_adapted_score: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
+    min_score: Annotated[
+        float | None,
+        Query(ge=0.0, le=1.0, description="Lowest P(altermagnetic ground state) kept."),
+    ] = None,
     max_rank: Annotated[
         int | None,
         Query(ge=1, le=1000, description="Keep enumerated orders ranked at most this."),
@@ -82,7 +83,6 @@ async def candidate_query(
         source=source,
         run_id=run_id,
         min_score=min_score,
-        min_adapted_score=min_adapted_score,
         max_rank=order_cap(max_rank, all_orders),
         formula=formula,
         dft_status=dft_status,
@@ -107,11 +107,18 @@ async def list_candidates(
     if cache is None:
         body = await run_in_threadpool(_page, store, query, sort, cursor, limit)
         return Response(body, media_type="application/json")
-    # Repeats are answered by CachedPagesMiddleware before they get here; this is a miss.
-    # The revision is read before the page, so the page is at least as new as its label.
+    # With public reads, repeats are answered by CachedPagesMiddleware before they get here.
+    # With private reads they come here, after the key check above: a cached page is only
+    # ever served to a request whose key passed (a page holds nothing that depends on which
+    # key asked). The revision is read before the page, so the page is at least as new as
+    # its label.
     revision = await request.app.state.revisions.get()
+    key = cache_key(request.scope)
+    cached = cache.get(revision, key)
+    if cached is not None:
+        return Response(cached, media_type="application/json")
     body = await run_in_threadpool(_page, store, query, sort, cursor, limit)
-    cache.put(revision, cache_key(request.scope), body)
+    cache.put(revision, key, body)
     return Response(body, media_type="application/json")
 
 
