@@ -223,3 +223,24 @@ def test_orders_run_side_by_side_never_more_than_asked(tmp_path: Path, monkeypat
     peak[0] = 0
     search.run_orders(jobs[:2], 60.0, parallel=1)
     assert peak[0] == 1 and len(ran) == 2
+
+
+def test_relaxation_driven_by_the_basis_error_is_rejected():
+    """A real pw.x vc-relax of FM MnF2 at 35/140 Ry (SG15 Mn wants 70 Ry): the Pulay stress
+    (P = -2787 kbar at the measured cell) shrinks the cell by a third; pw.x's final SCF at the
+    relaxed cell, with a fresh basis, still shows thousands of kbar. The relaxed cell is
+    refused and the measured one kept."""
+    from altermag.dft.groundstate.qe import RELAX_PRESSURE_KBAR, read_relaxed
+
+    folder = RECORDED / "relax-mnf2-35ry"
+    fm = next(p for p in plan_orders(mnf2(), use_prior=False) if p.label == "FM")
+    structure, info = read_relaxed(folder, fm)
+    text = (folder / "scf.out").read_text()
+    steps = re.search(r"bfgs converged in\s+(\d+) scf cycles and\s+(\d+) bfgs steps", text)
+    assert steps is not None
+    assert info["ionic_steps"] == int(steps.group(2))
+    assert info["scf_cycles"] == int(steps.group(1)) + 1  # and the final SCF
+    assert info["volume_change"] < -0.2
+    assert abs(info["final_pressure_kbar"]) > RELAX_PRESSURE_KBAR
+    assert info["status"] == "rejected" and "basis" in info["reason"]
+    assert structure is fm.structure
