@@ -210,6 +210,12 @@ def run_screening(
     if new_work:
         cursor = run.source_cursor
         pages = iter(source.pages(cursor))
+        # A run stopped between writing a chunk file and saving the cursor after it has one
+        # chunk file ahead of its cursor: that page is read again, so its records are not
+        # done yet (counting them would end a limited run one page early, its last page lost).
+        ahead = chunk_dir / _page_name(cursor)
+        if ahead.is_file():
+            done -= len(json.loads(ahead.read_text())["ids"])
         queued = done
         in_flight: deque[_InFlight] = deque()
         exhausted = False

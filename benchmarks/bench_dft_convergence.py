@@ -12,12 +12,16 @@ a series of ``ecutwfc`` and at the preset's own per-element cut-off, and prints
 - with ``--kspacing S1 S2 …`` the same over k-meshes instead (Monkhorst–Pack from each
   spacing in 1/Å, 2π included; the smallest spacing is the reference) at the preset's
   cut-off (or one ``--set``), to choose the k-spacing of the ground-state energies;
+- for each looser SCF threshold of ``--thresholds`` (Ry per atom), the difference pw.x would
+  have returned had it stopped there, read from the iteration history of the same runs
+  (the energy and estimated accuracy printed at every iteration: pw.x's path does not
+  depend on ``conv_thr``, it only stops earlier), and the iterations that saves;
 - that both SCFs converged and kept their order (site-moment signs), and the wall time;
 - the load average before and after (other jobs on the machine inflate the wall time).
 
 The basis-set error of an energy difference comes from the cores and hardly depends on the
-k-mesh, so the series may run on a coarser mesh than the preset's (``--set 'kpoints=[2, 2,
-3]'``: 4× fewer k-points, what docs/dft.md reports) without changing what it measures; the
+k-mesh, so the series may run on a coarser mesh than the preset's (``--set
+energy_kspacing=0.7``: 2×2×3, what docs/dft.md reports) without changing what it measures; the
 k-point error of a difference, likewise, hardly depends on the cut-off, so a k-series may run
 at a lower cut-off than the preset's. The decks are those of the ground-state search (the
 preset's energy stage, :meth:`~altermag.dft.settings.DftSettings.for_energies`), and the two
@@ -66,6 +70,21 @@ def total_energy_ev(scf_out: Path) -> float | None:
     return float(found[-1]) * RY_EV if found else None
 
 
+def history(scf_out: Path) -> list[tuple[float, float]]:
+    """(total energy in eV, estimated SCF accuracy in Ry) at every iteration of a pw.x run."""
+    pairs = re.findall(
+        r"^[! ]\s+total energy\s+=\s+(-?\d+\.\d+) Ry\n\s+estimated scf accuracy\s+<\s+(\S+) Ry",
+        scf_out.read_text(errors="replace"),
+        re.M,
+    )
+    return [(float(e) * RY_EV, float(acc)) for e, acc in pairs]
+
+
+def stopped_at(steps: list[tuple[float, float]], conv_thr: float) -> tuple[float, int] | None:
+    """Energy (eV) and iteration count had pw.x stopped at ``conv_thr`` (Ry)."""
+    return next(((e, i + 1) for i, (e, acc) in enumerate(steps) if acc < conv_thr), None)
+
+
 def scf(folder: Path, structure, settings: DftSettings) -> dict:
     """Write and run the SCF deck of ``structure`` in ``folder``; energy, moments, time."""
     deck = qe_input_set(structure, altermag.analyze(structure), settings)
@@ -95,6 +114,8 @@ def scf(folder: Path, structure, settings: DftSettings) -> dict:
         "site_moments": out.site_moments,
         "wall_s": wall,
         "cpu_s": out.cpu_s,
+        "history": history(folder / "scf.out"),
+        "nat": len(structure),
     }
 
 
@@ -107,6 +128,13 @@ def main() -> None:
         nargs="*",
         default=None,
         help="scan these k-spacings (1/Å) at the preset's cut-off instead of cut-offs",
+    )
+    parser.add_argument(
+        "--thresholds",
+        type=float,
+        nargs="*",
+        default=[1e-7, 1e-6, 1e-5],
+        help="looser SCF thresholds (Ry per atom) to read off the iteration history",
     )
     parser.add_argument("--parallel", type=int, default=2, help="SCFs at once (1 rank each)")
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
@@ -173,6 +201,16 @@ def main() -> None:
             f"load {_load()}",
             flush=True,
         )
+        for thr in args.thresholds:
+            sa = stopped_at(a["history"], thr * a["nat"])
+            sf = stopped_at(f["history"], thr * f["nat"])
+            if sa and sf:
+                print(
+                    f"{'':>10}stopped at conv_thr {thr:g} Ry/atom: "
+                    f"{(sf[0] - sa[0]) / n_mag * 1000:9.2f} meV/Mn after {sa[1]} / {sf[1]} "
+                    f"iterations",
+                    flush=True,
+                )
     ref = max(rows, key=size)
     print(
         f"reference: {ref['name']} (ecutwfc {ref['afm']['ecutwfc']} Ry, mesh {ref['afm']['mesh']})"

@@ -129,7 +129,7 @@ def main() -> None:
         max_orders=args.max_orders,
         use_prior=False,
         parallel=args.parallel,
-        progress=lambda msg: print(f"  [{time.perf_counter() - t0:6.1f} s] {msg}", flush=True),
+        progress=lambda msg: print(f"  {msg}", flush=True),
     )
     wall, py_cpu = time.perf_counter() - t0, time.process_time() - c0
     sampler.stop()

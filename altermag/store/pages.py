@@ -49,7 +49,10 @@ from altermag.store.candidates import (
 from altermag.store.engine import make_engine
 from altermag.store.records import Candidate
 
-__all__ = ["PageReader"]
+__all__ = ["PAGE_CONNECTION_NAME", "PageReader"]
+
+PAGE_CONNECTION_NAME = "altermag-pages"
+"""``application_name`` of the async PostgreSQL page connections (``pg_stat_activity``)."""
 
 _RENAMED = {"elements": "element_list"}
 """Candidate fields read from a column of another name."""
@@ -297,8 +300,10 @@ class PageReader:
                 rows = await cur.fetchall()
                 await cur.close()
             except self.dialect.loaded_dbapi.Error as exc:
+                # gone: the server ended it (restart, idle timeout, pg_terminate_backend)
+                gone = conn.broken or conn.closed or _disconnect(self.dialect, exc)
                 pool.discard(conn)
-                if attempt or not _disconnect(self.dialect, exc):
+                if attempt or not gone:
                     raise DBAPIError.instance(
                         compiled.sql, params, exc, self.dialect.loaded_dbapi.Error
                     ) from exc
@@ -317,6 +322,7 @@ class PageReader:
         from psycopg.types.string import TextLoader
 
         cargs, cparams = self.dialect.create_connect_args(self.engine.url)
+        cparams.setdefault("application_name", PAGE_CONNECTION_NAME)
         conn = await psycopg.AsyncConnection.connect(*cargs, autocommit=True, **cparams)
         for name in ("json", "jsonb"):
             conn.adapters.register_loader(name, TextLoader)

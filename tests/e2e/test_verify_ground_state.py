@@ -158,3 +158,29 @@ def test_vasp_search_decks_wait_for_a_cluster(tmp_path: Path, monkeypatch) -> No
     assert [o["folder"] for o in manifest["orders"]] == ["AM1", "FM"]
     for order in manifest["orders"]:
         assert (Path(out.directory) / order["folder"] / "INCAR").is_file()
+
+
+def test_cli_verify_searches_first_unless_an_order_is_imposed(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from altermag.cli import app
+
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    with Store(db) as store:
+        mid = store.add_material(cro2().with_moments(None))
+    base = ["dft", "verify", str(mid), "--db", db, "--runner", "prepare", "--json"]
+    base += ["--workdir", str(tmp_path)]
+    for extra, kind in (([], "groundstate"), (["--imposed"], None), (["--order", "2"], None)):
+        res = CliRunner().invoke(app, [*base, *extra])
+        assert res.exit_code == 0, res.output
+        (out,) = json.loads(res.stdout[res.stdout.index("[") :])
+        assert out["status"] == "prepared"
+        with Store(db) as store:
+            job = next(j for j in store.material(mid).dft_jobs if j.id == out["job_id"])  # type: ignore[union-attr]
+        assert job.parameters.get("kind") == kind
+        if extra == ["--imposed"]:
+            assert job.parameters["predicted_verdict"] == "altermagnet"
+        if extra == ["--order", "2"]:
+            assert job.parameters["predicted_verdict"] == "ferromagnet"

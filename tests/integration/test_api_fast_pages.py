@@ -311,3 +311,40 @@ def test_private_reads_use_the_page_cache_only_after_the_key_check(
         assert client.get("/candidates", params=params).status_code == 401
         refused = client.get("/candidates", params=params, headers={"X-API-Key": revoked})
         assert refused.status_code == 401 and "items" not in refused.json()
+
+
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_fast_pages_reconnect_when_the_server_dropped_their_connection(
+    scored: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page connection the server ended (restart, idle timeout, an administrator) is
+    replaced on the next page, which the fast path still answers itself."""
+    from sqlalchemy import create_engine, text
+
+    from altermag.store.pages import PAGE_CONNECTION_NAME
+
+    app = create_app(scored, prefect_api_url=None, out_root=tmp_path, page_cache=0)
+    with TestClient(app) as client:
+        first = client.get("/candidates", params={"sort": "newest"})
+        assert first.status_code == 200 and first.json()["items"]
+        engine = create_engine(scored)
+        with engine.connect() as conn:
+            ended = conn.execute(
+                text(
+                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                    "pg_stat_activity WHERE datname = current_database() "
+                    "AND application_name = :name) AS t"
+                ),
+                {"name": PAGE_CONNECTION_NAME},
+            ).scalar_one()
+        engine.dispose()
+        assert ended >= 1
+
+        def not_the_route(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the route answered: the fast path gave up")
+
+        monkeypatch.setattr(Store, "candidates", not_the_route)
+        again = client.get("/candidates", params={"sort": "newest"})
+        assert again.status_code == 200 and again.content == first.content

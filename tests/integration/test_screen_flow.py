@@ -233,3 +233,46 @@ def test_screen_succeeds_on_a_busy_cpu(tmp_path: Path) -> None:
     assert "run 1: 12 screened" in output
     assert "prefect" not in output.lower()
     assert (tmp_path / "candidates" / "1" / "report.html").is_file()
+
+
+def test_resume_with_a_chunk_file_ahead_of_the_cursor_loses_nothing(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A run stopped after writing a chunk file but before saving the cursor after it (the
+    window a SIGKILL hits when it follows the chunk files) reads that page again and still
+    screens every record up to its limit, with the tables of an uninterrupted run."""
+    import hashlib
+    from itertools import islice
+
+    def once(out: Path, store: Store):
+        return run_screening(
+            get_source("corpus", page_size=10),
+            store,
+            ScreenSettings(),
+            out,
+            source_name="corpus",
+            limit=40,
+            key=out.name,
+        )
+
+    with Store(db_url) as store:
+        ref = once(tmp_path / "ref", store)
+        ref_rows = json.loads(ref.paths["json"].read_text())
+        assert ref.counts["screened"] == 40
+        # the same screening, stopped after the third page's chunk file: the cursor still
+        # points at that page and the fourth page was never read
+        pages = islice(get_source("corpus", page_size=10).pages(None), 3)
+        starts = [None] + [p.next_cursor for p in pages]
+        run = once(tmp_path / "cut", store)
+        chunks = run.out_dir / "chunks"
+
+        def name(cursor: str | None) -> str:
+            return hashlib.sha256(str(cursor).encode()).hexdigest()[:20] + ".json"
+
+        (chunks / name(starts[3])).unlink()
+        store.set_run_cursor(run.run_id, starts[2])
+        store.finish_run(run.run_id, status="failed", counts={}, errors=["killed"])
+        resumed = once(tmp_path / "cut", store)
+    assert resumed.run_id == run.run_id
+    assert resumed.counts["screened"] == 40
+    assert json.loads(resumed.paths["json"].read_text()) == ref_rows

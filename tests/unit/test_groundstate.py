@@ -3,6 +3,7 @@ energies (the real runs are tests/integration/test_groundstate_qe.py)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -191,6 +192,12 @@ def test_energy_decks_take_the_energy_mesh_and_threshold_the_band_check_keeps_it
         # |b1| = 2π/4.8734 Å = 1.29, |b3| = 2π/3.3099 Å = 1.90 per Å: ⌈|b|/0.7⌉ = 2, 2, 3
         assert re.search(r"K_POINTS automatic\n\s+2 2 3 0 0 0", deck), deck
         assert "conv_thr = 6.000e-06" in deck  # 6 atoms × 1e-6 Ry
+    # the manifest records what the decks use: the energy mesh and the per-element cut-offs
+    # (Mn and F SG15: 60 Ry, dual 4), not the preset's global 30/240 Ry
+    recorded = json.loads((tmp_path / "manifest.json").read_text())["settings"]
+    assert recorded["kpoints"] == [2, 2, 3]
+    assert (recorded["ecutwfc"], recorded["ecutrho"]) == (60.0, 240.0)
+    assert re.search(r"ecutwfc = 60\.0*\b", deck) and re.search(r"ecutrho = 240\.0*\b", deck)
     unset = load_preset("fast", {"energy_kspacing": None, "energy_conv_thr_per_atom": None})
     assert unset.for_energies() == unset
 
@@ -223,3 +230,24 @@ def test_orders_run_side_by_side_never_more_than_asked(tmp_path: Path, monkeypat
     peak[0] = 0
     search.run_orders(jobs[:2], 60.0, parallel=1)
     assert peak[0] == 1 and len(ran) == 2
+
+
+def test_relaxation_driven_by_the_basis_error_is_rejected():
+    """A real pw.x vc-relax of FM MnF2 at 35/140 Ry (SG15 Mn wants 70 Ry): the Pulay stress
+    (P = -2787 kbar at the measured cell) shrinks the cell by a third; pw.x's final SCF at the
+    relaxed cell, with a fresh basis, still shows thousands of kbar. The relaxed cell is
+    refused and the measured one kept."""
+    from altermag.dft.groundstate.qe import RELAX_PRESSURE_KBAR, read_relaxed
+
+    folder = RECORDED / "relax-mnf2-35ry"
+    fm = next(p for p in plan_orders(mnf2(), use_prior=False) if p.label == "FM")
+    structure, info = read_relaxed(folder, fm)
+    text = (folder / "scf.out").read_text()
+    steps = re.search(r"bfgs converged in\s+(\d+) scf cycles and\s+(\d+) bfgs steps", text)
+    assert steps is not None
+    assert info["ionic_steps"] == int(steps.group(2))
+    assert info["scf_cycles"] == int(steps.group(1)) + 1  # and the final SCF
+    assert info["volume_change"] < -0.2
+    assert abs(info["final_pressure_kbar"]) > RELAX_PRESSURE_KBAR
+    assert info["status"] == "rejected" and "basis" in info["reason"]
+    assert structure is fm.structure

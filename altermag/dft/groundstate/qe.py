@@ -23,7 +23,16 @@ from altermag.dft.groundstate.orders import OrderPlan
 from altermag.dft.settings import DftSettings
 from altermag.structure import MagneticStructure
 
-__all__ = ["RUN_SH", "qe_order_files", "read_order", "relax_cell", "run_pw", "write_files"]
+__all__ = [
+    "RELAX_PRESSURE_KBAR",
+    "RUN_SH",
+    "qe_order_files",
+    "read_order",
+    "read_relaxed",
+    "relax_cell",
+    "run_pw",
+    "write_files",
+]
 
 RUN_SH = '#!/bin/sh\nset -e\ncd "$(dirname "$0")"\nOMP_NUM_THREADS=1 pw.x -in scf.in > scf.out\n'
 """The order folder's ``run.sh``: one pw.x SCF, one MPI rank."""
@@ -127,18 +136,40 @@ def run_pw(folder: Path, timeout: float, pw: str = "pw.x") -> None:
     shutil.rmtree(folder / "out", ignore_errors=True)  # wavefunctions: large, not needed
 
 
+RELAX_PRESSURE_KBAR = 20.0
+"""kbar: the largest |pressure| the final SCF of a vc-relax (pw.x recomputes it with a fresh
+plane-wave basis at the relaxed cell) may show for the relaxed cell to be used. A larger one
+means the basis was too small for the stress (Pulay stress): the relaxation followed a
+basis-set error, not the crystal, and the input cell is kept."""
+
+
 def relax_cell(
     plan: OrderPlan, settings: DftSettings, folder: Path, timeout: float
 ) -> tuple[MagneticStructure, dict[str, Any]]:
-    """One spin-polarised vc-relax in ``plan``'s order; the relaxed cell (moments dropped)
-    and what happened (``status`` relaxed|failed, ``volume_change``, ``wall_s``)."""
-    from altermag.dft.qe.parse import parse_pw_output
-
+    """One spin-polarised vc-relax in ``plan``'s order, then :func:`read_relaxed`."""
     write_files(folder, qe_order_files(plan, settings, "vc-relax"))
     run_pw(folder, timeout)
+    return read_relaxed(folder, plan)
+
+
+def read_relaxed(folder: Path, plan: OrderPlan) -> tuple[MagneticStructure, dict[str, Any]]:
+    """The relaxed cell of a vc-relax's ``scf.out`` (moments dropped) and what happened:
+    ``status`` ``relaxed``, ``failed`` (no final coordinates) or ``rejected`` (the final SCF's
+    |pressure| above :data:`RELAX_PRESSURE_KBAR`: the input cell is returned), with
+    ``volume_change``, ``final_pressure_kbar``, ``ionic_steps``, ``scf_cycles``, ``wall_s``
+    and ``cpu_s``."""
+    from altermag.dft.qe.parse import parse_pw_output
+
     text = (folder / "scf.out").read_text(errors="replace")
     parsed = parse_pw_output(folder / "scf.out")
-    info: dict[str, Any] = {"order": plan.label, "wall_s": parsed.wall_s, "directory": str(folder)}
+    info: dict[str, Any] = {
+        "order": plan.label,
+        "wall_s": parsed.wall_s,
+        "cpu_s": parsed.cpu_s,
+        "directory": str(folder),
+        "ionic_steps": len(re.findall(r"number of bfgs steps", text)),
+        "scf_cycles": len(re.findall(r"convergence has been achieved", text)),
+    }
     cells = re.findall(r"CELL_PARAMETERS \(angstrom\)\n((?:.*\n){3})", text)
     n_at = len(plan.structure)
     pos = re.findall(r"ATOMIC_POSITIONS \(crystal\)\n((?:.*\n){" + str(n_at) + "})", text)
@@ -147,6 +178,20 @@ def relax_cell(
         return plan.structure, info
     lattice = np.array([[float(x) for x in row.split()] for row in cells[-1].splitlines()])
     frac = np.array([[float(x) for x in row.split()[1:4]] for row in pos[-1].splitlines()])
+    info["volume_change"] = float(
+        abs(np.linalg.det(lattice)) / abs(np.linalg.det(np.asarray(plan.structure.lattice))) - 1
+    )
+    pressures = re.findall(r"\(kbar\)\s+P=\s*([-+]?\d+\.?\d*)", text)
+    final_p = float(pressures[-1]) if pressures else None
+    info["final_pressure_kbar"] = final_p
+    if final_p is None or abs(final_p) > RELAX_PRESSURE_KBAR:
+        info["status"] = "rejected"
+        info["reason"] = (
+            f"the final SCF at the relaxed cell has P = {final_p} kbar (more than "
+            f"{RELAX_PRESSURE_KBAR:g} kbar): the plane-wave basis is too small for the stress, "
+            "so the relaxation followed a basis-set error; the input cell is kept"
+        )
+        return plan.structure, info
     relaxed = MagneticStructure(
         lattice=lattice,
         species=tuple(plan.structure.species),
@@ -155,7 +200,4 @@ def relax_cell(
         label=plan.structure.label,
     )
     info["status"] = "relaxed"
-    info["volume_change"] = float(
-        abs(np.linalg.det(lattice)) / abs(np.linalg.det(np.asarray(plan.structure.lattice))) - 1
-    )
     return relaxed, info
