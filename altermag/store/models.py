@@ -201,6 +201,8 @@ class MagneticOrder(Base):
     # that the indexes above order, so a page is an index range scan, not a sort.
     model_version: Mapped[str | None] = mapped_column(String(128))
     score: Mapped[float | None] = mapped_column(Float)
+    """The material's P(altermagnetic ground state) from the ground-state prior (latest model
+    version; for an order given with the structure 1 for an altermagnet, else 0)."""
     score_key: Mapped[float] = mapped_column(Float, server_default=MISSING_SQL)
     dft_status: Mapped[str | None] = mapped_column(String(16))
     """Verdict status of the latest DFT check: confirmed / contradicted / inconclusive."""

@@ -204,6 +204,7 @@ class Candidate(_Record):
     settings_hash: str
     model_version: str | None
     score: float | None
+    """P(altermagnetic ground state) of the material under ``model_version`` (the prior)."""
     dft_status: str | None = None
     """Latest DFT check of this order: ``confirmed``, ``contradicted`` or ``inconclusive``."""
     dft_splitting_ev: float | None = None

@@ -3,6 +3,7 @@ energies (the real runs are tests/integration/test_groundstate_qe.py)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -191,6 +192,12 @@ def test_energy_decks_take_the_energy_mesh_and_threshold_the_band_check_keeps_it
         # |b1| = 2π/4.8734 Å = 1.29, |b3| = 2π/3.3099 Å = 1.90 per Å: ⌈|b|/0.7⌉ = 2, 2, 3
         assert re.search(r"K_POINTS automatic\n\s+2 2 3 0 0 0", deck), deck
         assert "conv_thr = 6.000e-06" in deck  # 6 atoms × 1e-6 Ry
+    # the manifest records what the decks use: the energy mesh and the per-element cut-offs
+    # (Mn and F SG15: 60 Ry, dual 4), not the preset's global 30/240 Ry
+    recorded = json.loads((tmp_path / "manifest.json").read_text())["settings"]
+    assert recorded["kpoints"] == [2, 2, 3]
+    assert (recorded["ecutwfc"], recorded["ecutrho"]) == (60.0, 240.0)
+    assert re.search(r"ecutwfc = 60\.0*\b", deck) and re.search(r"ecutrho = 240\.0*\b", deck)
     unset = load_preset("fast", {"energy_kspacing": None, "energy_conv_thr_per_atom": None})
     assert unset.for_energies() == unset
 

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from altermag.dft.deck import kpoint_mesh
 from altermag.dft.groundstate.codes import order_code
 from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
@@ -40,6 +41,24 @@ RUNNERS = ("local", "slurm", "prepare")
 """Where the orders' SCFs run: here, one Slurm job each, or nowhere yet (decks only)."""
 HYPOTHETICAL_SOURCES = ("corpus", "embedded")
 """Sources whose structures were never measured: the relaxation is on by default for them."""
+
+
+def recorded_settings(
+    structure: MagneticStructure, settings: DftSettings, code: str = "qe"
+) -> dict[str, Any]:
+    """The settings a search records: the preset's energy stage, with the k-mesh its decks
+    really use for this crystal (from ``energy_kspacing``) and, for QE, the cut-offs (the
+    largest per-element ``ecutwfc``, ``ecutrho`` at least dual times it) in place of the
+    preset's global values."""
+    energies = settings.for_energies()
+    out = {
+        "preset": settings.preset,
+        **energies.flat(),
+        "kpoints": kpoint_mesh(structure, energies),
+    }
+    if code == "qe":
+        out["ecutwfc"], out["ecutrho"] = energies.qe.cutoffs(structure.species)
+    return out
 
 
 def prepare_groundstate(
@@ -73,7 +92,7 @@ def prepare_groundstate(
         "kind": "groundstate",
         "code": code,
         "formula": structure.formula,
-        "settings": {"preset": settings.preset, **energies.flat()},
+        "settings": recorded_settings(structure, settings, code),
         "output": impl.output,
         "orders": [
             {"folder": plan.label, "run": f"{plan.label}/run.sh", **plan.to_json()}
@@ -185,7 +204,7 @@ def run_groundstate(
         results,
         plans[0].n_magnetic,
         structure.formula,
-        {"preset": settings.preset, **energies.flat()},
+        recorded_settings(structure, settings, code),
         code,
         source,
     )
@@ -228,7 +247,7 @@ def poll_groundstate(
         results,
         plans[0].n_magnetic,
         structure.formula,
-        {"preset": settings.preset, **energies.flat()},
+        recorded_settings(structure, settings, code),
         code,
         source,
     )
