@@ -28,7 +28,7 @@ def run_candidates(store: Any, run_id: int) -> tuple[list[Candidate], int]:
     from altermag.ranking import rank_candidates
 
     best = list(store.iter_candidates(run_id=run_id, max_rank=1))
-    hosts = {c.material_id for c in store.iter_candidates(run_id=run_id, verdict="altermagnet")}
+    hosts = store.candidate_material_ids(run_id=run_id, verdict="altermagnet")
     by_key = {c.order_id: c for c in best}
     rows = [
         {

@@ -206,6 +206,15 @@ class OrderRepository:
                 return
             cursor = page.next_cursor
 
+    def material_ids(self, query: CandidateQuery | None = None, **filters: Any) -> set[int]:
+        """The materials of the candidates matching the filters: the material ids
+        :meth:`iter_candidates` would give, from one query of ids (no row decoded)."""
+        q = query if query is not None else CandidateQuery(**filters)
+        stmt, _ = q.canonical().select()
+        ids = stmt.with_only_columns(MagneticOrder.material_id, maintain_column_froms=True)
+        with self.db.reading() as conn:
+            return {int(mid) for (mid,) in conn.execute(ids.distinct())}
+
 
 _RANKING_COLUMNS = ("heuristic_rank", "heuristic_score", "heuristic_reason", "p_ground_state")
 """What a re-analysis of a stored order may change: its rank among the material's orders."""

@@ -245,6 +245,12 @@ class Store:
         """Every candidate matching the filters, page by page (for CSV/JSON exports)."""
         return self.orders.iter_candidates(query, sort=sort, **filters)
 
+    def candidate_material_ids(
+        self, query: CandidateQuery | None = None, **filters: Any
+    ) -> set[int]:
+        """The material ids of every candidate matching the filters (one query, no rows)."""
+        return self.orders.material_ids(query, **filters)
+
     # ------------------------------------------------------------------ model scores
     def add_score(
         self,

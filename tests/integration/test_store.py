@@ -333,6 +333,18 @@ def test_candidate_filters(store: Store, analysed: dict, enumerated: dict) -> No
     q = CandidateQuery(verdict="altermagnet", elements=["Cr"], max_rank=1)
     assert {c.formula for c in store.iter_candidates(q)} == {"CrSb"}  # Cr2O3: rank 2
 
+    # the materials of the candidates, from one query of ids: the same materials
+    for filters in (
+        {"verdict": "altermagnet"},
+        {"verdict": "altermagnet", "run_id": filled["run_id"]},
+        {"run_id": other_run},
+        {"elements": ["Mn"], "max_rank": 1},
+        {"min_score": 0.5},
+    ):
+        expected = {c.material_id for c in store.iter_candidates(**filters)}
+        assert expected and store.candidate_material_ids(**filters) == expected, filters
+    assert store.candidate_material_ids(q) == {c.material_id for c in store.iter_candidates(q)}
+
 
 @pytest.mark.parametrize("sort", ["score", "heuristic_score", "formula", "newest"])
 def test_sorting_and_cursor_pages_have_no_gaps_or_duplicates(
