@@ -12,6 +12,10 @@ magnetoelectric, no splitting).
 carbonates, metal at (0, 0, 0) and (0, 0, ½)); :func:`corundum` builds the magnetic cell.
 Used by ``scripts/make_known_materials.py`` (the shipped known materials) and the
 literature structures of the tests.
+
+:func:`prototype_key` is the structure-prototype key of the candidate ranking
+(``max_per_prototype``): the anonymous formula and the crystal's space group, so crystals
+made by substituting elements into one structure type share a key.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ __all__ = [
     "corundum",
     "corundum_chain",
     "corundum_sites",
+    "prototype_key",
     "r3c_chain_rule",
 ]
 
@@ -37,6 +42,21 @@ MomentRule = Callable[[str, np.ndarray], float]
 CORUNDUM_SPACE_GROUP = 167
 _R_CENTRING = {(0, 0): 0.0, (2, 1): 1 / 3, (1, 2): 2 / 3}
 """R-centring translation by its (3x mod 3, 3y mod 3) → its z shift (obverse setting)."""
+
+
+def prototype_key(species: Sequence[str], space_group_number: int | None) -> str:
+    """Structure-prototype key of a crystal: anonymous formula and space group (``A2B 136``).
+
+    Substitutions into one structure type (rutile MnF2, FeF2, NiF2...) share a key: the same
+    site multiplicities (the anonymous formula) and the same space group of the crystal
+    without moments. An empty string when the space group is unknown (not yet analysed); the
+    ranking never caps rows without a key (:func:`altermag.ranking.rank_candidates`).
+    """
+    from altermag.formulas import anonymous_formula
+
+    if space_group_number is None:
+        return ""
+    return f"{anonymous_formula(species)} {int(space_group_number)}"
 
 
 def _close(a: float, b: float, tol: float = 1e-3) -> bool:

@@ -210,11 +210,11 @@ CANDIDATE_COLUMNS = (
 
 
 def _prototype(e: ScreenedEntry, res: SpinGroupResult) -> str:
-    """Structure prototype key: anonymous formula and space group (``AB2 136``)."""
-    from altermag.formulas import anonymous_formula
+    """Structure prototype key (:func:`altermag.prototypes.prototype_key`, as the store's)."""
+    from altermag.prototypes import prototype_key
 
     species = e.structure.species if e.structure is not None else ()
-    return f"{anonymous_formula(species)} {res.space_group_number}"
+    return prototype_key(species, res.space_group_number)
 
 
 def _order_rows(e: ScreenedEntry, ranking: str) -> list[dict[str, Any]]:

@@ -74,6 +74,7 @@ SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "noise_ev": _NUMBER,
     "moment_min": _NUMBER,
     "net_moment_tol": _NUMBER,
+    "near_degenerate_mev": _NUMBER,
     "timeout_scf_s": _NUMBER,
     "timeout_bands_s": _NUMBER,
     "encut": _NUMBER,
@@ -149,6 +150,9 @@ class Thresholds:
     """μB: below this on every site the order collapsed."""
     net_moment_tol: float
     """μB per cell allowed for a compensated order."""
+    near_degenerate_mev: float
+    """meV per magnetic atom: a ground state ahead of the next converged order by less than
+    this is reported near-degenerate."""
 
     def to_dict(self) -> dict[str, float]:
         return {k: float(v) for k, v in dataclasses.asdict(self).items()}
@@ -251,6 +255,7 @@ class DftSettings:
                 noise_ev=float(s["noise_ev"]),
                 moment_min=float(s["moment_min"]),
                 net_moment_tol=float(s["net_moment_tol"]),
+                near_degenerate_mev=float(s["near_degenerate_mev"]),
             ),
             timeouts=Timeouts(float(s["timeout_scf_s"]), float(s["timeout_bands_s"])),
             resources=Resources(**res),
@@ -298,6 +303,7 @@ class DftSettings:
             "noise_ev": self.thresholds.noise_ev,
             "moment_min": self.thresholds.moment_min,
             "net_moment_tol": self.thresholds.net_moment_tol,
+            "near_degenerate_mev": self.thresholds.near_degenerate_mev,
             "timeout_scf_s": self.timeouts.scf_s,
             "timeout_bands_s": self.timeouts.bands_s,
             "encut": self.vasp.encut,

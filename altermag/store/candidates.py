@@ -161,6 +161,11 @@ class CandidateQuery:
         ``inconclusive``, or ``unchecked`` (no DFT result); one or several.
     model_version
         Model whose scores are joined; default the most recently stored version.
+    max_per_prototype
+        Keep at most this many rows per structure prototype (``materials.prototype``), the
+        first ones in the ranking's order (P(altermagnetic ground state), then order id,
+        both descending: :func:`altermag.ranking.rank_candidates`) among the rows the other
+        filters keep; rows of materials without a prototype key are not capped.
     """
 
     verdict: str | Sequence[str] | None = None
@@ -174,6 +179,7 @@ class CandidateQuery:
     formula: str | None = None
     dft_status: str | Sequence[str] | None = None
     model_version: str | None = None
+    max_per_prototype: int | None = None
 
     def canonical(self) -> CandidateQuery:
         """The same query with every multi-valued filter as a sorted tuple (hashable)."""
@@ -270,6 +276,24 @@ class CandidateQuery:
             conditions.append(or_(*either))
         if conditions:
             stmt = stmt.where(*conditions)
+        if self.max_per_prototype is not None:
+            # number the filtered rows within each prototype in the ranking's order and keep
+            # the first N (the cap applies after every other filter, as in the files)
+            n_ahead = (
+                func.row_number()
+                .over(
+                    partition_by=Material.prototype,
+                    order_by=(cols.score_key.desc(), MagneticOrder.id.desc()),
+                )
+                .label("n_in_prototype")
+            )
+            ranked = stmt.with_only_columns(
+                MagneticOrder.id.label("oid"), Material.prototype.label("proto"), n_ahead
+            ).subquery("ranked")
+            kept = select(ranked.c.oid).where(
+                or_(ranked.c.n_in_prototype <= self.max_per_prototype, ranked.c.proto == "")
+            )
+            stmt = stmt.where(MagneticOrder.id.in_(kept))
         return stmt, cols
 
 

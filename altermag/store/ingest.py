@@ -64,7 +64,11 @@ class Ingest:
         """
         items = list(items)
         with self.db.session() as s:
-            mids = self.materials.upsert(s, [(i.structure, i.source, i.source_id) for i in items])
+            mids = self.materials.upsert(
+                s,
+                [(i.structure, i.source, i.source_id) for i in items],
+                [i.result.space_group_number for i in items],
+            )
             oids = self.orders.upsert(
                 s, [(mid, i.result, i.settings) for mid, i in zip(mids, items, strict=True)]
             )
@@ -100,7 +104,9 @@ class Ingest:
         results = [cast(SpinGroupResult, e.result) for e in ok]
         with self.db.session() as s:
             mids = self.materials.upsert(
-                s, [(st, e.source or None, e.id) for st, e in zip(structures, ok, strict=True)]
+                s,
+                [(st, e.source or None, e.id) for st, e in zip(structures, ok, strict=True)],
+                [r.space_group_number for r in results],
             )
             oids = self.orders.upsert(
                 s, [(mid, r, settings) for mid, r in zip(mids, results, strict=True)]

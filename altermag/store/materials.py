@@ -8,12 +8,13 @@ and source id of the first sighting are kept.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from altermag.formulas import optimade_formulas
+from altermag.prototypes import prototype_key
 from altermag.store.candidates import normalise_element
 from altermag.store.database import Database, batches
 from altermag.store.dft_jobs import dft_record
@@ -75,15 +76,29 @@ class MaterialRepository:
                 dft_jobs=[dft_record(j) for j in m.dft_jobs],
             )
 
-    def upsert(self, s: Session, entries: Sequence[MaterialRow]) -> list[int]:
+    def upsert(
+        self,
+        s: Session,
+        entries: Sequence[MaterialRow],
+        space_groups: Sequence[int | None] | None = None,
+    ) -> list[int]:
         """Insert (structure, source, source_id) once per content hash in the caller's
-        transaction; returns the material ids in input order."""
+        transaction; returns the material ids in input order.
+
+        ``space_groups`` (the analysed crystal's space group number per entry, from its
+        stored result) set the material's prototype key
+        (:func:`~altermag.prototypes.prototype_key`); a material stored before without one
+        gets it now.
+        """
+        groups = list(space_groups) if space_groups is not None else [None] * len(entries)
         hashes = [structure.content_hash() for structure, _, _ in entries]
         rows: dict[str, dict[str, Any]] = {}
         elements: dict[str, list[str]] = {}
         now = utcnow()
-        for h, (structure, source, source_id) in zip(hashes, entries, strict=True):
+        for h, (structure, source, source_id), sg in zip(hashes, entries, groups, strict=True):
             if h in rows:
+                if not rows[h]["prototype"]:
+                    rows[h]["prototype"] = prototype_key(structure.species, sg)
                 continue  # the first sighting in a chunk wins, as across chunks
             elements[h] = sorted({normalise_element(e) for e in structure.species})
             rows[h] = {
@@ -96,6 +111,7 @@ class MaterialRepository:
                 "created_at": now,
                 "element_list": " ".join(elements[h]),
                 "nelements": len(elements[h]),
+                "prototype": prototype_key(structure.species, sg),
             }
             rows[h]["formula_reduced"], rows[h]["formula_anonymous"] = optimade_formulas(
                 structure.species
@@ -112,6 +128,16 @@ class MaterialRepository:
                 Material.content_hash.in_(batch)
             )
             ids.update({h: int(mid) for h, mid in s.execute(query)})
+        keyed = [{"mid": ids[h], "proto": rows[h]["prototype"]} for h in sorted(rows)]
+        if keyed := [k for k in keyed if k["proto"]]:
+            # materials first stored without an analysis (no space group) get their key now
+            table = cast(Table, Material.__table__)
+            s.connection().execute(
+                update(table)
+                .where(table.c.id == bindparam("mid"), table.c.prototype == "")
+                .values(prototype=bindparam("proto")),
+                keyed,
+            )
         s.execute(
             self.db.insert(MaterialElement).on_conflict_do_nothing(
                 index_elements=["material_id", "element"]

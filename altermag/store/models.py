@@ -111,6 +111,10 @@ class Material(Base):
     formula_anonymous: Mapped[str] = mapped_column(String(128), index=True, server_default="")
     """OPTIMADE ``chemical_formula_anonymous`` (``A2B``)."""
     nelements: Mapped[int] = mapped_column(Integer, index=True, server_default="0")
+    prototype: Mapped[str] = mapped_column(String(160), index=True, server_default="")
+    """Structure-prototype key (``A2B 136``: :func:`altermag.prototypes.prototype_key`), set
+    when an analysis of the material is stored; empty until then. Candidate pages with
+    ``max_per_prototype`` cap rows per key."""
 
     elements: Mapped[list[MaterialElement]] = relationship(
         back_populates="material", cascade="all, delete-orphan", lazy="selectin"

@@ -62,6 +62,7 @@ _SINGLE = (
     "max_rank",
     "formula",
     "all_orders",
+    "max_per_prototype",
 )
 _BOOLS = {"true": True, "false": False}
 """``all_orders`` values answered here (the route also takes 1/0, yes/no, on/off)."""
@@ -140,6 +141,7 @@ def parse_candidate_query(
             ),
             formula=None if (v := get("formula")) is None else _text(v, 200),
             dft_status=lists.get("dft_status"),
+            max_per_prototype=None if (v := get("max_per_prototype")) is None else _int(v, 1, 1000),
         )
         cursor = None if (v := get("cursor")) is None else _text(v, 1024)
         limit = 50 if (v := get("limit")) is None else _int(v, 1, MAX_PAGE_SIZE)

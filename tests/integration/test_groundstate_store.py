@@ -24,7 +24,9 @@ def _search() -> dict:
     plans = plan_orders(mnf2(), use_prior=False)
     others = [(p.label, p.signs) for p in plans]
     orders = [read_order(RECORDED / p.label, p, settings, others) for p in plans]
-    return summarize(orders, 2, "MnF2", {"preset": "default"}, source="literature").to_dict()
+    return summarize(
+        orders, 2, "MnF2", {"preset": "default"}, source="literature", near_degenerate_mev=5.0
+    ).to_dict()
 
 
 def test_search_is_stored_served_and_reported(tmp_path: Path) -> None:
@@ -62,7 +64,9 @@ def _recorded(name: str, structure) -> dict:
     folder = RECORDED.parent / name
     orders = [read_order(folder / p.label, p, settings, others) for p in plans]
     n_mag = sum(1 for s in plans[0].signs if s != 0)
-    return summarize(orders, n_mag, structure.formula, {"preset": "default"}).to_dict()
+    return summarize(
+        orders, n_mag, structure.formula, {"preset": "default"}, near_degenerate_mev=5.0
+    ).to_dict()
 
 
 def _store_searches(store: Store) -> dict[str, tuple[int, dict]]:

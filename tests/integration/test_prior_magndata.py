@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,49 @@ def test_grouped_evaluation_runs_and_keeps_compounds_together() -> None:
     assert summary["top1_uniform"]["mean"] <= summary["top3_uniform"]["mean"]
     assert summary["top1_model"]["mean"] <= summary["top3_model"]["mean"]
     assert len(pooled["p_k0"]) == len(entries)
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every file under ``folder`` but bytecode caches."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_train_prior_writes_under_altermag_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``altermag train prior`` on a few MAGNDATA files, run from an empty folder: the
+    checkpoint (a model card naming exactly the entries that trained it) lands in
+    ``$ALTERMAG_HOME/data``; nothing is written into the working folder, the package or the
+    checkout (the shipped prior is unchanged)."""
+    from typer.testing import CliRunner
+
+    import altermag
+    from altermag.cli import app as cli
+    from altermag.ml.prior import DEFAULT_PRIOR
+
+    folder = get_settings().magndata_dir.resolve()
+    checkout = Path(__file__).resolve().parents[2]
+    package = Path(altermag.__file__).resolve().parent
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    shipped = DEFAULT_PRIOR.read_bytes()
+    before = _snapshot(package), sorted(p.name for p in checkout.iterdir())
+    result = CliRunner().invoke(
+        cli,
+        ["train", "prior", "--magndata", str(folder), "--limit", "60", "--seeds", "1"],
+        env={"ALTERMAG_HOME": str(home)},
+    )
+    assert result.exit_code == 0, result.output
+    checkpoint = home / "data" / "ground-state-prior.json"
+    card = json.loads(checkpoint.read_text())
+    entries, _ = build_entries(folder, limit=60)
+    assert entries and sorted(card["data"]["trained_k0_ids"]) == sorted(e.id for e in entries)
+    assert str(checkpoint) in result.output
+    assert not list(cwd.iterdir()), "something was written into the working folder"
+    assert (_snapshot(package), sorted(p.name for p in checkout.iterdir())) == before
+    assert DEFAULT_PRIOR.read_bytes() == shipped

@@ -164,6 +164,17 @@ def test_cli_files_api_and_report_list_the_same_ranking(db_url: str, tmp_path: P
     protos = [r["prototype"] for r in capped]
     assert len(protos) == len(set(protos)) < len(rows)
     assert _pairs(capped) == [(a, b) for a, b in _pairs(rows) if (a, b) in set(_pairs(capped))]
+    # the API caps by the stored prototype key with the same rule: the fast path and the
+    # route list the capped files' rows, in their order, across pages
+    app = create_app(db_url, prefect_api_url=None, out_root=tmp_path / "api2")
+    with TestClient(app) as client:
+        fast = _api_pages(client, {"run_id": run_id, "max_per_prototype": 1})
+        routed = _api_pages(client, {"run_id": run_id, "max_per_prototype": 1, "all_orders": "0"})
+        assert _pairs(fast) == _pairs(routed) == _pairs(capped)
+        two = _pairs(_api_pages(client, {"run_id": run_id, "max_per_prototype": 2}))
+    _screen(db_url, out, "--max-per-prototype", "2")
+    assert two == _pairs(json.loads((run_dir / "candidates.json").read_text()))
+    assert len(capped) < len(two) <= len(rows)
 
 
 def test_a_fresh_rescreening_keeps_ranks_and_scores(db_url: str, tmp_path: Path) -> None:

@@ -262,6 +262,35 @@ def test_migration_fills_the_candidate_columns(db_url: str, analysed: dict) -> N
         assert (c.dft_status, c.dft_splitting_ev) == ("confirmed", 0.5)
 
 
+def _prototypes(db_url: str) -> dict[int, str]:
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, prototype FROM materials")).all())
+    engine.dispose()
+    return {int(k): str(v) for k, v in rows.items()}
+
+
+def test_materials_carry_their_prototype_key(db_url: str, analysed: dict) -> None:
+    """A stored analysis sets the material's prototype key (anonymous formula, space group of
+    the crystal): rutile MnF2 is ``A2B 136``; a structure stored bare gets it with its first
+    analysis, and migration 0010 fills it from the stored results."""
+    from altermag.prototypes import prototype_key
+
+    mnf2, res = analysed["MnF2"]
+    mnte, res_te = analysed["MnTe"]
+    with Store(db_url) as store:
+        mid = store.add_analysis(mnf2, res).material_id
+        bare = store.add_material(mnte)
+        assert _prototypes(db_url) == {mid: "A2B 136", bare: ""}
+        assert store.add_analysis(mnte, res_te).material_id == bare
+    keys = {mid: "A2B 136", bare: prototype_key(mnte.species, res_te.space_group_number)}
+    assert keys[bare] == "AB 194"  # NiAs-type MnTe, P6_3/mmc
+    assert _prototypes(db_url) == keys
+    downgrade(db_url, "0009")
+    upgrade(db_url)
+    assert _prototypes(db_url) == keys
+
+
 # ---------------------------------------------------------------------- candidates
 def test_candidate_filters(store: Store, analysed: dict, enumerated: dict) -> None:
     filled = _fill(store, analysed, enumerated)

@@ -11,7 +11,8 @@ finds (DFT+U as the preset says), and names the lowest. One idea per module:
 - :mod:`~altermag.dft.groundstate.judge`: one order's SCF — converged, collapsed, flipped
   (:func:`judge_moments`, :func:`judge_scf`);
 - :mod:`~altermag.dft.groundstate.compare`: the ground state, relative energies per magnetic
-  atom and the margin; near-degenerate below ``NEAR_DEGENERATE_MEV`` (:func:`summarize`);
+  atom and the margin; near-degenerate below the preset's ``near_degenerate_mev``
+  (:func:`summarize`);
 - :mod:`~altermag.dft.groundstate.qe`: pw.x decks, runs and outputs of one order, and the
   optional ``vc-relax``;
 - :mod:`~altermag.dft.groundstate.vasp`: VASP decks and OUTCARs of one order;
@@ -29,7 +30,6 @@ from __future__ import annotations
 from altermag.dft.groundstate.bandcheck import NOT_ALTERMAGNETIC, band_check_winner
 from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import (
-    NEAR_DEGENERATE_MEV,
     RY_EV,
     GroundState,
     GroundStateError,
@@ -55,7 +55,6 @@ from altermag.dft.groundstate.vasp import read_vasp_order, vasp_order_files
 
 __all__ = [
     "HYPOTHETICAL_SOURCES",
-    "NEAR_DEGENERATE_MEV",
     "NOT_ALTERMAGNETIC",
     "RY_EV",
     "START_MOMENT",

@@ -2,9 +2,9 @@
 
 The ground state is the converged order of lowest total energy. Energies are reported per
 magnetic atom relative to it; the ``margin`` is the gap to the next converged order. A margin
-below ``NEAR_DEGENERATE_MEV`` (5 meV per magnetic atom, about the accuracy of PBE+U exchange
-energies) makes the result ``near-degenerate``: the ordering is then not decided by these
-calculations.
+below the preset's ``near_degenerate_mev`` (default 5 meV per magnetic atom, about the
+accuracy of PBE+U exchange energies) makes the result ``near-degenerate``: the ordering is
+then not decided by these calculations.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from altermag.dft.groundstate.contract import (
-    NEAR_DEGENERATE_MEV,
     WAITING,
     GroundState,
     OrderEnergy,
@@ -28,7 +27,8 @@ def summarize(
     settings: dict[str, Any],
     code: str = "qe",
     source: str | None = None,
-    near_degenerate_mev: float = NEAR_DEGENERATE_MEV,
+    *,
+    near_degenerate_mev: float,
 ) -> GroundState:
     """Relative energies, the ground state and its margin from judged orders.
 

@@ -18,7 +18,6 @@ from typing import Any
 from altermag.errors import DftError
 
 __all__ = [
-    "NEAR_DEGENERATE_MEV",
     "ORDER_STATUSES",
     "RY_EV",
     "WAITING",
@@ -29,9 +28,6 @@ __all__ = [
 
 RY_EV = 13.605693122994
 """One Rydberg in eV (CODATA 2018)."""
-NEAR_DEGENERATE_MEV = 5.0
-"""meV per magnetic atom: a ground state less than this below the next order is
-near-degenerate (PBE+U exchange energies are not more accurate than a few meV)."""
 ORDER_STATUSES = (
     "converged",
     "collapsed",

@@ -207,6 +207,7 @@ def run_groundstate(
         recorded_settings(structure, settings, code),
         code,
         source,
+        near_degenerate_mev=settings.thresholds.near_degenerate_mev,
     )
     gs.relax = relax_info
     (directory / "groundstate.json").write_text(json.dumps(gs.to_dict(), indent=1))
@@ -250,6 +251,7 @@ def poll_groundstate(
         recorded_settings(structure, settings, code),
         code,
         source,
+        near_degenerate_mev=settings.thresholds.near_degenerate_mev,
     )
     (Path(directory) / "groundstate.json").write_text(json.dumps(gs.to_dict(), indent=1))
     return gs

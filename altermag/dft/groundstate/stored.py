@@ -27,6 +27,7 @@ from altermag.dft.groundstate.search import (
     HYPOTHETICAL_SOURCES,
     RUNNERS,
     poll_groundstate,
+    recorded_settings,
     run_groundstate,
 )
 from altermag.dft.groundstate.slurm import submitted_jobs
@@ -109,9 +110,10 @@ def collect_groundstate(
         orders,
         plans[0].n_magnetic,
         structure.formula,
-        {"preset": settings.preset, **energies.flat()},
+        recorded_settings(structure, settings, code),
         code,
         source,
+        near_degenerate_mev=settings.thresholds.near_degenerate_mev,
     )
     return gs.to_dict()
 

@@ -52,7 +52,6 @@ from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
 
 __all__ = [
-    "RY_EV",
     "VaspInputs",
     "VaspPotcarError",
     "bands_incar",
@@ -66,7 +65,6 @@ __all__ = [
     "write_vasp_inputs",
 ]
 
-RY_EV = 13.605693122994
 PSP_ENV = ("ALTERMAG_VASP_PSP_DIR", "PMG_VASP_PSP_DIR")
 PSP_SUBDIRS = (
     "",

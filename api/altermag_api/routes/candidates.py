@@ -74,6 +74,15 @@ async def candidate_query(
         list[DftStatus] | None,
         Query(description="Latest DFT check of the order; `unchecked`: none yet."),
     ] = None,
+    max_per_prototype: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=1000,
+            description="At most N rows per structure prototype (anonymous formula and space "
+            "group), the best ranked ones, as `altermag screen --max-per-prototype`.",
+        ),
+    ] = None,
 ) -> CandidateQuery:
     """The query parameters as the store's query object."""
     return CandidateQuery(
@@ -86,6 +95,7 @@ async def candidate_query(
         max_rank=order_cap(max_rank, all_orders),
         formula=formula,
         dft_status=dft_status,
+        max_per_prototype=max_per_prototype,
     )
 
 
