@@ -9,7 +9,9 @@ writing and an API reading can share the file.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +23,48 @@ except ImportError:  # pragma: no cover - the plain json module is used instead
     orjson = None  # type: ignore[assignment]
 from sqlalchemy.engine import make_url
 
-__all__ = ["DB_FILE", "ENV_VAR", "database_url", "make_engine"]
+_ORJSON_OPTIONS = 0 if orjson is None else orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+__all__ = ["DB_FILE", "ENV_VAR", "EncodedJSON", "database_url", "encode_json", "make_engine"]
 
 ENV_VAR = "ALTERMAG_DATABASE_URL"
 DB_FILE = "altermag.db"
 """The default store: this SQLite file in ``ALTERMAG_HOME``."""
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class EncodedJSON(str):
+    """The JSON text of a value, encoded once by :func:`encode_json`: a JSON column given one
+    stores the text as it is (the engine's serializer passes it through), so a bulk insert
+    does no per-row encoding of its own."""
+
+    __slots__ = ()
+
+
+def _fields_of(value: Any) -> dict[str, Any]:
+    """A dataclass as its fields (the json module's fallback; orjson does this natively)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def encode_json(value: Any) -> EncodedJSON:
+    """The JSON text of ``value`` (plain data or dataclasses of it, as
+    :func:`dataclasses.asdict` would give), for a JSON column."""
+    if isinstance(value, EncodedJSON):
+        return value
+    if orjson is not None:
+        try:
+            return EncodedJSON(orjson.dumps(value, option=_ORJSON_OPTIONS).decode())
+        except TypeError:  # what orjson cannot encode (integers beyond 64 bits): json's way
+            pass
+    return EncodedJSON(json.dumps(value, default=_fields_of))
+
+
+def _serialize_json(value: Any) -> str:
+    """The engine's ``json_serializer``: pre-encoded text as it is, anything else encoded."""
+    return encode_json(value)
 
 
 def database_url(url: str | None = None) -> str:
@@ -50,6 +87,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     resolved = make_url(database_url(url))
     if orjson is not None:  # JSON columns (results, moments, nodal planes) decode ~4× faster
         kwargs.setdefault("json_deserializer", orjson.loads)
+    kwargs.setdefault("json_serializer", _serialize_json)
     if resolved.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_engine(resolved, **kwargs)

@@ -18,6 +18,7 @@ from altermag.prototypes import prototype_key
 from altermag.store.candidates import normalise_element
 from altermag.store.database import Database, batches
 from altermag.store.dft_jobs import dft_record
+from altermag.store.engine import encode_json
 from altermag.store.models import Material, MaterialElement, utcnow
 from altermag.store.orders import order_record
 from altermag.store.records import MaterialRecord, as_utc
@@ -107,7 +108,7 @@ class MaterialRepository:
                 "n_sites": len(structure),
                 "source": source,
                 "source_id": source_id,
-                "structure": structure.to_dict(),
+                "structure": encode_json(structure.to_dict()),
                 "created_at": now,
                 "element_list": " ".join(elements[h]),
                 "nelements": len(elements[h]),

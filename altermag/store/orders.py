@@ -31,6 +31,7 @@ from altermag.store.candidates import (
     page_statement,
 )
 from altermag.store.database import Database, batches, opt_float
+from altermag.store.engine import encode_json
 from altermag.store.models import MISSING_SCORE, MagneticOrder, utcnow
 from altermag.store.records import Candidate, CandidatePage, OrderRecord, as_utc
 from altermag.store.scores import latest_version, sync_scores
@@ -72,8 +73,17 @@ def result_settings(result: SpinGroupResult) -> dict[str, Any]:
 
 def moments_key(moments: Sequence[float] | None) -> str:
     """SHA-256 of signed collinear moments rounded to 0.01 μB (None for no order)."""
-    rounded = None if moments is None else [round(float(m), 2) + 0.0 for m in moments]
-    return hashlib.sha256(_canonical_json(rounded).encode()).hexdigest()
+    if moments is None:
+        return _NO_MOMENTS_KEY
+    rounded = ",".join([repr(round(float(m), 2) + 0.0) for m in moments])
+    if "n" in rounded:  # nan or inf: json's own spelling (finite floats are their repr)
+        return hashlib.sha256(
+            _canonical_json([float(x) for x in rounded.split(",")]).encode()
+        ).hexdigest()
+    return hashlib.sha256(f"[{rounded}]".encode()).hexdigest()
+
+
+_NO_MOMENTS_KEY = hashlib.sha256(_canonical_json(None).encode()).hexdigest()
 
 
 class OrderRepository:
@@ -259,7 +269,6 @@ def _order_row(
     reason: str | None = None,
     p_ground_state: float | None = None,
 ) -> dict[str, Any]:
-    data = result.to_dict()
     return {
         "moments_key": moments_key(moments),
         "moments": None if moments is None else [float(m) for m in moments],
@@ -268,12 +277,12 @@ def _order_row(
         "wave": result.wave,
         "spin_laue_group": result.spin_laue_group,
         "form_factor": result.form_factor,
-        "nodal_planes": data["nodal_planes"],
+        "nodal_planes": encode_json(result.nodal_planes),
         "heuristic_rank": rank,
         "heuristic_score": opt_float(score),
         "heuristic_reason": reason,
         "p_ground_state": opt_float(p_ground_state),
-        "result": data,
+        "result": encode_json(result),  # encoded once: the insert passes the text through
         # the model's score, copied onto the row by sync_scores (every row of one insert
         # carries the same keys)
         "score": None,
