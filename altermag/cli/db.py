@@ -106,6 +106,14 @@ def candidates(
             "newest."
         ),
     ] = "score",
+    max_per_prototype: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="At most N rows per structure prototype (anonymous formula and space group), "
+            "the best ranked ones, as `altermag screen --max-per-prototype`.",
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="Rows per page (at most 500).")] = 20,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the page as JSON.")] = False,
@@ -126,6 +134,7 @@ def candidates(
                 run_id=run,
                 min_score=min_score,
                 max_rank=order_cap(None, all_orders=not best_order),
+                max_per_prototype=max_per_prototype,
             )
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from exc

@@ -63,3 +63,67 @@ def test_api_key_commands(tmp_path: Path) -> None:
     assert runner.invoke(app, ["db", "revoke-key", "ci", "--db", url]).exit_code == 1
     with Store(url) as store:
         assert store.verify_api_key(key) is None
+
+
+def _cli_pages(url: str, *options: str) -> list[tuple[int, int]]:
+    """Every row of ``altermag db candidates --json`` across pages: (material, order) ids."""
+    pairs: list[tuple[int, int]] = []
+    cursor: list[str] = []
+    while True:
+        out = runner.invoke(
+            app, ["db", "candidates", "--db", url, "--json", "--limit", "2", *options, *cursor]
+        )
+        assert out.exit_code == 0, out.output
+        page = json.loads(out.stdout)
+        pairs += [(c["material_id"], c["order_id"]) for c in page["items"]]
+        if page["next_cursor"] is None:
+            return pairs
+        cursor = ["--cursor", page["next_cursor"]]
+
+
+def test_candidates_capped_per_prototype_as_the_api(tmp_path: Path) -> None:
+    """``--max-per-prototype`` keeps the best ranked rows of each structure type (NiAs MnTe
+    and CrSb, corundum Cr2O3 and Fe2O3 share one): the rows the API and the store list."""
+    from altermag_api.app import create_app
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from altermag.store.candidates import order_cap
+    from altermag.store.models import Material
+
+    url = f"sqlite:///{tmp_path / 'proto.db'}"
+    with Store(url) as store:
+        for name in (
+            "MnF2.mcif",
+            "MnTe.json",
+            "CrSb.extxyz",
+            "NiO/POSCAR",
+            "Cr2O3.cif",
+            "Fe2O3.mcif",
+        ):
+            s = read_structure(EXAMPLES / name)
+            store.add_analysis(s, altermag.analyze(s), source="examples", source_id=name)
+        with store.db.reading() as conn:
+            proto = {m: k for m, k in conn.execute(select(Material.id, Material.prototype))}
+    app_ = create_app(url, prefect_api_url=None, out_root=tmp_path / "api")
+    with TestClient(app_) as client, Store(url) as store:
+        for cap, all_orders in ((1, False), (2, True)):
+            options = ["--max-per-prototype", str(cap)] + (["--all-orders"] * all_orders)
+            cli_rows = _cli_pages(url, *options)
+            every = _cli_pages(url, *options[2:])
+            body = client.get(
+                "/candidates",
+                params={"max_per_prototype": cap, "all_orders": all_orders, "limit": 500},
+            ).json()
+            api_rows = [(c["material_id"], c["order_id"]) for c in body["items"]]
+            query = {"max_rank": order_cap(None, all_orders), "max_per_prototype": cap}
+            stored = [(c.material_id, c.order_id) for c in store.iter_candidates(**query)]
+            assert cli_rows == api_rows == stored
+            # the cap keeps the best ranked rows of each prototype, in the ranking's order
+            seen: dict[str, int] = {}
+            kept = []
+            for m, o in every:
+                seen[proto[m]] = seen.get(proto[m], 0) + 1
+                if seen[proto[m]] <= cap:
+                    kept.append((m, o))
+            assert cli_rows == kept and len(kept) < len(every) and max(seen.values()) > cap

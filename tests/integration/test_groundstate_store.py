@@ -3,6 +3,7 @@ the same JSON contract everywhere (recorded real MnF2 run, no pw.x)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from altermag_api.app import create_app
@@ -135,6 +136,17 @@ def test_candidates_sort_and_show_the_dft_ground_state(db_url: str, tmp_path: Pa
         nxt = c.get(f"/candidates?sort=dft_ground_state&limit=2&cursor={fast['next_cursor']}")
         assert [i["formula"] for i in nxt.json()["items"]] == ["MnTe"]
         csv = c.get("/candidates.csv?sort=dft_ground_state").text.splitlines()
+        page = c.get("/?sort=dft_ground_state")
+    # the browser's column: verdict and margin as text, escaped, no script in the page
+    cells = re.findall(r'<td class="ground-state">(.*?)</td>', page.text)
+    shown = [re.sub(r"<[^>]+>", "", cell) for cell in cells]
+    assert shown == [
+        f"altermagnet AM {mnf2_margin:+.1f} meV",
+        f"ferromagnet AM {cro2_margin:+.1f} meV",
+        "",
+    ]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page.text) is None
     header = csv[0].split(",")
     first = dict(zip(header, csv[1].split(","), strict=False))
     assert first["formula"] == "MnF2" and first["dft_ground_state"] == "altermagnet"

@@ -11,13 +11,41 @@ import httpx
 import numpy as np
 import pytest
 
+from altermag import MagneticStructure, analyze
+from altermag.store import Store
 from tests.api_server import ApiServer, FilledStore, fill_store
+from tests.integration.test_groundstate_store import _recorded as recorded_search
+from tests.literature import mnf2, rutile
+
+
+def _cro2() -> MagneticStructure:
+    """Rutile CrO2 without moments: its recorded DFT ground-state search is ferromagnetic."""
+    return rutile("CrO2", "Cr", "O", 4.421, 2.917, 0.3053, 2.0).with_moments(None)
+
+
+def add_ground_state_searches(filled: FilledStore) -> None:
+    """The recorded real ground-state searches: MnF2's (altermagnetic ground state) on the
+    stored MnF2, and CrO2 (ferromagnetic ground state) as a new material."""
+    with Store(filled.url) as store:
+        cro2 = _cro2()
+        mid = store.add_material(cro2, source="test", source_id="CrO2")
+        filled.materials["CrO2"] = mid
+        filled.orders["CrO2"] = store.add_result(mid, analyze(cro2))
+        for name, data in (
+            ("MnF2", recorded_search("mnf2", mnf2())),
+            ("CrO2", recorded_search("cro2", cro2)),
+        ):
+            job = store.add_dft_job(
+                filled.materials[name], "qe", parameters={"kind": "groundstate"}
+            )
+            store.set_dft_result(job, data, None)
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServer, FilledStore]]:
     home = tmp_path_factory.mktemp("optimade")
     filled = fill_store(f"sqlite:///{home / 'altermag.db'}")
+    add_ground_state_searches(filled)
     server = ApiServer(filled.url, home)
     yield server, filled
     server.stop()
@@ -106,7 +134,6 @@ def test_enumerated_orders_are_put_on_the_given_cell(served: tuple[ApiServer, Fi
     assert attrs["nsites"] == len(moments) == 30 and attrs["_altermag_enumerated"] is True
     cr = [m for m, el in zip(moments, attrs["species_at_sites"], strict=True) if el == "Cr"]
     assert sorted(cr) == [-1.0] * 6 + [1.0] * 6
-    from altermag import MagneticStructure, analyze
 
     lattice = np.array(attrs["lattice_vectors"])
     positions = np.array(attrs["cartesian_site_positions"]) @ np.linalg.inv(lattice)
@@ -138,3 +165,43 @@ def test_optimade_clients_read_it(served: tuple[ApiServer, FilledStore], tmp_pat
     records = [r for p in pages for r in p.records]
     assert len(pages) > 1
     assert {r.structure.formula for r in records} >= {"MnF2", "MnTe", "CrSb", "RuO2", "La2CuO4"}
+
+
+def test_the_dft_ground_state_search_is_a_queryable_field(
+    served: tuple[ApiServer, FilledStore],
+) -> None:
+    """A material's DFT ground-state search on each of its orders: MnF2's altermagnetic
+    ground state with its positive margin, CrO2's ferromagnetic one with its best
+    altermagnetic order above it (negative margin); materials without a search: null."""
+    server, filled = served
+    info = httpx.get(f"{server.url}/optimade/v1/info/structures", timeout=30).json()
+    props = info["data"]["properties"]
+    assert props["_altermag_dft_ground_state"]["type"] == "string"
+    assert props["_altermag_dft_am_margin_mev"]["type"] == "float"
+    assert props["_altermag_dft_am_margin_mev"]["unit"] == "meV"
+    mnf2_gs = recorded_search("mnf2", mnf2())["ground_state"]
+    cro2_search = recorded_search("cro2", _cro2())
+    cro2_am = next(o for o in cro2_search["orders"] if o["verdict"] == "altermagnet")
+    margins = {
+        "MnF2": mnf2_gs["margin_mev_per_magnetic_atom"],
+        "CrO2": -cro2_am["relative_energy_mev_per_magnetic_atom"],
+    }
+    assert margins["MnF2"] > 0 > margins["CrO2"]  # the physics of the recordings
+    for name, verdict in (("MnF2", "altermagnet"), ("CrO2", "ferromagnet")):
+        doc = _structures(server, f'_altermag_dft_ground_state="{verdict}"')
+        assert _ids(doc) == {str(o) for o in filled.orders[name]}
+        for d in doc["data"]:
+            assert d["attributes"]["_altermag_dft_am_margin_mev"] == pytest.approx(margins[name])
+    above = _structures(server, f"_altermag_dft_am_margin_mev > {margins['CrO2'] + 1}")
+    assert _ids(above) == {str(o) for o in filled.orders["MnF2"]}
+    ranked = _structures(
+        server, "_altermag_dft_am_margin_mev IS KNOWN", sort="-_altermag_dft_am_margin_mev"
+    )
+    n_mnf2 = len(filled.orders["MnF2"])
+    assert [d["id"] for d in ranked["data"]][:n_mnf2] == [str(o) for o in filled.orders["MnF2"]]
+    searched = {str(o) for name in margins for o in filled.orders[name]}
+    unknown = _structures(server, "_altermag_dft_ground_state IS UNKNOWN", page_limit=500)
+    every = _structures(server, "nelements > 0", page_limit=500)
+    assert not unknown["meta"]["more_data_available"] and not every["meta"]["more_data_available"]
+    assert _ids(unknown) == _ids(every) - searched and searched <= _ids(every)
+    assert all(d["attributes"]["_altermag_dft_ground_state"] is None for d in unknown["data"])

@@ -3,9 +3,9 @@
 One OPTIMADE structure per stored magnetic order (a candidate): the material's crystal
 (lattice, sites, formulas) with the order and its classification in ``_altermag_`` provider
 fields — verdict, wave, spin Laue group, form factor, model probabilities, the latest DFT
-check, the moments. The entry id is the order id. Filters become one SQL query
-(:mod:`altermag_api.optimade.filters`); the collection plugs into the ``optimade`` package's
-server as its ``EntryCollection`` for ``structures``.
+check and ground-state search, the moments. The entry id is the order id. Filters become one
+SQL query (:mod:`altermag_api.optimade.filters`); the collection plugs into the ``optimade``
+package's server as its ``EntryCollection`` for ``structures``.
 """
 
 from __future__ import annotations
@@ -79,6 +79,23 @@ PROVIDER_FIELDS: list[dict[str, Any]] = [
         "type": "float",
         "unit": "eV",
         "description": "Largest spin splitting found by that check.",
+    },
+    {
+        "name": "dft_ground_state",
+        "type": "string",
+        "description": "The material's latest DFT ground-state search (spin-polarised total "
+        "energies of its enumerated orders): the verdict of the lowest-energy order "
+        "(altermagnet, antiferromagnet, ferromagnet..., ' (near-degenerate)' appended when "
+        "another order lies within the energy tolerance) or inconclusive; null when no "
+        "search was run. The same on every order of the material.",
+    },
+    {
+        "name": "dft_am_margin_mev",
+        "type": "float",
+        "unit": "meV",
+        "description": "Energy per magnetic atom from that search: > 0 how far the next order "
+        "lies above an altermagnetic ground state, < 0 how far the best altermagnetic order "
+        "lies above the ground state; null without an altermagnetic order or a search.",
     },
     {"name": "material_id", "type": "integer", "description": "altermag material id."},
     {
@@ -154,6 +171,8 @@ def searchable_fields(prefix: str) -> dict[str, Field]:
         ScalarField(p + "model_version", MagneticOrder.model_version),
         ScalarField(p + "dft_status", MagneticOrder.dft_status),
         ScalarField(p + "dft_splitting_ev", MagneticOrder.dft_splitting_ev, "float"),
+        ScalarField(p + "dft_ground_state", MagneticOrder.dft_ground_state),
+        ScalarField(p + "dft_am_margin_mev", MagneticOrder.dft_am_margin_mev, "float"),
         ScalarField(p + "material_id", MagneticOrder.material_id, "integer"),
         ScalarField(p + "order_rank", MagneticOrder.heuristic_rank, "integer"),
         ScalarField(p + "order_score", MagneticOrder.heuristic_score, "float"),
@@ -176,6 +195,8 @@ _COLUMNS = (
     MagneticOrder.model_version,
     MagneticOrder.dft_status,
     MagneticOrder.dft_splitting_ev,
+    MagneticOrder.dft_ground_state,
+    MagneticOrder.dft_am_margin_mev,
     MagneticOrder.heuristic_rank,
     MagneticOrder.heuristic_score,
     MagneticOrder.enumerated,
@@ -301,6 +322,8 @@ class StoreStructures(EntryCollection):
             "model_version": r.model_version,
             "dft_status": r.dft_status,
             "dft_splitting_ev": r.dft_splitting_ev,
+            "dft_ground_state": r.dft_ground_state,
+            "dft_am_margin_mev": r.dft_am_margin_mev,
             "material_id": r.material_id,
             "order_rank": r.heuristic_rank,
             "order_score": r.heuristic_score,
