@@ -14,8 +14,9 @@ within MAGNDATA (``benchmarks/eval_prior_shift.py --ot``, figures in ``docs/mode
 is offered as ``altermag predict --adapt ot`` and is not in the default path.
 
 The training descriptors it transports onto ship as ``checkpoints/transport-support.json.gz``
-(crystal descriptors keyed by MAGNDATA id, a fixed subsample of order descriptors), derived
-from MAGNDATA by :func:`save_support`; no MAGNDATA file ships.
+(crystal descriptors keyed by MAGNDATA id, the ranker's order descriptors, a fixed sample
+beyond :data:`MAX_POINTS` rows), derived from MAGNDATA by :func:`save_support` whenever the
+checkpoint is rewritten; no MAGNDATA file ships.
 """
 
 from __future__ import annotations
