@@ -6,7 +6,8 @@ Reads the mCIF files from ``Settings.magndata_dir`` (never shipped), builds labe
 descriptors (:mod:`altermag.ml.magndata`), runs the grouped cross-validation of the prior and
 its baselines (:func:`altermag.ml.train_prior.cross_validate`), writes
 ``benchmarks/eval_prior.json`` and the figures in ``docs/img/prior-*.png``; with ``--write``
-also refits on every entry and replaces the shipped checkpoint and labels.
+also refits on every entry and replaces the shipped checkpoint, labels and the OT option's
+support (the training descriptors, :mod:`altermag.ml.transport`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from altermag.config import get_settings
 from altermag.ml.magndata import LABELS_PATH, build_entries, save_labels
 from altermag.ml.prior import DEFAULT_PRIOR
 from altermag.ml.train_prior import cross_validate, train_prior
+from altermag.ml.transport import save_support
 
 ROOT = Path(__file__).resolve().parents[1]
 IMG = ROOT / "docs" / "img"
@@ -123,7 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             entries, DEFAULT_PRIOR, metrics=summary, extra={"skipped_files": skipped}
         )
         save_labels(entries, LABELS_PATH)
-        print(card["version"], DEFAULT_PRIOR, LABELS_PATH)
+        # the OT option's support follows the checkpoint (altermag.ml.transport)
+        ranker_rows = np.vstack([e.order_x for e in entries if e.ground_state is not None])
+        support = save_support(
+            [e.id for e in entries], np.array([e.crystal_x for e in entries]), ranker_rows
+        )
+        print(card["version"], DEFAULT_PRIOR, LABELS_PATH, support)
     return 0
 
 

@@ -91,7 +91,7 @@ TOOLS: dict[str, Callable[[], str | None]] = {
     "chromium": _executable("chromium", "chromium-browser"),
     "slurm": _slurm,
     "magndata": _magndata,
-    **{m: _module(m) for m in ("prefect", "prefect_dask")},
+    **{m: _module(m) for m in ("prefect", "prefect_dask", "ot")},
 }
 """Each tool's check: None when it is there, else why not."""
 

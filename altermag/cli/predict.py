@@ -28,13 +28,24 @@ COLUMNS = [
 def predict(
     paths: Annotated[list[Path], typer.Argument(help="Structure files (moments optional).")],
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    adapt: Annotated[
+        str,
+        typer.Option(
+            "--adapt",
+            help="'none' (default) or 'ot': transport the files' descriptors onto the "
+            "training descriptors first (optimal transport over the whole batch; measured "
+            "in docs/model.md, not a default).",
+        ),
+    ] = "none",
 ) -> None:
     """P(k = 0), P(ground state) of every enumerated k = 0 collinear order and P(altermagnetic
     ground state) of each structure, from the crystal alone (the shipped ground-state prior).
 
     When a file carries moments they are not used for the prediction; ``input_order_rank``
     says where the input's own order ranks among the enumerated ones (1 = the prior's top
-    order; empty when it is not among them).
+    order; empty when it is not among them). ``--adapt ot`` moves the batch's descriptors
+    onto the training distribution before scoring (:mod:`altermag.ml.transport`); the result
+    of a file then depends on the other files scored with it.
     """
     from altermag.errors import AltermagError
     from altermag.io import StructureReadError, read_structure
@@ -45,13 +56,27 @@ def predict(
     if prior is None:
         typer.echo("error: no ground-state prior installed (altermag train prior)", err=True)
         raise typer.Exit(2)
+    if adapt not in ("none", "ot"):
+        typer.echo(f"error: --adapt must be 'none' or 'ot', not {adapt!r}", err=True)
+        raise typer.Exit(2)
     records: list[dict[str, Any]] = []
+    batch: list[tuple[int, Any]] = []
     for path in paths:
         try:
             structure = read_structure(path)
+            if adapt == "ot":
+                batch.append((len(records), structure))
+                records.append({"source": str(path)})
+                continue
             records.append({"source": str(path), **predict_one(structure, prior=prior).to_dict()})
         except (StructureReadError, AltermagError) as exc:
             records.append({"source": str(path), "error": str(exc)})
+    if batch:
+        from altermag.ml.transport import predict_adapted
+
+        preds = predict_adapted([s for _, s in batch], prior=prior)
+        for (i, _), p in zip(batch, preds, strict=True):
+            records[i].update(p.to_dict())
     if as_json:
         typer.echo(json.dumps(records, indent=1))
     else:

@@ -404,10 +404,11 @@ class GroundStatePrior:
         geo = geometry(cell, mag)
         return self.p_order_from_features(order_features(geo, orders))
 
-    def score(
+    def descriptors(
         self, structure: MagneticStructure, result: SpinGroupResult
-    ) -> tuple[float, np.ndarray]:
-        """(P(k = 0), P(ground state) per order in ``result.orders``) of an enumerated result."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(crystal descriptors, order descriptors per order in ``result.orders``): what the
+        two models consume, before any adaptation (:mod:`altermag.ml.transport`)."""
         from altermag.ranking import order_cell
 
         cell = order_cell(structure, result)
@@ -415,9 +416,17 @@ class GroundStatePrior:
         mag = np.flatnonzero(np.asarray(orders[0].signs) != 0) if orders else np.zeros(0, int)
         geo = geometry(cell, mag)
         ofeat = order_features(geo, orders) if orders else np.zeros((0, len(ORDER_FEATURES)))
-        p_orders = self.p_order_from_features(ofeat)
-        p_k0 = float(self.p_k0_from_features(crystal_features(geo, cell, result, ofeat))[0])
-        return p_k0, p_orders
+        return crystal_features(geo, cell, result, ofeat), ofeat
+
+    def score_descriptors(self, xc: np.ndarray, xo: np.ndarray) -> tuple[float, np.ndarray]:
+        """(P(k = 0), P(ground state) per order) from the descriptors alone."""
+        return float(self.p_k0_from_features(xc)[0]), self.p_order_from_features(xo)
+
+    def score(
+        self, structure: MagneticStructure, result: SpinGroupResult
+    ) -> tuple[float, np.ndarray]:
+        """(P(k = 0), P(ground state) per order in ``result.orders``) of an enumerated result."""
+        return self.score_descriptors(*self.descriptors(structure, result))
 
 
 @cache
@@ -444,12 +453,16 @@ def predict(
     structure: MagneticStructure,
     result: SpinGroupResult | None = None,
     prior: GroundStatePrior | None = None,
+    descriptors: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Prediction:
     """Score a crystal: P(k = 0), each enumerated order's P(ground state), P(AM ground state).
 
     ``structure``'s own moments, when it has them, are not used for the prediction; they set
     ``input_order_rank``: the rank of the input's order among the enumerated ones (1 = the
-    prior's top order), None when the input's order is not among them.
+    prior's top order), None when the input's order is not among them. ``descriptors``
+    (crystal, orders), when given, replace the ones computed from the crystal (the OT option,
+    :func:`altermag.ml.transport.predict_adapted`); ``result`` must then be the enumeration
+    they were computed from.
     """
     from altermag.ranking import rank_orders
     from altermag.symmetry import analyze
@@ -460,7 +473,9 @@ def predict(
     bare = structure.with_moments(None)
     if result is None or not result.enumerated:
         result = analyze(bare)
-    p_k0, p_orders = prior.score(bare, result)
+    if descriptors is None:
+        descriptors = prior.descriptors(bare, result)
+    p_k0, p_orders = prior.score_descriptors(*descriptors)
     ranked = rank_orders(bare, result, [float(p) for p in p_orders])
     orders = [
         OrderPrediction(

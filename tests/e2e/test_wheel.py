@@ -99,7 +99,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     # the dependencies: the project environment's site-packages, after the venv's own
     (venv_site / "_project_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     target = str(venv / "bin" / "python")
-    subprocess.run([*pip, "--python", target, "install", "--no-deps", str(wheel)], check=True)
+    # --ignore-installed: the project environment (on the path through the .pth) holds the
+    # editable altermag of the same version, which pip would otherwise take as installed
+    install = [*pip, "--python", target, "install", "--no-deps", "--ignore-installed"]
+    subprocess.run([*install, str(wheel)], check=True)
     cwd, home = base / "work", base / "home"
     cwd.mkdir()
     yield Installed(wheel, venv, venv_site / "altermag", cwd, home)
