@@ -75,7 +75,9 @@ def moments_key(moments: Sequence[float] | None) -> str:
     """SHA-256 of signed collinear moments rounded to 0.01 μB (None for no order)."""
     if moments is None:
         return _NO_MOMENTS_KEY
-    rounded = ",".join([repr(round(float(m), 2) + 0.0) for m in moments])
+    # the canonical JSON of the rounded moments: a finite float's JSON is its repr; the signs
+    # of an enumerated order are looked up
+    rounded = ",".join([_SIGN_TEXT.get(m) or repr(round(float(m), 2) + 0.0) for m in moments])
     if "n" in rounded:  # nan or inf: json's own spelling (finite floats are their repr)
         return hashlib.sha256(
             _canonical_json([float(x) for x in rounded.split(",")]).encode()
@@ -84,6 +86,7 @@ def moments_key(moments: Sequence[float] | None) -> str:
 
 
 _NO_MOMENTS_KEY = hashlib.sha256(_canonical_json(None).encode()).hexdigest()
+_SIGN_TEXT = {1.0: "1.0", -1.0: "-1.0", 0.0: "0.0"}
 
 
 class OrderRepository:
@@ -113,10 +116,15 @@ class OrderRepository:
         transaction; returns the order ids of each entry."""
         rows: dict[tuple[int, str, str], dict[str, Any]] = {}
         keys: list[list[tuple[int, str, str]]] = []
+        known: dict[Any, tuple[str, str]] = {}
         now = utcnow()
         for material_id, result, settings in entries:
-            sdict = settings_dict(settings) if settings is not None else result_settings(result)
-            shash = settings_hash(sdict)
+            # a chunk's entries share their settings: hashed and encoded once
+            ref = id(settings) if settings is not None else (result.symprec, result.magtol)
+            if ref not in known:
+                sdict = settings_dict(settings) if settings is not None else result_settings(result)
+                known[ref] = (settings_hash(sdict), encode_json(sdict))
+            shash, stext = known[ref]
             entry_keys = []
             for row in _order_rows(result):
                 key = (material_id, shash, row["moments_key"])
@@ -127,7 +135,7 @@ class OrderRepository:
                         **row,
                         "material_id": material_id,
                         "settings_hash": shash,
-                        "settings": sdict,
+                        "settings": stext,
                         "created_at": now,
                     },
                 )

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from altermag.io import read_structure
@@ -53,7 +55,7 @@ def test_encoded_results_decode_to_their_dicts(
     assert json.loads(encode_json(structure.to_dict())) == structure.to_dict()
 
 
-def _canonical_key(moments: list[float] | None) -> str:
+def _canonical_key(moments: list[Any] | None) -> str:
     rounded = None if moments is None else [round(float(m), 2) + 0.0 for m in moments]
     text = json.dumps(rounded, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -69,9 +71,11 @@ def _canonical_key(moments: list[float] | None) -> str:
         [-0.004, 0.004, 2.345, -2.355],
         [1e-7, 3.5e16, -1e22],
         [float("nan"), float("inf"), -float("inf"), 1.0],
+        [1, -1, 0, 0, True, -0.0],  # the signs of an enumerated order, as integers
+        list(np.array([1.0, -1.0, 0.004, -2.5])),  # numpy scalars
     ],
 )
-def test_moments_key_is_the_hash_of_the_canonical_json(moments: list[float] | None) -> None:
+def test_moments_key_is_the_hash_of_the_canonical_json(moments: list[Any] | None) -> None:
     assert moments_key(moments) == _canonical_key(moments)
 
 
