@@ -9,6 +9,7 @@ energies compare: the decks then differ in the starting moments alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from altermag.dft.groundstate.contract import GroundStateError, OrderEnergy
 from altermag.result import EnumeratedOrder, SpinGroupResult
 from altermag.structure import MagneticStructure
 
-__all__ = ["START_MOMENT", "OrderPlan", "label_order", "plan_orders"]
+__all__ = ["START_MOMENT", "OrderPlan", "label_order", "other_orders", "plan_orders"]
 
 START_MOMENT = 4.0
 """μB imposed on each magnetic site (the starting magnetisation is this over the preset's
@@ -144,3 +145,8 @@ def plan_orders(
         )
         for o in chosen
     ]
+
+
+def other_orders(plans: Sequence[OrderPlan], plan: OrderPlan) -> list[tuple[str, tuple[int, ...]]]:
+    """(label, signs) of a search's orders but ``plan``: what a flipped order may have become."""
+    return [(p.label, p.signs) for p in plans if p.label != plan.label]

@@ -22,7 +22,7 @@ from altermag.dft.deck import kpoint_mesh
 from altermag.dft.groundstate.codes import order_code
 from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
-from altermag.dft.groundstate.orders import OrderPlan, plan_orders
+from altermag.dft.groundstate.orders import OrderPlan, other_orders, plan_orders
 from altermag.dft.groundstate.qe import relax_cell, run_pw, write_files
 from altermag.dft.settings import DftSettings
 from altermag.hpc.slurm import Resources, SlurmClient, SlurmError
@@ -195,23 +195,13 @@ def run_groundstate(
         run_orders(prepared, energies.timeouts.scf_s, parallel, say)
     results: list[OrderEnergy] = []
     for plan, folder in prepared:
-        others = [(p.label, p.signs) for p in plans if p.label != plan.label]
         if runner == "prepare":
             results.append(plan.outcome("prepared", folder))
             continue
-        results.append(impl.read(folder, plan, energies, others))
-    gs = summarize(
-        results,
-        plans[0].n_magnetic,
-        structure.formula,
-        recorded_settings(structure, settings, code),
-        code,
-        source,
-        near_degenerate_mev=settings.thresholds.near_degenerate_mev,
-    )
+        results.append(impl.read(folder, plan, energies, other_orders(plans, plan)))
+    gs = conclude(results, plans, structure, settings, code, source)
     gs.relax = relax_info
-    (directory / "groundstate.json").write_text(json.dumps(gs.to_dict(), indent=1))
-    return gs
+    return write_result(directory, gs)
 
 
 def poll_groundstate(
@@ -244,8 +234,22 @@ def poll_groundstate(
     plans = plan_orders(structure, max_orders, use_prior)
     prepared = [(p, Path(directory) / p.label) for p in plans]
     results = poll_orders(prepared, code, energies, jobs, client or SlurmClient(), wait_s)
-    gs = summarize(
-        results,
+    gs = conclude(results, plans, structure, settings, code, source)
+    return write_result(directory, gs)
+
+
+def conclude(
+    orders: list[OrderEnergy],
+    plans: Sequence[OrderPlan],
+    structure: MagneticStructure,
+    settings: DftSettings,
+    code: str,
+    source: str | None,
+) -> GroundState:
+    """The search's result from its judged orders, with the settings it records and the
+    preset's near-degenerate threshold."""
+    return summarize(
+        orders,
         plans[0].n_magnetic,
         structure.formula,
         recorded_settings(structure, settings, code),
@@ -253,6 +257,10 @@ def poll_groundstate(
         source,
         near_degenerate_mev=settings.thresholds.near_degenerate_mev,
     )
+
+
+def write_result(directory: Path, gs: GroundState) -> GroundState:
+    """Write ``groundstate.json`` (the JSON contract) into the search's folder."""
     (Path(directory) / "groundstate.json").write_text(json.dumps(gs.to_dict(), indent=1))
     return gs
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from altermag.dft.groundstate.codes import order_code
 from altermag.dft.groundstate.contract import OrderEnergy
-from altermag.dft.groundstate.orders import OrderPlan
+from altermag.dft.groundstate.orders import OrderPlan, other_orders
 from altermag.dft.settings import DftSettings
 from altermag.hpc.slurm import JobState, Resources, SlurmClient, slurm_script
 
@@ -114,8 +114,7 @@ def poll_orders(
         if not state.finished:
             out.append(plan.outcome("submitted", folder, message=f"Slurm job {job} is {state}"))
             continue
-        others = [(p.label, p.signs) for p, _ in prepared if p.label != plan.label]
-        judged = impl.read(folder, plan, settings, others)
+        judged = impl.read(folder, plan, settings, other_orders([p for p, _ in prepared], plan))
         if state != JobState.COMPLETED:
             judged.message = f"Slurm job {job} ended {state}; " + judged.message
         out.append(judged)

@@ -20,14 +20,13 @@ from typing import Any
 
 from altermag.dft.groundstate.bandcheck import band_check_winner
 from altermag.dft.groundstate.codes import order_code
-from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
-from altermag.dft.groundstate.orders import plan_orders
+from altermag.dft.groundstate.orders import other_orders, plan_orders
 from altermag.dft.groundstate.search import (
     HYPOTHETICAL_SOURCES,
     RUNNERS,
+    conclude,
     poll_groundstate,
-    recorded_settings,
     run_groundstate,
 )
 from altermag.dft.groundstate.slurm import submitted_jobs
@@ -104,18 +103,8 @@ def collect_groundstate(
         return None
     orders: list[OrderEnergy] = []
     for plan, folder in zip(plans, folders, strict=True):
-        others = [(p.label, p.signs) for p in plans if p.label != plan.label]
-        orders.append(impl.read(folder, plan, energies, others))
-    gs = summarize(
-        orders,
-        plans[0].n_magnetic,
-        structure.formula,
-        recorded_settings(structure, settings, code),
-        code,
-        source,
-        near_degenerate_mev=settings.thresholds.near_degenerate_mev,
-    )
-    return gs.to_dict()
+        orders.append(impl.read(folder, plan, energies, other_orders(plans, plan)))
+    return conclude(orders, plans, structure, settings, code, source).to_dict()
 
 
 def _slug(text: str) -> str:
