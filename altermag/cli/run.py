@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from altermag.cli import DB_HELP, app
+from altermag.cli.screen import AllOrdersOption, FreshOption, MaxPerPrototypeOption
 
 
 @app.command(
@@ -28,13 +29,9 @@ def run(
         int | None,
         typer.Option(help="Worker processes (default: the available cores; 1: no pool)."),
     ] = None,
-    fresh: Annotated[bool, typer.Option(help="Start a new run instead of resuming.")] = False,
-    all_orders: Annotated[
-        bool, typer.Option(help="Candidate files list every order, not one per material.")
-    ] = False,
-    max_per_prototype: Annotated[
-        int | None, typer.Option(help="At most N candidate rows per structure prototype.")
-    ] = None,
+    fresh: FreshOption = False,
+    all_orders: AllOrdersOption = False,
+    max_per_prototype: MaxPerPrototypeOption = None,
 ) -> None:
     from altermag.cli.screen import _DEFAULTS, screen
     from altermag.screening_run import REPORT_PAGES

@@ -139,6 +139,16 @@ def print_top(console: Console, rows: list[dict[str, Any]], n: int = 15) -> None
     print_table(console, title, TOP_COLUMNS, cells, hint="candidates.csv")
 
 
+FreshOption = Annotated[bool, typer.Option(help="Start a new run instead of resuming.")]
+AllOrdersOption = Annotated[
+    bool, typer.Option(help="Candidate files list every order, not one per material.")
+]
+MaxPerPrototypeOption = Annotated[
+    int | None, typer.Option(help="At most N candidate rows per structure prototype.")
+]
+"""Options ``screen`` and ``run`` (the main job) share."""
+
+
 @app.command(
     help="Screen a source (embedded data by default) for altermagnets: analyze or enumerate "
     "every structure, store all results, write candidates/<run-id>/candidates.csv|json."
@@ -179,13 +189,9 @@ def screen(
     pages: Annotated[
         int, typer.Option(help="Material pages written for the best candidates.")
     ] = REPORT_PAGES,
-    fresh: Annotated[bool, typer.Option(help="Start a new run instead of resuming.")] = False,
-    all_orders: Annotated[
-        bool, typer.Option(help="Candidate files list every order, not one per material.")
-    ] = False,
-    max_per_prototype: Annotated[
-        int | None, typer.Option(help="At most N candidate rows per structure prototype.")
-    ] = None,
+    fresh: FreshOption = False,
+    all_orders: AllOrdersOption = False,
+    max_per_prototype: MaxPerPrototypeOption = None,
 ) -> None:
     import uuid
 
