@@ -196,9 +196,10 @@ class CandidateQuery:
     def select(self) -> tuple[Select[Any], ScoreColumns]:
         """The filtered ``SELECT`` of the candidate columns and where its scores come from.
 
-        Without ``model_version`` the scores are the ones denormalised onto each order (the
-        most recently stored model version), so the query touches ``magnetic_orders`` and
-        ``materials`` only and pages walk the ``(sort key, id)`` indexes. With an explicit
+        Without ``model_version`` the scores (and P(k = 0)) are the ones denormalised onto each
+        order (the most recently stored model version), so the query touches
+        ``magnetic_orders`` and ``materials`` only and pages walk the ``(sort key, id)``
+        indexes. With an explicit
         ``model_version`` the scores of that version are joined in instead.
         """
         if self.model_version is None:
@@ -206,13 +207,7 @@ class CandidateQuery:
                 MagneticOrder.model_version,
                 MagneticOrder.score,
                 MagneticOrder.score_key,
-                # the page's rows only: one unique-index lookup each
-                select(ModelScore.p_k0)
-                .where(
-                    ModelScore.material_id == MagneticOrder.material_id,
-                    ModelScore.model_version == MagneticOrder.model_version,
-                )
-                .scalar_subquery(),
+                MagneticOrder.p_k0,
             )
             stmt = select(*CANDIDATE_COLUMNS, *cols.columns()).join(
                 Material, Material.id == MagneticOrder.material_id
