@@ -28,6 +28,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal_column,
     or_,
     select,
 )
@@ -415,7 +416,12 @@ def page_statement(
     statement object cost more than running the indexed query itself (~1.5 ms of ~3.5 ms
     per page); the same query shape now reuses one statement. ``query`` must be hashable
     (:meth:`CandidateQuery.canonical`).
+
+    The limit is written into the SQL as a number, not bound: it is part of the shape, and a
+    plan made before the parameters are known (PostgreSQL's generic plan of a prepared
+    statement) then knows how few rows are wanted and walks the sort index, where an
+    unknown limit is planned as a tenth of the table.
     """
     stmt, scores = query.select()
     key, descending = sort_key(sort, scores, dialect)
-    return paginate(stmt, key, descending, with_cursor).limit(limit)
+    return paginate(stmt, key, descending, with_cursor).limit(literal_column(str(int(limit))))
