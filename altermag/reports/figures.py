@@ -17,10 +17,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import sympy
 
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
+from altermag.symmetry.harmonics import polynomial_function
 
 __all__ = [
     "PlaneSample",
@@ -124,9 +124,7 @@ def crystal_figure(structure: MagneticStructure, moments: list[float] | None) ->
 
 def form_factor_function(result: SpinGroupResult):
     """f(kx, ky, kz) as a vectorised numpy function (first basis polynomial)."""
-    kx, ky, kz = sympy.symbols("kx ky kz")
-    expr = sympy.sympify(result.form_factor_basis[0])
-    return sympy.lambdify((kx, ky, kz), expr, "numpy")
+    return polynomial_function(result.form_factor_basis[0])
 
 
 @dataclass
