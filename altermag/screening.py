@@ -330,6 +330,8 @@ def write_candidates(
         writer = csv.DictWriter(fh, fieldnames=CANDIDATE_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(ranked)
-    json_path.write_text(json.dumps(ranked, indent=1))
+    json_path.write_text(
+        "[\n" + ",\n".join(json.dumps(r) for r in ranked) + "\n]\n"
+    )  # a row a line
     sum_path.write_text(json.dumps(summary, indent=1, default=str))
     return {"csv": csv_path, "json": json_path, "summary": sum_path}

@@ -304,7 +304,8 @@ def run_screening(
         for reason, n in data["skipped"].items():
             skipped[reason] = skipped.get(reason, 0) + n
     rows = _dedupe(rows)
-    counts = _counts(rows, errors, skipped)
+    best = rank_rows(rows)  # each material by its most probable order, best first
+    counts = _counts(rows, best, errors, skipped)
     record = store.finish_run(run_id, status=status, counts=counts, errors=run_errors or None)
     summary = {
         "run_id": run_id,
@@ -330,7 +331,7 @@ def run_screening(
     else:
         paths["report"] = report
     timings["reports"] = time.perf_counter() - t1
-    top = [r for r in rank_rows(rows) if r["can_host_altermagnet"]][:20]  # one per material
+    top = [r for r in best if r["can_host_altermagnet"]][:20]
     return ScreeningOutcome(
         run_id,
         out_dir,
@@ -591,15 +592,21 @@ def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for group in latest.values() for r in group]
 
 
-def _counts(rows: list[dict[str, Any]], errors: list[str], skipped: dict[str, int]) -> dict:
-    """Counts per material: verdict of its most probable order; candidates (materials that can
-    host an altermagnetic order, :func:`~altermag.screening.count_candidates`) by the wave of
-    their most probable altermagnetic order."""
+def _counts(
+    rows: list[dict[str, Any]],
+    best: list[dict[str, Any]],
+    errors: list[str],
+    skipped: dict[str, int],
+) -> dict:
+    """Counts per material: verdict of its most probable order (``best``: :func:`rank_rows` of
+    ``rows``); candidates (materials that can host an altermagnetic order,
+    :func:`~altermag.screening.count_candidates`) by the wave of their most probable
+    altermagnetic order."""
     from altermag.screening import count_candidates
 
     by_verdict: dict[str, int] = {}
     by_wave: dict[str, int] = {}
-    for r in rank_rows(rows):
+    for r in best:
         by_verdict[r["verdict"]] = by_verdict.get(r["verdict"], 0) + 1
     best_am: dict[Any, dict[str, Any]] = {}
     for r in rows:
