@@ -28,7 +28,9 @@ what the service itself costs (1000 / that = requests/s one free core would serv
 table of all figures closes the output.
 
 Usage: ``python benchmarks/bench_api.py [--n 10000] [--clients 50] [--seconds 10]
-[--workers CORES] [--cache 0 1] [--postgres URL]`` (``--postgres ''`` skips PostgreSQL).
+[--workers CORES] [--cache 0 1] [--databases sqlite postgresql] [--postgres URL]``
+(``--postgres ''`` or ``--databases sqlite`` skips PostgreSQL, ``--databases postgresql``
+SQLite).
 """
 
 from __future__ import annotations
@@ -404,6 +406,13 @@ def main() -> None:
         help="page cache off (0) / on (1) (ALTERMAG_API_PAGE_CACHE)",
     )
     ap.add_argument(
+        "--databases",
+        nargs="+",
+        choices=("sqlite", "postgresql"),
+        default=["sqlite", "postgresql"],
+        help="the databases to measure",
+    )
+    ap.add_argument(
         "--postgres",
         default=os.environ.get(
             "ALTERMAG_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -416,9 +425,10 @@ def main() -> None:
         "processes; database: PostgreSQL's processes of the benchmark database); 1000 / that "
         "is what one free core would serve."
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        bench("SQLite", f"sqlite:///{tmp}/bench.db", args)
-    if args.postgres:
+    if "sqlite" in args.databases:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench("SQLite", f"sqlite:///{tmp}/bench.db", args)
+    if args.postgres and "postgresql" in args.databases:
         name = f"bench_api_{uuid.uuid4().hex[:8]}"
         admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

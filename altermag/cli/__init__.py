@@ -96,9 +96,6 @@ def main(
     """Discover altermagnets: spin-group screening, a ground-state prior, DFT checks."""
 
 
-DB_HELP = "Database URL (default $ALTERMAG_DATABASE_URL, else $ALTERMAG_HOME/altermag.db)."
-"""The help of every command's --db option."""
-
 # Command modules register themselves on `app` when imported.
 from altermag.cli import analyze as _analyze  # noqa: E402,F401
 from altermag.cli import api as _api  # noqa: E402,F401

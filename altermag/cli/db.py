@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from altermag.cli import app
-from altermag.cli.tables import Column, ground_state_cell, print_table
+from altermag.cli.tables import Column, print_table
 
 db_app = typer.Typer(
     help="The screening store (SQLite file by default, PostgreSQL by URL): schema, "
@@ -167,7 +167,7 @@ def candidates(
             "" if c.score is None else f"{c.score:.3f}",
             "" if c.p_k0 is None else f"{c.p_k0:.3f}",
             "" if c.p_ground_state is None else f"{c.p_ground_state:.3f}",
-            ground_state_cell(c.dft_ground_state, c.dft_am_margin_mev),
+            c.ground_state_label,
             f"{c.source or ''} {c.source_id or ''}".strip(),
         ]
         for c in page.items

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from altermag.cli import app
+from altermag.cli.options import JsonOption, PresetOption, SetOption
 from altermag.dft.presets import DEFAULT_PRESET
 
 dft_app = typer.Typer(
@@ -66,16 +67,12 @@ def _parse_set(values: list[str] | None) -> dict[str, object]:
 def prepare(
     target: Annotated[str, typer.Argument(help="Structure file (mCIF, CIF, POSCAR, JSON…).")],
     code: Annotated[str, typer.Option(help="qe or vasp (any registered DFT code).")] = "qe",
-    preset: Annotated[
-        str, typer.Option(help="Preset name (altermag/dft/presets) or a YAML file.")
-    ] = DEFAULT_PRESET,
+    preset: PresetOption = DEFAULT_PRESET,
     out: Annotated[
         Path | None, typer.Option(help="Folder (default dft_inputs/generated/<id>/<code>).")
     ] = None,
     magmom: Annotated[str | None, typer.Option(help="Moments in VASP syntax.")] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a preset key: KEY=VALUE.")
-    ] = None,
+    set_: SetOption = None,
     order: Annotated[int, typer.Option(help="Rank of the enumerated order (no moments).")] = 1,
 ) -> None:
     from altermag.config import get_settings
@@ -169,7 +166,7 @@ def parse(
     directory: Annotated[
         Path, typer.Argument(help="Run folder (QE outdir and *.out files, or VASP run(s)).")
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    as_json: JsonOption = False,
     figure: Annotated[Path | None, typer.Option(help="Write the band figure (.png/.svg).")] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="Override a threshold: KEY=VALUE.")

@@ -10,9 +10,24 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from altermag.cli import DB_HELP, app
+from altermag.cli import app
 from altermag.cli.dft import _parse_set, dft_app
-from altermag.cli.screen import _DEFAULTS, _HELP, _source_options
+from altermag.cli.options import (
+    DbOption,
+    FilterOption,
+    JsonOption,
+    LimitOption,
+    MaxOrdersOption,
+    OutOption,
+    PathOption,
+    PresetOption,
+    SetOption,
+    SlurmOption,
+    SourceOption,
+    UrlOption,
+    WaitOption,
+)
+from altermag.cli.screen import _DEFAULTS, _source_options
 from altermag.cli.tables import Column, print_table
 from altermag.config import prefect_environment
 from altermag.dft.presets import DEFAULT_PRESET
@@ -86,24 +101,15 @@ def _report(outcomes: list[dict[str, Any]], as_json: bool) -> None:
 def verify(
     material_ids: Annotated[list[int], typer.Argument(help="Material ids in the store.")],
     code: Annotated[str, typer.Option(help=CODE_HELP)] = "qe",
-    preset: Annotated[
-        str, typer.Option(help="Preset name in altermag/dft/presets.")
-    ] = DEFAULT_PRESET,
+    preset: PresetOption = DEFAULT_PRESET,
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
-    db: Annotated[
-        str | None,
-        typer.Option(help=DB_HELP),
-    ] = None,
+    db: DbOption = None,
     workdir: Annotated[
         Path | None, typer.Option(help="Parent of the job folders (dft_inputs/generated).")
     ] = None,
-    wait: Annotated[float, typer.Option(help="Seconds to poll a Slurm job.")] = 3600.0,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a preset key: KEY=VALUE.")
-    ] = None,
-    slurm: Annotated[
-        list[str] | None, typer.Option(help="Slurm resource: KEY=VALUE (time=02:00:00…).")
-    ] = None,
+    wait: WaitOption = 3600.0,
+    set_: SetOption = None,
+    slurm: SlurmOption = None,
     order: Annotated[
         int | None,
         typer.Option(
@@ -118,11 +124,9 @@ def verify(
             help="Impose the best-ranked altermagnetic order (no ground-state search).",
         ),
     ] = False,
-    max_orders: Annotated[
-        int, typer.Option(help="Orders of the ranking the ground-state search computes.")
-    ] = 8,
+    max_orders: MaxOrdersOption = 8,
     prefect: Annotated[bool, typer.Option(help="Run as the Prefect flow `verify`.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     overrides = _parse_set(set_)
     ground_state = not imposed and order is None
@@ -176,35 +180,22 @@ def verify(
     "candidates with DFT (QE here, or QE/VASP decks prepared and submitted to Slurm)."
 )
 def discover(
-    source: Annotated[
-        str,
-        typer.Option(
-            help="embedded | known | corpus | local | magndata | optimade | materials_project"
-        ),
-    ] = _DEFAULTS.source,
-    path: Annotated[Path | None, typer.Option(help="Folder or zip (local, magndata).")] = None,
-    url: Annotated[str | None, typer.Option(help="OPTIMADE base URL.")] = None,
-    filter: Annotated[str | None, typer.Option(help="OPTIMADE filter.")] = None,
-    limit: Annotated[int | None, typer.Option(help=_HELP["limit"])] = None,
+    source: SourceOption = _DEFAULTS.source,
+    path: PathOption = None,
+    url: UrlOption = None,
+    filter: FilterOption = None,
+    limit: LimitOption = None,
     top: Annotated[int, typer.Option(help="Verify the N best candidates.")] = 5,
-    db: Annotated[
-        str | None,
-        typer.Option(help=DB_HELP),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(help="Folder for ranked outputs (default $ALTERMAG_HOME/candidates)."),
-    ] = None,
+    db: DbOption = None,
+    out: OutOption = None,
     workdir: Annotated[
         Path | None, typer.Option(help="Parent of the DFT job folders (dft_inputs/generated).")
     ] = None,
     code: Annotated[str, typer.Option(help=CODE_HELP)] = "auto",
-    preset: Annotated[str, typer.Option(help="DFT preset.")] = DEFAULT_PRESET,
+    preset: PresetOption = DEFAULT_PRESET,
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
-    wait: Annotated[float, typer.Option(help="Seconds to poll a Slurm job.")] = 3600.0,
-    slurm: Annotated[
-        list[str] | None, typer.Option(help="Slurm resource: KEY=VALUE (time=02:00:00…).")
-    ] = None,
+    wait: WaitOption = 3600.0,
+    slurm: SlurmOption = None,
     ground_state: Annotated[
         bool,
         typer.Option(
@@ -214,10 +205,8 @@ def discover(
             "(default); --imposed: the best-ranked altermagnetic order, no energies.",
         ),
     ] = True,
-    max_orders: Annotated[
-        int, typer.Option(help="Orders of the ranking the ground-state search computes.")
-    ] = 8,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON.")] = False,
+    max_orders: MaxOrdersOption = 8,
+    as_json: JsonOption = False,
 ) -> None:
     prefect_environment()
     from altermag_flows.discover import discover as discover_flow

@@ -8,8 +8,16 @@ from typing import Annotated
 
 import typer
 
-from altermag.cli import DB_HELP
 from altermag.cli.dft import _parse_set, _slug, dft_app
+from altermag.cli.options import (
+    DbOption,
+    JsonOption,
+    MaxOrdersOption,
+    PresetOption,
+    SetOption,
+    SlurmOption,
+    WaitOption,
+)
 from altermag.dft.presets import DEFAULT_PRESET
 
 
@@ -29,8 +37,8 @@ def groundstate(
             "and manifest.json; the OUTCARs are read back by `altermag dft verify`)."
         ),
     ] = "qe",
-    preset: Annotated[str, typer.Option(help="Preset name or YAML file.")] = DEFAULT_PRESET,
-    max_orders: Annotated[int, typer.Option(help="Orders of the ranking to compute.")] = 8,
+    preset: PresetOption = DEFAULT_PRESET,
+    max_orders: MaxOrdersOption = 8,
     relax: Annotated[
         bool | None,
         typer.Option(
@@ -46,19 +54,13 @@ def groundstate(
             "jobs still queued: they are polled, never resubmitted) or prepare (decks only)."
         ),
     ] = "local",
-    wait: Annotated[
-        float, typer.Option(help="Seconds to poll the Slurm jobs (--runner slurm).")
-    ] = 3600.0,
-    slurm: Annotated[
-        list[str] | None, typer.Option(help="Slurm resource: KEY=VALUE (time=02:00:00…).")
-    ] = None,
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a preset key: KEY=VALUE.")
-    ] = None,
+    wait: WaitOption = 3600.0,
+    slurm: SlurmOption = None,
+    set_: SetOption = None,
     workdir: Annotated[
         Path | None, typer.Option(help="Job folder (one sub-folder per order).")
     ] = None,
-    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
+    db: DbOption = None,
     band_check: Annotated[
         bool,
         typer.Option(
@@ -67,7 +69,7 @@ def groundstate(
             "(otherwise: 'ground state not altermagnetic').",
         ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    as_json: JsonOption = False,
     parallel: Annotated[
         int | None,
         typer.Option(

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from altermag.cli import DB_HELP, app
-from altermag.cli.screen import AllOrdersOption, FreshOption, MaxPerPrototypeOption
+from altermag.cli import app
+from altermag.cli.options import AllOrdersOption, DbOption, FreshOption, MaxPerPrototypeOption
 
 
 @app.command(
@@ -17,7 +17,7 @@ from altermag.cli.screen import AllOrdersOption, FreshOption, MaxPerPrototypeOpt
     "default database and write the ranked candidates. A second run reuses what is done."
 )
 def run(
-    db: Annotated[str | None, typer.Option(help=DB_HELP)] = None,
+    db: DbOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default $ALTERMAG_HOME/candidates).")
     ] = None,

@@ -9,7 +9,19 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from altermag.cli import DB_HELP, app
+from altermag.cli import app
+from altermag.cli.options import (
+    AllOrdersOption,
+    DbOption,
+    FilterOption,
+    FreshOption,
+    LimitOption,
+    MaxPerPrototypeOption,
+    OutOption,
+    PathOption,
+    SourceOption,
+    UrlOption,
+)
 from altermag.cli.tables import Column, print_table
 from altermag.config import prefect_environment
 from altermag.screening_run import REPORT_PAGES, ScreenRequest, available_cores, worker_pool
@@ -139,39 +151,18 @@ def print_top(console: Console, rows: list[dict[str, Any]], n: int = 15) -> None
     print_table(console, title, TOP_COLUMNS, cells, hint="candidates.csv")
 
 
-FreshOption = Annotated[bool, typer.Option(help="Start a new run instead of resuming.")]
-AllOrdersOption = Annotated[
-    bool, typer.Option(help="Candidate files list every order, not one per material.")
-]
-MaxPerPrototypeOption = Annotated[
-    int | None, typer.Option(help="At most N candidate rows per structure prototype.")
-]
-"""Options ``screen`` and ``run`` (the main job) share."""
-
-
 @app.command(
     help="Screen a source (embedded data by default) for altermagnets: analyze or enumerate "
     "every structure, store all results, write candidates/<run-id>/candidates.csv|json."
 )
 def screen(
-    source: Annotated[
-        str,
-        typer.Option(
-            help="embedded | known | corpus | local | magndata | optimade | materials_project"
-        ),
-    ] = _DEFAULTS.source,
-    path: Annotated[Path | None, typer.Option(help="Folder or zip (local, magndata).")] = None,
-    url: Annotated[str | None, typer.Option(help="OPTIMADE base URL.")] = None,
-    filter: Annotated[str | None, typer.Option(help="OPTIMADE filter.")] = None,
-    limit: Annotated[int | None, typer.Option(help=_HELP["limit"])] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(help=DB_HELP),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(help="Folder for ranked outputs (default $ALTERMAG_HOME/candidates)."),
-    ] = None,
+    source: SourceOption = _DEFAULTS.source,
+    path: PathOption = None,
+    url: UrlOption = None,
+    filter: FilterOption = None,
+    limit: LimitOption = None,
+    db: DbOption = None,
+    out: OutOption = None,
     chunk_size: Annotated[int, typer.Option(help=_HELP["chunk_size"])] = _DEFAULTS.chunk_size,
     dask_address: Annotated[str | None, typer.Option(help="tcp://scheduler:8786")] = None,
     dask_workers: Annotated[int | None, typer.Option(help="Local Dask cluster size.")] = None,

@@ -17,7 +17,7 @@ from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["Column", "fitted_table", "ground_state_cell", "print_table"]
+__all__ = ["Column", "fitted_table", "print_table"]
 
 
 @dataclass(frozen=True)
@@ -95,12 +95,3 @@ def print_table(
         console.print(
             f"[dim]not shown at this width: {', '.join(left_out)} (wider terminal or {hint})[/]"
         )
-
-
-def ground_state_cell(verdict: str | None, am_margin_mev: float | None) -> str:
-    """A candidate's DFT ground-state verdict with the altermagnetic margin (meV per magnetic
-    atom: + the altermagnetic ground state's lead, − how far the best altermagnetic order lies
-    above the ground state); empty when no search is stored."""
-    if verdict is None:
-        return ""
-    return verdict if am_margin_mev is None else f"{verdict} AM {am_margin_mev:+.1f} meV"

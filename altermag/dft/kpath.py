@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import spglib
-import sympy
 from pymatgen.core import Lattice, Species, Structure
 from pymatgen.symmetry.bandstructure import HighSymmKpath
 
@@ -82,6 +81,8 @@ class FormFactor:
         self._norm = 1.0
         self.k_ref = k_ref
         if expression:
+            import sympy  # here: drawing a material page needs the path, not sympy (0.4 s)
+
             kx, ky, kz = sympy.symbols("kx ky kz")
             names = {"kx": kx, "ky": ky, "kz": kz}
             expr = sympy.sympify(expression, locals=names)

@@ -17,7 +17,7 @@ point and the sign of f on the zone's surface. The sections are returned as data
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -85,13 +85,9 @@ def brillouin_zone(structure: MagneticStructure, result: SpinGroupResult) -> Zon
     recip = Lattice(lat).reciprocal_lattice.get_niggli_reduced_lattice().matrix
     g = np.array([n for n in itertools.product(range(-1, 2), repeat=3) if any(n)], float) @ recip
     # Wigner–Seitz cell: intersection of the half-spaces k·G ≤ |G|²/2, via its vertices
-    candidates = []
-    for a, b, c in itertools.combinations(range(len(g)), 3):
-        m = g[[a, b, c]]
-        if abs(np.linalg.det(m)) < 1e-9:
-            continue
-        candidates.append(np.linalg.solve(m, 0.5 * (m * m).sum(1)))
-    cand = np.array(candidates)
+    planes = g[np.array(list(itertools.combinations(range(len(g)), 3)))]  # 3 planes each
+    planes = planes[np.abs(np.linalg.det(planes)) >= 1e-9]  # that meet in one point
+    cand = np.linalg.solve(planes, 0.5 * (planes * planes).sum(2)[..., None])[..., 0]
     keep = np.all(cand @ g.T <= 0.5 * (g * g).sum(1) + 1e-7, axis=1)
     verts = np.unique(np.round(cand[keep], 9), axis=0) @ q.T
     frac_points, _ = _standard_points(structure, symprec)
@@ -122,6 +118,10 @@ class ZoneSection:
 
     def point(self, u: float, v: float) -> np.ndarray:
         return np.array(self.origin) + u * np.array(self.e1) + v * np.array(self.e2)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The section as a JSON-ready dict (its own lists, not copies)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _section(
@@ -289,7 +289,7 @@ def zone_figure(
         " standard Cartesian frame)",
         fontsize=9,
     )
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.12, top=0.87, wspace=0.28)
     return fig
 
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 
 import matplotlib
@@ -16,10 +17,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import sympy
 
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
+from altermag.symmetry.harmonics import polynomial_function
 
 __all__ = [
     "PlaneSample",
@@ -33,10 +34,46 @@ __all__ = [
 UP, DOWN, NEUTRAL = "#d62728", "#1f77b4", "#9a9a9a"
 
 
+PAD_INCHES = 0.1
+"""White margin around a figure's drawn content in its PNG (savefig's ``pad_inches``)."""
+
+
 def to_png(fig: plt.Figure, dpi: int = 110) -> bytes:
-    """PNG bytes of a figure (the figure is closed)."""
+    """PNG bytes of a figure cropped to what is drawn on it with a margin of
+    :data:`PAD_INCHES` (the image of ``savefig(bbox_inches="tight")``), opaque RGB; the
+    figure is closed.
+
+    The figure is drawn once and its pixels cropped (savefig with a tight box draws it twice:
+    once to measure, once to paint). Content reaching outside the figure, which cropping
+    would cut, is left to savefig, which enlarges the canvas instead.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    fig.set_dpi(dpi)
+    canvas.draw()
+    box = fig.get_tightbbox(canvas.get_renderer())  # inches
+    width, height = canvas.get_width_height()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    if box.x0 < 0 or box.y0 < 0 or box.x1 * dpi > width or box.y1 * dpi > height:
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=PAD_INCHES)
+        opaque = Image.open(buf).convert("RGB")
+        buf = io.BytesIO()
+        opaque.save(buf, format="png", dpi=(dpi, dpi))
+    else:
+        box = box.padded(PAD_INCHES)
+        left, right = math.floor(box.x0 * dpi), math.ceil(box.x1 * dpi)
+        top, bottom = height - math.ceil(box.y1 * dpi), height - math.floor(box.y0 * dpi)
+        background = np.round(255 * np.asarray(fig.get_facecolor()[:3])).astype(np.uint8)
+        pixels = np.empty((bottom - top, right - left, 3), np.uint8)
+        pixels[...] = background  # the margin where it reaches past the figure's edge
+        drawn = np.asarray(canvas.buffer_rgba())
+        rows, cols = slice(max(top, 0), min(bottom, height)), slice(max(left, 0), min(right, width))
+        pixels[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left] = drawn[
+            rows, cols, :3
+        ]
+        Image.fromarray(pixels).save(buf, format="png", dpi=(dpi, dpi))
     plt.close(fig)
     return buf.getvalue()
 
@@ -87,9 +124,7 @@ def crystal_figure(structure: MagneticStructure, moments: list[float] | None) ->
 
 def form_factor_function(result: SpinGroupResult):
     """f(kx, ky, kz) as a vectorised numpy function (first basis polynomial)."""
-    kx, ky, kz = sympy.symbols("kx ky kz")
-    expr = sympy.sympify(result.form_factor_basis[0])
-    return sympy.lambdify((kx, ky, kz), expr, "numpy")
+    return polynomial_function(result.form_factor_basis[0])
 
 
 @dataclass

@@ -10,17 +10,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-from pathlib import Path
 from typing import Any
 
 from altermag import __version__
-from altermag.reports import figures
+from altermag.reports import TEMPLATES, figures, template
 from altermag.result import VERDICTS, SpinGroupResult
 from altermag.structure import MagneticStructure
 
-__all__ = ["material_report", "render_html", "render_pdf"]
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+__all__ = ["TEMPLATES", "material_report", "render_html", "render_pdf"]
 
 
 def _summary(structure: MagneticStructure, result: SpinGroupResult) -> dict[str, Any]:
@@ -127,8 +124,6 @@ def _zone_figure(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The form factor in the Brillouin zone (sections and 3D, labelled points), or — when the
     zone or its path cannot be built — on two planes in arbitrary units."""
-    from dataclasses import asdict
-
     from altermag.reports import bz
 
     caption = (
@@ -148,7 +143,7 @@ def _zone_figure(
             f"could not be drawn: {exc}); black lines are the nodal planes."
         )
         fig, sections = figures.form_factor_figure(result, planes), []
-    data = [asdict(s) for s in sections]
+    data = [s.to_dict() for s in sections]
     return {"key": "form-factor", "caption": caption, "png_base64": _png(fig)}, data
 
 
@@ -211,9 +206,6 @@ def material_report(
 
 def render_html(report: dict[str, Any]) -> str:
     """Self-contained HTML (figures embedded), readable offline."""
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     labels = {
         "verdict_meaning": "meaning",
         "spin_laue_group": "spin Laue group",
@@ -233,7 +225,7 @@ def render_html(report: dict[str, Any]) -> str:
         for k, v in report["summary"].items()
         if v not in (None, "", []) and k not in ("formula", "verdict")
     ]
-    return env.get_template("material.html.j2").render(
+    return template("material.html.j2").render(
         summary=report["summary"],
         summary_rows=rows,
         result=report["result"],

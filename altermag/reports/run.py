@@ -10,15 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from altermag import __version__
+from altermag.reports import template
 from altermag.store.records import Candidate, RunRecord
 
 __all__ = ["render_run_html", "run_candidates", "run_report", "score_histogram_svg"]
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def run_candidates(store: Any, run_id: int) -> tuple[list[Candidate], int]:
@@ -217,7 +215,4 @@ def score_histogram_svg(scores: dict[str, list[float]]) -> str:
 
 def render_run_html(report: dict[str, Any]) -> str:
     """Self-contained HTML of :func:`run_report`."""
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    return env.get_template("run.html.j2").render(**report)
+    return template("run.html.j2").render(**report)

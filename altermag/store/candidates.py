@@ -28,6 +28,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal_column,
     or_,
     select,
 )
@@ -195,9 +196,10 @@ class CandidateQuery:
     def select(self) -> tuple[Select[Any], ScoreColumns]:
         """The filtered ``SELECT`` of the candidate columns and where its scores come from.
 
-        Without ``model_version`` the scores are the ones denormalised onto each order (the
-        most recently stored model version), so the query touches ``magnetic_orders`` and
-        ``materials`` only and pages walk the ``(sort key, id)`` indexes. With an explicit
+        Without ``model_version`` the scores (and P(k = 0)) are the ones denormalised onto each
+        order (the most recently stored model version), so the query touches
+        ``magnetic_orders`` and ``materials`` only and pages walk the ``(sort key, id)``
+        indexes. With an explicit
         ``model_version`` the scores of that version are joined in instead.
         """
         if self.model_version is None:
@@ -205,13 +207,7 @@ class CandidateQuery:
                 MagneticOrder.model_version,
                 MagneticOrder.score,
                 MagneticOrder.score_key,
-                # the page's rows only: one unique-index lookup each
-                select(ModelScore.p_k0)
-                .where(
-                    ModelScore.material_id == MagneticOrder.material_id,
-                    ModelScore.model_version == MagneticOrder.model_version,
-                )
-                .scalar_subquery(),
+                MagneticOrder.p_k0,
             )
             stmt = select(*CANDIDATE_COLUMNS, *cols.columns()).join(
                 Material, Material.id == MagneticOrder.material_id
@@ -415,7 +411,12 @@ def page_statement(
     statement object cost more than running the indexed query itself (~1.5 ms of ~3.5 ms
     per page); the same query shape now reuses one statement. ``query`` must be hashable
     (:meth:`CandidateQuery.canonical`).
+
+    The limit is written into the SQL as a number, not bound: it is part of the shape, and a
+    plan made before the parameters are known (PostgreSQL's generic plan of a prepared
+    statement) then knows how few rows are wanted and walks the sort index, where an
+    unknown limit is planned as a tenth of the table.
     """
     stmt, scores = query.select()
     key, descending = sort_key(sort, scores, dialect)
-    return paginate(stmt, key, descending, with_cursor).limit(limit)
+    return paginate(stmt, key, descending, with_cursor).limit(literal_column(str(int(limit))))

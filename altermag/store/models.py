@@ -208,6 +208,9 @@ class MagneticOrder(Base):
     """The material's P(altermagnetic ground state) from the ground-state prior (latest model
     version; for an order given with the structure 1 for an altermagnet, else 0)."""
     score_key: Mapped[float] = mapped_column(Float, server_default=MISSING_SQL)
+    p_k0: Mapped[float | None] = mapped_column(Float)
+    """The prior's P(k = 0) of the material under the same model version (None when the model
+    gives none), beside its ``score``."""
     dft_status: Mapped[str | None] = mapped_column(String(16))
     """Verdict status of the latest DFT check: confirmed / contradicted / inconclusive."""
     dft_splitting_ev: Mapped[float | None] = mapped_column(Float)

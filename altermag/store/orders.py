@@ -295,6 +295,7 @@ def _order_row(
         # carries the same keys)
         "score": None,
         "score_key": MISSING_SCORE,
+        "p_k0": None,
     }
 
 

@@ -222,6 +222,22 @@ class Candidate(_Record):
     """meV per magnetic atom: > 0 the altermagnetic ground state's margin over the next
     order, < 0 how far the best altermagnetic order lies above the ground state."""
 
+    @property
+    def ground_state_label(self) -> str:
+        """The ground-state search in a table cell: the winner's verdict and the altermagnetic
+        margin (``"altermagnet AM +12.3 meV"``); empty when no search is stored."""
+        if self.dft_ground_state is None:
+            return ""
+        if self.dft_am_margin_mev is None:
+            return self.dft_ground_state
+        return f"{self.dft_ground_state} {self.am_margin_label}"
+
+    @property
+    def am_margin_label(self) -> str:
+        """``"AM ±x.x meV"`` (meV per magnetic atom, see ``dft_am_margin_mev``) or empty."""
+        m = self.dft_am_margin_mev
+        return "" if m is None else f"AM {m:+.1f} meV"
+
 
 @dataclass(frozen=True)
 class CandidatePage(_Record):

@@ -3,8 +3,8 @@
 A score is the ground-state prior's P(altermagnetic ground state) of a material, stored with
 the prior's P(k = 0) (:mod:`altermag.ml.prior`). The candidate table
 shows the scores of one version — the one stored most recently — so each order row carries
-a copy of its material's score of that version (kept in step here), and the table sorts by
-score without a join.
+a copy of its material's score and P(k = 0) of that version (kept in step here), and the
+table sorts by score and shows both without a join.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class ScoreRepository:
                 update(MagneticOrder)
                 .where(MagneticOrder.model_version.is_not(None))
                 .where(MagneticOrder.model_version != version)
-                .values(model_version=None, score=None, score_key=MISSING_SCORE)
+                .values(model_version=None, score=None, score_key=MISSING_SCORE, p_k0=None)
             )
         sync_scores(s, version, sorted({mid for mid, v in latest if v == version}))
 
@@ -115,19 +115,19 @@ def latest_version(s: Session) -> str | None:
 
 
 def sync_scores(s: Session, version: str | None, material_ids: Sequence[int]) -> None:
-    """Copy the ``version`` scores of these materials onto their order rows."""
+    """Copy the ``version`` scores (and P(k = 0)) of these materials onto their order rows."""
     if version is None or not material_ids:
         return
     for batch in batches(list(material_ids)):
         found = s.execute(
-            select(ModelScore.material_id, ModelScore.score).where(
+            select(ModelScore.material_id, ModelScore.score, ModelScore.p_k0).where(
                 ModelScore.model_version == version, ModelScore.material_id.in_(batch)
             )
         ).all()
         if found:
             s.execute(
                 _SYNC_SCORES,
-                [{"mid": mid, "v": version, "s": score} for mid, score in found],
+                [{"mid": mid, "v": version, "s": score, "k0": k0} for mid, score, k0 in found],
             )
 
 
@@ -151,6 +151,7 @@ _SYNC_SCORES = (
         model_version=bindparam("v"),
         score=bindparam("s"),
         score_key=bindparam("s"),
+        p_k0=bindparam("k0"),
     )
 )
 """Scores of one material onto all its orders (executed for many materials at once)."""

@@ -16,6 +16,8 @@ themselves come from projecting the monomial basis with P = (1/|G|) Σ_R χ(R) D
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -26,6 +28,7 @@ __all__ = [
     "form_factor_basis",
     "lowest_degree",
     "multiplicity",
+    "polynomial_function",
     "polynomial_string",
     "symmetric_power_character",
 ]
@@ -204,3 +207,70 @@ def evaluate(coefficients: np.ndarray, degree: int, k: np.ndarray) -> np.ndarray
     k = np.asarray(k, dtype=float)
     vals = np.prod(k[..., None, :] ** exps, axis=-1)
     return vals @ np.asarray(coefficients, dtype=float)
+
+
+_VARIABLES = ("kx", "ky", "kz")
+_OPERATIONS = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+    ast.Load,
+)
+MAX_POWER = 12
+"""Largest exponent :func:`polynomial_function` accepts (form factors stop at degree 8)."""
+
+
+def polynomial_function(text: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    """f(kx, ky, kz) of a polynomial written as :func:`polynomial_string` writes it, evaluated
+    with numpy on arrays of Cartesian k (``sqrt(3)/2*kx**2*ky - ky**3/2`` → a function).
+
+    Only arithmetic (+, −, ×, /, integer powers up to :data:`MAX_POWER`) of kx, ky, kz, numbers
+    and ``sqrt`` of a number is read; anything else raises ``ValueError``, so text from a store
+    or a file runs nothing else.
+    """
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"not a polynomial in kx, ky, kz: {text!r}") from exc
+    functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    for node in ast.walk(tree):
+        if isinstance(node, _OPERATIONS):
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+                power = node.right
+                if not (
+                    isinstance(power, ast.Constant)
+                    and type(power.value) is int
+                    and 0 <= power.value <= MAX_POWER
+                ):
+                    raise ValueError(f"{text!r}: powers must be integers 0..{MAX_POWER}")
+            continue
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            continue
+        if isinstance(node, ast.Name) and node.id in _VARIABLES and id(node) not in functions:
+            continue
+        if isinstance(node, ast.Name) and node.id == "sqrt" and id(node) in functions:
+            continue
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "sqrt"
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Constant)
+            and not node.keywords
+        ):
+            continue
+        raise ValueError(f"not a polynomial in kx, ky, kz: {text!r}")
+    code = compile(tree, "<polynomial>", "eval")
+    constants = {"__builtins__": {}, "sqrt": np.sqrt}
+
+    def f(kx: np.ndarray, ky: np.ndarray, kz: np.ndarray) -> np.ndarray:
+        return eval(code, constants, {"kx": kx, "ky": ky, "kz": kz})  # every node checked above
+
+    return f

@@ -348,3 +348,51 @@ def test_fast_pages_reconnect_when_the_server_dropped_their_connection(
         monkeypatch.setattr(Store, "candidates", not_the_route)
         again = client.get("/candidates", params={"sort": "newest"})
         assert again.status_code == 200 and again.content == first.content
+
+
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_page_statements_are_planned_once_per_connection(scored: str) -> None:
+    """On PostgreSQL every page of one query shape (here: walks by score, one cursor after
+    another) runs the prepared statement's one generic plan, on the event-loop connections
+    and on the per-thread ones: the server plans a shape once, not once per page."""
+    import asyncio
+
+    from altermag.store.pages import PageReader, _Compiled
+
+    plans = _Compiled(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+        "WHERE statement LIKE %(like)s",
+        None,
+        {"like": "%magnetic_orders.score_key <= %"},  # the pages after the first
+    )
+    query = CandidateQuery()
+    reader = PageReader(scored, async_connections=1)
+    try:
+        n_pages = 0
+        for _ in range(3):
+            cursor = None
+            while True:
+                cursor = orjson.loads(reader.page(query, cursor=cursor, limit=1))["next_cursor"]
+                n_pages += 1
+                if not cursor:
+                    break
+        assert n_pages >= 12  # psycopg prepares a statement at its fifth execution
+        conn = reader._connection().driver_connection
+        (thread_plans,) = conn.execute(plans.sql, plans.params).fetchall()
+
+        async def on_the_loop() -> Any:
+            for _ in range(3):
+                cursor = None
+                while True:
+                    body = await reader.page_async(query, cursor=cursor, limit=1)
+                    if not (cursor := orjson.loads(body)["next_cursor"]):
+                        break
+            return await reader._rows_async(plans, plans.params)
+
+        (loop_plans,) = asyncio.run(on_the_loop())
+    finally:
+        reader.close()
+    for generic, custom in (thread_plans, loop_plans):
+        assert generic >= 1 and custom == 0

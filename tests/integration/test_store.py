@@ -206,18 +206,25 @@ def test_rescoring_replaces_the_score(store: Store, analysed: dict) -> None:
     assert [(c.formula, c.score, c.p_k0) for c in page.items] == [("MnTe", 0.5, 0.6)]
     page = store.candidates(sort="score", model_version="prior-v1")
     assert [(c.score, c.p_k0, c.model_version) for c in page.items] == [(0.6, 0.7, "prior-v1")]
-    # The default table follows the most recently stored version, wherever it was written.
-    assert [(c.score, c.model_version) for c in store.candidates().items] == [(0.5, "prior-v3")]
+    # The default table follows the most recently stored version, wherever it was written,
+    # score and P(k = 0) together.
+    assert [(c.score, c.p_k0, c.model_version) for c in store.candidates().items] == [
+        (0.5, 0.6, "prior-v3")
+    ]
     store.add_score(mid, "prior-v1", 0.9)  # an older model re-scores: it is the latest again
     assert [(c.score, c.p_k0) for c in store.candidates().items] == [(0.9, None)]
+    store.add_scores([(mid, "prior-v1", 0.9, 0.25)])
+    assert [(c.score, c.p_k0) for c in store.candidates().items] == [(0.9, 0.25)]
     fresh = store.add_material(analysed["MnF2"][0])
-    store.add_score(fresh, "prior-v4", 0.8)  # a new version scores another material only
-    assert [(c.formula, c.score) for c in store.candidates().items] == [("MnTe", None)]
+    store.add_score(fresh, "prior-v4", 0.8, 0.75)  # a new version scores another material only
+    assert [(c.formula, c.score, c.p_k0) for c in store.candidates().items] == [
+        ("MnTe", None, None)
+    ]
     # orders stored after the score get it, and sort by it
     store.add_analysis(*analysed["MnF2"])
-    assert [(c.formula, c.score, c.model_version) for c in store.candidates().items] == [
-        ("MnF2", 0.8, "prior-v4"),
-        ("MnTe", None, None),
+    assert [(c.formula, c.score, c.p_k0, c.model_version) for c in store.candidates().items] == [
+        ("MnF2", 0.8, 0.75, "prior-v4"),
+        ("MnTe", None, None, None),
     ]
 
 
@@ -260,6 +267,44 @@ def test_migration_fills_the_candidate_columns(db_url: str, analysed: dict) -> N
         (c,) = store.candidates(sort="dft_splitting").items
         assert (c.model_version, c.score) == ("prior-v2", 0.6)  # P(k = 0): dropped by 0001
         assert (c.dft_status, c.dft_splitting_ev) == ("confirmed", 0.5)
+
+
+def _scores_shown(store: Store) -> dict[int, tuple[float | None, float | None]]:
+    """(score, P(k = 0)) of every candidate row of the default table, by order id."""
+    return {
+        c.order_id: (c.score, c.p_k0) for c in store.iter_candidates(CandidateQuery(max_rank=None))
+    }
+
+
+def test_candidate_rows_carry_the_scores_p_k0(
+    db_url: str, analysed: dict, enumerated: dict
+) -> None:
+    """P(k = 0) on every candidate row is the one stored with the score it shows (the latest
+    model version's row of its material), and migration 0011 fills it on existing stores."""
+    with Store(db_url) as store:
+        _fill(store, analysed, enumerated)
+        store.add_scores(  # a batch re-score of some materials by the same version
+            (c.material_id, "prior-v1", 0.3, 0.4) for c in store.candidates(limit=500).items[::4]
+        )
+        version = store.latest_model_version()
+        assert version == "prior-v1"
+
+        shown = _scores_shown(store)
+        joined = {  # the same rows with the scores of the latest version joined in
+            c.order_id: (c.score, c.p_k0)
+            for c in store.iter_candidates(CandidateQuery(max_rank=None, model_version=version))
+        }
+    given = {k for k, (score, _) in shown.items() if score is not None and joined[k][0] is None}
+    assert joined.keys() == shown.keys()
+    assert {k: v for k, v in shown.items() if k not in given} == {
+        k: v for k, v in joined.items() if k not in given
+    }
+    assert {shown[k][1] for k in given} == {None}  # orders given with the structure
+    assert {k0 for _, k0 in shown.values()} >= {0.4, None} and len(shown) > 20
+    downgrade(db_url, "0010")
+    upgrade(db_url)
+    with Store(db_url) as store:
+        assert _scores_shown(store) == shown
 
 
 def _prototypes(db_url: str) -> dict[int, str]:
