@@ -32,6 +32,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from altermag.errors import SettingsError
+
+try:  # optional (the api extra): chunk files are encoded ~10× and read ~2× faster
+    import orjson
+except ImportError:  # pragma: no cover - the json module writes the same JSON
+    orjson = None  # type: ignore[assignment]
 from altermag.screening import (
     ScreenedEntry,
     ScreenSettings,
@@ -103,6 +108,22 @@ class ScreeningOutcome:
 
 def _page_name(cursor: str | None) -> str:
     return hashlib.sha256(str(cursor).encode()).hexdigest()[:20] + ".json"
+
+
+def _chunk_json(chunk: dict[str, Any]) -> str:
+    """The JSON text of a chunk file (ids, candidate rows, errors, skipped inputs)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(chunk, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        except TypeError:  # what orjson cannot encode (integers beyond 64 bits): json's way
+            pass
+    return json.dumps(chunk)
+
+
+def _read_chunk(path: Path) -> dict[str, Any]:
+    """A chunk file as written by :func:`_chunk_json`."""
+    text = path.read_bytes()
+    return orjson.loads(text) if orjson is not None else json.loads(text)
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -221,7 +242,7 @@ def run_screening(
     ranking = RANKING
     started = time.perf_counter()
     timings = {"analysis": 0.0, "store": 0.0, "tables": 0.0, "reports": 0.0}
-    done = sum(len(json.loads(p.read_text())["ids"]) for p in chunk_dir.glob("*.json"))
+    done = sum(len(_read_chunk(p)["ids"]) for p in chunk_dir.glob("*.json"))
     n_errors = 0
     run_errors: list[str] = []
     status = "completed"
@@ -238,7 +259,7 @@ def run_screening(
         # done yet (counting them would end a limited run one page early, its last page lost).
         ahead = chunk_dir / _page_name(cursor)
         if ahead.is_file():
-            done -= len(json.loads(ahead.read_text())["ids"])
+            done -= len(_read_chunk(ahead)["ids"])
         queued = done
         in_flight: deque[_InFlight] = deque()
         exhausted = False
@@ -293,7 +314,7 @@ def run_screening(
                     stored = store.add_screened(entries, settings.to_dict(), run_id=run_id)
                     _atomic_write(
                         chunk_dir / _page_name(item.start_cursor),
-                        json.dumps(
+                        _chunk_json(
                             {
                                 "ids": [e.id for e in entries],
                                 "rows": candidate_rows(entries, ranking, stored),
@@ -320,7 +341,7 @@ def run_screening(
     errors: list[str] = []
     skipped: dict[str, int] = {}
     for p in sorted(chunk_dir.glob("*.json")):
-        data = json.loads(p.read_text())
+        data = _read_chunk(p)
         rows += data["rows"]
         errors += data["errors"]
         for reason, n in data["skipped"].items():
