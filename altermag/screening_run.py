@@ -575,6 +575,26 @@ def write_run_reports(
     """``report.html`` of the run (its best ``top`` candidates) and ``materials/<id>.html``
     for the best ``pages`` of them (rendered on ``pool`` when given); the other rows name the
     ``altermag report`` command that draws theirs."""
+    with _young_objects_only():
+        return _write_run_reports(store, run_id, out_dir, top, pages, pool)
+
+
+@contextmanager
+def _young_objects_only() -> Iterator[None]:
+    """Garbage collections inside the block look only at objects made inside it
+    (``gc.freeze``): drawing the material pages makes many short-lived reference cycles, and
+    every collection they trigger would otherwise walk all the screening still holds (store,
+    results, imported modules) again."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _write_run_reports(
+    store: Any, run_id: int, out_dir: Path, top: int, pages: int, pool: Executor | None
+) -> dict[str, Path]:
     from altermag.reports.run import render_run_html, run_candidates, run_report
 
     record = store.run(run_id)

@@ -240,6 +240,7 @@ def zone_figure(
     """Sections with sign maps, nodal lines and labels, and the 3D zone with its points."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Polygon
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
     zone = zone or brillouin_zone(structure, result)
     sections = sections or zone_sections(structure, result, zone=zone)
@@ -254,8 +255,11 @@ def zone_figure(
         for line in sec.nodal_lines:
             (u0, v0), (u1, v1) = line
             ax.plot([u0, u1], [v0, v1], color="k", lw=1.2, ls="--", clip_path=outline)
+        if sec.labels:
+            ax.plot(
+                [u for _, u, _ in sec.labels], [v for *_, v in sec.labels], "o", color="k", ms=3.5
+            )
         for label, u, v in sec.labels:
-            ax.plot(u, v, "o", color="k", ms=3.5)
             ax.annotate(label, (u, v), textcoords="offset points", xytext=(4, 4), fontsize=10)
         poly = np.array(sec.polygon)
         pad = 0.08 * float(np.ptp(poly, axis=0).max())
@@ -266,20 +270,20 @@ def zone_figure(
         ax.set_ylabel(sec.axis_labels[1], fontsize=8)
         ax.set_title(sec.name, fontsize=9)
     ax3 = fig.add_subplot(1, 3, 3, projection="3d")
-    for simplex in zone.hull.simplices:
-        for a, b in itertools.combinations(simplex, 2):
-            seg = zone.vertices[[a, b]]
-            # draw only true edges: the segment lies on two faces that are not coplanar
-            if _is_edge(zone, seg):
-                ax3.plot(*seg.T, color="0.35", lw=0.8)
+    pairs = {tuple(sorted(p)) for t in zone.hull.simplices for p in itertools.combinations(t, 2)}
+    # draw only true edges: the segment lies on two faces that are not coplanar
+    edges = [
+        zone.vertices[list(p)] for p in sorted(pairs) if _is_edge(zone, zone.vertices[list(p)])
+    ]
+    ax3.add_collection3d(Line3DCollection(edges, colors="0.35", linewidths=0.8))
     surface = _surface_points(zone)
     f = form_factor_function(result)
     val = np.asarray(f(surface[:, 0], surface[:, 1], surface[:, 2]), float) * np.ones(len(surface))
     scale = max(float(np.max(np.abs(val))), 1e-300)
     colors = np.where(val > 1e-9 * scale, UP, np.where(val < -1e-9 * scale, DOWN, "0.8"))
     ax3.scatter(*surface.T, c=colors, s=7, alpha=0.6, depthshade=False)
+    ax3.scatter(*np.array(list(zone.points.values())).reshape(-1, 3).T, color="k", s=10)
     for label, k in zone.points.items():
-        ax3.scatter(*k, color="k", s=10)
         ax3.text(*k, " " + _display(label), fontsize=8)
     ax3.set_box_aspect(np.ptp(zone.vertices, axis=0) + 1e-9)
     ax3.set_axis_off()

@@ -80,15 +80,19 @@ def to_png(fig: plt.Figure, dpi: int = 110) -> bytes:
 
 def crystal_figure(structure: MagneticStructure, moments: list[float] | None) -> plt.Figure:
     """3D view of the cell: atoms by element, magnetic moments as red (up) / blue (down) arrows."""
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection
+
     fig = plt.figure(figsize=(5.2, 5.0))
     ax = fig.add_subplot(projection="3d")
     lat = structure.lattice
     corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float)
-    for a in range(8):
-        for b in range(a + 1, 8):
-            if np.sum(np.abs(corners[a] - corners[b])) == 1:
-                seg = corners[[a, b]] @ lat
-                ax.plot(*seg.T, color="0.6", lw=0.8)
+    edges = [
+        corners[[a, b]] @ lat
+        for a in range(8)
+        for b in range(a + 1, 8)
+        if np.sum(np.abs(corners[a] - corners[b])) == 1
+    ]
+    ax.add_collection3d(Line3DCollection(edges, colors="0.6", linewidths=0.8))
     cart = np.mod(structure.frac_coords, 1.0) @ lat
     m = np.zeros(len(structure)) if moments is None else np.asarray(moments, float)
     scale = 0.35 * np.min(np.linalg.norm(lat, axis=1)) / max(1e-9, np.max(np.abs(m)))
@@ -105,12 +109,19 @@ def crystal_figure(structure: MagneticStructure, moments: list[float] | None) ->
             label=el,
             depthshade=False,
         )
-    for pos, mi in zip(cart, m, strict=True):
-        if abs(mi) < 1e-6:
-            continue
-        ax.quiver(
-            *pos, 0, 0, mi * scale, color=UP if mi > 0 else DOWN, lw=2.2, arrow_length_ratio=0.3
-        )
+    for sign, colour in ((1, UP), (-1, DOWN)):
+        sel = sign * m >= 1e-6
+        if sel.any():
+            zeros = np.zeros(int(sel.sum()))
+            ax.quiver(
+                *cart[sel].T,
+                zeros,
+                zeros,
+                m[sel] * scale,
+                color=colour,
+                lw=2.2,
+                arrow_length_ratio=0.3,
+            )
     ax.plot([], [], color=UP, lw=2.2, label="spin up")
     ax.plot([], [], color=DOWN, lw=2.2, label="spin down")
     ax.set_xlabel("x (Å)")

@@ -53,3 +53,31 @@ def test_cli_run_report_json_and_html(db_url: str, tmp_path: Path) -> None:
         app, ["report", "--run", str(run_id), "--db", db_url, "--format", "pdf"]
     )
     assert pdf.exit_code != 0
+
+
+def test_run_reports_leave_the_garbage_collector_as_they_found_it(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The pages are drawn with the screening's objects frozen out of collections; afterwards,
+    and after a failure, every object is collectable again."""
+    import gc
+
+    import pytest
+
+    from altermag.screening_run import write_run_reports
+
+    run_id = _seed(db_url)
+    with Store(db_url) as store:
+        paths = write_run_reports(store, run_id, tmp_path, pages=2)
+        assert gc.get_freeze_count() == 0
+        pages = sorted((tmp_path / "materials").glob("*.html"))
+        assert len(pages) == 2 and paths["report"].is_file()
+        assert all("data:image/png;base64," in p.read_text() for p in pages)
+
+        def broken(material_id: int) -> None:
+            raise RuntimeError("the database went away")
+
+        store.material = broken  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError, match="went away"):
+            write_run_reports(store, run_id, tmp_path, pages=1)
+        assert gc.get_freeze_count() == 0

@@ -161,3 +161,51 @@ def test_pdf_first_page_is_the_summary() -> None:
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(
         b"/Type /Page "
     ) >= 1 + len(rep["figures"])
+
+
+def test_figures_draw_the_cell_its_moments_and_the_labelled_zone() -> None:
+    """MnF2: the crystal figure has the 12 cell edges, one marker set per element and one
+    arrow per Mn (one up, one down); the zone figure has the 12 edges of the tetragonal zone,
+    every labelled point as a marker with its name, and the nodal lines in both sections."""
+    import matplotlib.colors as mcolors
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection, Path3DCollection
+
+    from altermag.reports.bz import zone_figure
+    from altermag.reports.figures import DOWN, UP, crystal_figure, plt
+
+    s = lit.mnf2()
+    res = analyze(s)
+    moments = [float(m) for m in s.collinear_moments()[0]]
+    fig = crystal_figure(s, moments)
+    fig.canvas.draw()  # 3D artists hold their projected segments once drawn
+    (ax,) = fig.axes
+    lines = [c for c in ax.collections if isinstance(c, Line3DCollection)]
+    arrows = {}
+    for c in lines:
+        colour = mcolors.to_hex(c.get_colors()[0])
+        arrows[colour] = arrows.get(colour, 0) + len(c.get_segments())
+    edges = arrows.pop(mcolors.to_hex("0.6"))
+    assert edges == 12
+    assert arrows == {UP: 3, DOWN: 3}  # an arrow is its shaft and two strokes of its head
+    markers = [c for c in ax.collections if isinstance(c, Path3DCollection)]
+    assert sorted(len(c.get_offsets()) for c in markers) == [2, 4]  # 2 Mn, 4 F
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["F", "Mn", "spin up", "spin down"]
+    plt.close(fig)
+
+    zone = brillouin_zone(s, res)
+    fig = zone_figure(s, res, zone=zone)
+    fig.canvas.draw()
+    sec1, sec2, ax3 = fig.axes
+    (edges3d,) = [c for c in ax3.collections if isinstance(c, Line3DCollection)]
+    assert len(edges3d.get_segments()) == 12
+    names = {t.get_text().strip() for t in ax3.texts}
+    assert names == {"Γ" if n == "G" else n for n in zone.points}
+    points = [c for c in ax3.collections if isinstance(c, Path3DCollection)]
+    assert sorted(len(c.get_offsets()) for c in points)[0] == len(zone.points)
+    for ax2d in (sec1, sec2):
+        dashed = [ln for ln in ax2d.lines if ln.get_linestyle() == "--"]
+        assert dashed  # the nodal planes kx = 0, ky = 0 cross both sections
+        shown = {t.get_text() for t in ax2d.texts}
+        assert "Γ" in shown
+    plt.close(fig)
