@@ -32,6 +32,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from altermag.errors import SettingsError
+
+try:  # optional (the api extra): chunk files are encoded ~10× and read ~2× faster
+    import orjson
+except ImportError:  # pragma: no cover - the json module writes the same JSON
+    orjson = None  # type: ignore[assignment]
 from altermag.screening import (
     ScreenedEntry,
     ScreenSettings,
@@ -105,10 +110,47 @@ def _page_name(cursor: str | None) -> str:
     return hashlib.sha256(str(cursor).encode()).hexdigest()[:20] + ".json"
 
 
+def _chunk_json(chunk: dict[str, Any]) -> str:
+    """The JSON text of a chunk file (ids, candidate rows, errors, skipped inputs)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(chunk, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+        except TypeError:  # what orjson cannot encode (integers beyond 64 bits): json's way
+            pass
+    return json.dumps(chunk)
+
+
+def _read_chunk(path: Path) -> dict[str, Any]:
+    """A chunk file as written by :func:`_chunk_json`."""
+    text = path.read_bytes()
+    return orjson.loads(text) if orjson is not None else json.loads(text)
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+#: Garbage-collection thresholds of a screening (generations 0, 1, 2). A chunk's structures,
+#: results and rows live until the chunk is stored, so they outlive the young generations and
+#: Python's default thresholds (700, 10, 10) would run a full collection of the whole heap
+#: (every imported module's objects) every few chunks; collecting the youngest generation
+#: every 7,000 net allocations instead of 700 makes full collections rare. Only when cyclic
+#: garbage is freed changes, never what a screening computes.
+SCREENING_GC_THRESHOLDS = (7000, 10, 10)
+
+
+@contextmanager
+def screening_gc() -> Iterator[None]:
+    """:data:`SCREENING_GC_THRESHOLDS` for the duration of a screening (the previous
+    thresholds are restored after it)."""
+    previous = gc.get_threshold()
+    gc.set_threshold(*SCREENING_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
 
 
 #: Material pages (HTML with figures) a screening writes for its best candidates; the others
@@ -126,6 +168,7 @@ class _InFlight:
     future: Future | None = None
 
 
+@screening_gc()
 def run_screening(
     source: Source,
     store: Any,
@@ -199,7 +242,7 @@ def run_screening(
     ranking = RANKING
     started = time.perf_counter()
     timings = {"analysis": 0.0, "store": 0.0, "tables": 0.0, "reports": 0.0}
-    done = sum(len(json.loads(p.read_text())["ids"]) for p in chunk_dir.glob("*.json"))
+    done = sum(len(_read_chunk(p)["ids"]) for p in chunk_dir.glob("*.json"))
     n_errors = 0
     run_errors: list[str] = []
     status = "completed"
@@ -216,7 +259,7 @@ def run_screening(
         # done yet (counting them would end a limited run one page early, its last page lost).
         ahead = chunk_dir / _page_name(cursor)
         if ahead.is_file():
-            done -= len(json.loads(ahead.read_text())["ids"])
+            done -= len(_read_chunk(ahead)["ids"])
         queued = done
         in_flight: deque[_InFlight] = deque()
         exhausted = False
@@ -271,7 +314,7 @@ def run_screening(
                     stored = store.add_screened(entries, settings.to_dict(), run_id=run_id)
                     _atomic_write(
                         chunk_dir / _page_name(item.start_cursor),
-                        json.dumps(
+                        _chunk_json(
                             {
                                 "ids": [e.id for e in entries],
                                 "rows": candidate_rows(entries, ranking, stored),
@@ -298,7 +341,7 @@ def run_screening(
     errors: list[str] = []
     skipped: dict[str, int] = {}
     for p in sorted(chunk_dir.glob("*.json")):
-        data = json.loads(p.read_text())
+        data = _read_chunk(p)
         rows += data["rows"]
         errors += data["errors"]
         for reason, n in data["skipped"].items():
@@ -344,9 +387,11 @@ def run_screening(
 
 
 def _worker_init() -> None:
-    """A pool worker uses one core: no thread pools inside it (BLAS, OpenMP, torch)."""
+    """A pool worker uses one core: no thread pools inside it (BLAS, OpenMP, torch); it
+    screens chunks, so it collects garbage as a screening does (:data:`SCREENING_GC_THRESHOLDS`)."""
     import sys
 
+    gc.set_threshold(*SCREENING_GC_THRESHOLDS)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"
     torch = sys.modules.get("torch")

@@ -11,6 +11,7 @@ symmetry does not depend on where its moments point.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -94,9 +95,10 @@ class MagneticStructure(MSONable):
     def volume(self) -> float:
         return float(abs(np.linalg.det(self.lattice)))
 
-    @property
+    @cached_property
     def formula(self) -> str:
-        """Reduced formula (pymatgen's convention, e.g. ``MnF2``)."""
+        """Reduced formula (pymatgen's convention, e.g. ``MnF2``); worked out once per
+        structure (the species never change)."""
         from pymatgen.core import Composition
 
         return Composition.from_dict(_count(self.species)).reduced_formula

@@ -166,8 +166,9 @@ def _bridge_angles(
     no = np.linalg.norm(other, axis=-1)
     valid = mask[ci.astype(int)] & (no <= BOND_MAX) & (no > 0.5)
     with np.errstate(invalid="ignore", divide="ignore"):
+        # padding and too-short bonds divide by zero (NaN): not valid, so never an angle
         cosang = np.einsum("pkx,pkx->pk", -b, other) / (nb * no)
-    ang = np.degrees(np.arccos(np.clip(np.nan_to_num(cosang), -1.0, 1.0)))
+        ang = np.degrees(np.arccos(np.clip(cosang, -1.0, 1.0)))
     out = np.where(valid, ang, 0.0).max(axis=1)
     return out
 
@@ -186,18 +187,19 @@ def geometry(cell: MagneticStructure, mag: np.ndarray) -> CrystalGeometry:
     )
     keep = dists > 0.5
     centers, points, offsets, dists = centers[keep], points[keep], offsets[keep], dists[keep]
-    shell = np.full(len(dists), -1)
+    # A shell opens at the nearest distance d0 not yet in a shell and takes every pair up to
+    # d0 × 1.05 + 0.05 Å: the distances in increasing order, three look-ups.
+    ordered = np.sort(dists)
     shell_d: list[float] = []
-    remaining = np.ones(len(dists), bool)
-    for s in range(3):
-        if not np.any(remaining):
-            break
-        d0 = float(dists[remaining].min())
-        sel = remaining & (dists <= d0 * 1.05 + 0.05)
-        shell[sel] = s
+    bounds: list[float] = []
+    start = 0
+    while start < len(ordered) and len(shell_d) < 3:
+        d0 = float(ordered[start])
         shell_d.append(d0)
-        remaining &= ~sel
-    keep = shell >= 0
+        bounds.append(d0 * 1.05 + 0.05)
+        start = int(np.searchsorted(ordered, bounds[-1], side="right"))
+    shell = np.searchsorted(np.array(bounds), dists, side="left")  # ≤ bounds[s]: shell s
+    keep = shell < len(bounds)
     ci, cj, off, sh = centers[keep], points[keep], offsets[keep], shell[keep]
     vec = cart[cj] + np.asarray(off, float) @ lattice - cart[ci]
     near = sh <= 1

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from altermag.result import SpinGroupResult
-from altermag.store.database import Database
+from altermag.store.database import Database, opt_float
 from altermag.store.materials import MaterialRepository
 from altermag.store.orders import OrderRepository
 from altermag.store.records import StoredAnalysis
 from altermag.store.runs import RunItemRow, RunRepository
-from altermag.store.scores import ScoreRepository
+from altermag.store.scores import ScoreColumns, ScoreRepository, ScoreRow
 from altermag.structure import MagneticStructure
 
 if TYPE_CHECKING:
@@ -108,17 +108,23 @@ class Ingest:
                 [(st, e.source or None, e.id) for st, e in zip(structures, ok, strict=True)],
                 [r.space_group_number for r in results],
             )
+            scored: list[ScoreRow] = [
+                (mid, e.model_version, e.model_score, e.p_k0)
+                for mid, e in zip(mids, ok, strict=True)
+                if e.model_score is not None and e.model_version
+            ]
+            # one model version (the prior's) becomes the latest below: new order rows are
+            # written with its scores instead of being updated with them afterwards
+            latest: dict[int, ScoreColumns] | None = None
+            if len({version for _, version, _, _ in scored}) == 1:
+                latest = {
+                    mid: (version, float(score), opt_float(p_k0))
+                    for mid, version, score, p_k0 in scored
+                }
             oids = self.orders.upsert(
-                s, [(mid, r, settings) for mid, r in zip(mids, results, strict=True)]
+                s, [(mid, r, settings) for mid, r in zip(mids, results, strict=True)], latest
             )
-            self.scores.upsert(
-                s,
-                [
-                    (mid, e.model_version, e.model_score, e.p_k0)
-                    for mid, e in zip(mids, ok, strict=True)
-                    if e.model_score is not None and e.model_version
-                ],
-            )
+            self.scores.upsert(s, scored)
             if run_id is not None:
                 stored_refs = {id(e): mid for e, mid in zip(ok, mids, strict=True)}
                 items: list[RunItemRow] = [

@@ -34,7 +34,7 @@ from altermag.store.database import Database, batches, opt_float
 from altermag.store.engine import encode_json
 from altermag.store.models import MISSING_SCORE, MagneticOrder, utcnow
 from altermag.store.records import Candidate, CandidatePage, OrderRecord, as_utc
-from altermag.store.scores import latest_version, sync_scores
+from altermag.store.scores import ScoreColumns, latest_version, sync_scores
 
 __all__ = [
     "OrderRepository",
@@ -111,9 +111,21 @@ class OrderRepository:
         with self.db.session() as s:
             return self.upsert(s, [(material_id, result, settings)])[0]
 
-    def upsert(self, s: Session, entries: Sequence[ResultRow]) -> list[list[int]]:
+    def upsert(
+        self,
+        s: Session,
+        entries: Sequence[ResultRow],
+        scores: Mapping[int, ScoreColumns] | None = None,
+    ) -> list[list[int]]:
         """Insert the order rows of (material id, result, settings) in the caller's
-        transaction; returns the order ids of each entry."""
+        transaction; returns the order ids of each entry.
+
+        ``scores`` (material id → (model version, score, P(k = 0))): the model's scores of
+        these materials that the caller stores in the same transaction as the latest version
+        (:meth:`Ingest.screened <altermag.store.ingest.Ingest.screened>`); new rows are
+        written with them, so that copying the scores onto the rows afterwards finds nothing
+        to change. Existing rows get the latest scores from :func:`sync_scores` as always.
+        """
         rows: dict[tuple[int, str, str], dict[str, Any]] = {}
         keys: list[list[tuple[int, str, str]]] = []
         known: dict[Any, tuple[str, str]] = {}
@@ -126,7 +138,10 @@ class OrderRepository:
                 known[ref] = (settings_hash(sdict), encode_json(sdict))
             shash, stext = known[ref]
             entry_keys = []
+            score = scores.get(material_id) if scores else None
             for row in _order_rows(result):
+                if score is not None:
+                    row.update(_score_columns(score))
                 key = (material_id, shash, row["moments_key"])
                 entry_keys.append(key)
                 rows.setdefault(
@@ -291,12 +306,20 @@ def _order_row(
         "heuristic_reason": reason,
         "p_ground_state": opt_float(p_ground_state),
         "result": encode_json(result),  # encoded once: the insert passes the text through
-        # the model's score, copied onto the row by sync_scores (every row of one insert
-        # carries the same keys)
+        # the model's score, copied onto the row by sync_scores or written with it
+        # (_score_columns); every row of one insert carries the same keys
+        "model_version": None,
         "score": None,
         "score_key": MISSING_SCORE,
         "p_k0": None,
     }
+
+
+def _score_columns(score: ScoreColumns) -> dict[str, Any]:
+    """The candidate columns of an order row carrying a model's score, as
+    :func:`~altermag.store.scores.sync_scores` writes them."""
+    version, value, p_k0 = score
+    return {"model_version": version, "score": value, "score_key": value, "p_k0": p_k0}
 
 
 def order_record(o: MagneticOrder) -> OrderRecord:

@@ -12,18 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from altermag.store.database import Database, batches, opt_float
 from altermag.store.models import MISSING_SCORE, MagneticOrder, ModelScore, utcnow
 from altermag.store.records import ScoreRecord, as_utc
 
-__all__ = ["ScoreRepository", "ScoreRow"]
+__all__ = ["ScoreColumns", "ScoreRepository", "ScoreRow"]
 
 ScoreRow = tuple[int, str, float, float | None]
 """``(material_id, model_version, score, p_k0)``: P(altermagnetic ground state) and P(k = 0)
 (None when the model gives none)."""
+ScoreColumns = tuple[str, float, float | None]
+"""``(model_version, score, p_k0)`` of a material, as its order rows carry them."""
 
 
 class ScoreRepository:
@@ -147,6 +149,14 @@ _orders = cast(Table, MagneticOrder.__table__)
 _SYNC_SCORES = (
     update(_orders)
     .where(_orders.c.material_id == bindparam("mid"))
+    .where(  # a row that already carries these values is not written again
+        or_(
+            _orders.c.model_version.is_distinct_from(bindparam("v")),
+            _orders.c.score.is_distinct_from(bindparam("s")),
+            _orders.c.score_key.is_distinct_from(bindparam("s")),
+            _orders.c.p_k0.is_distinct_from(bindparam("k0")),
+        )
+    )
     .values(
         model_version=bindparam("v"),
         score=bindparam("s"),

@@ -10,13 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from altermag.screening import ScreenSettings
+from altermag.screening import ScreenedEntry, ScreenSettings
 from altermag.screening_run import ScreenRequest, run_screening
-from altermag.sources import get_source
+from altermag.sources import Record, get_source
 from altermag.store import Store
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "altermag" / "data" / "examples"
@@ -204,6 +205,46 @@ def test_worker_pool_gives_the_in_process_answer(tmp_path: Path) -> None:
         outcomes[workers] = (rows, counts["materials"], counts["magnetic_orders"], pages)
     assert outcomes[1] == outcomes[2]
     assert len(outcomes[1][0]) == 24 and len(outcomes[1][3]) == 3
+
+
+def test_a_screening_collects_garbage_with_its_thresholds_and_restores_the_callers(
+    tmp_path: Path,
+) -> None:
+    """Chunks are analysed and stored under the screening's garbage-collection thresholds
+    (young objects held for a chunk); the caller's thresholds are back afterwards, also when
+    the run fails."""
+    import gc
+
+    from altermag.screening_run import SCREENING_GC_THRESHOLDS, sequential
+
+    seen: list[tuple[int, ...]] = []
+
+    def executor(
+        chunks: Sequence[list[Record]], settings: ScreenSettings
+    ) -> list[list[ScreenedEntry]]:
+        seen.append(gc.get_threshold())
+        return sequential(chunks, settings)
+
+    before = gc.get_threshold()
+    assert before != SCREENING_GC_THRESHOLDS
+    with Store(f"sqlite:///{tmp_path / 'gc.db'}") as store:
+        out = ScreenRequest(source="known", limit=4, chunk_size=2).run(
+            store, tmp_path / "out", executor=executor, report_pages=0
+        )
+        assert out.counts["screened"] == 4
+        assert seen == [SCREENING_GC_THRESHOLDS] * 2
+        assert gc.get_threshold() == before
+        with pytest.raises(RuntimeError):
+            ScreenRequest(source="known", limit=2).run(
+                store, tmp_path / "out", executor=_failing_executor, key="fails"
+            )
+        assert gc.get_threshold() == before
+
+
+def _failing_executor(
+    chunks: Sequence[list[Record]], settings: ScreenSettings
+) -> list[list[ScreenedEntry]]:
+    raise RuntimeError("analysis failed")
 
 
 def test_screen_succeeds_on_a_busy_cpu(tmp_path: Path) -> None:

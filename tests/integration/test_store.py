@@ -307,6 +307,49 @@ def test_candidate_rows_carry_the_scores_p_k0(
         assert _scores_shown(store) == shown
 
 
+def test_screened_orders_carry_the_scores_of_their_chunk(store: Store, enumerated: dict) -> None:
+    """Every order row of a screened chunk shows its material's score and P(k = 0) of the
+    latest model version, whether the row is new, stored before by another chunk, re-scored by
+    the same version or by a newer one."""
+    from altermag.screening import ScreenedEntry
+
+    crystals = list(enumerated.items())
+
+    def chunk(names: slice, version: str, k: int) -> list[ScreenedEntry]:
+        return [
+            ScreenedEntry(
+                name, "examples", s, r, model_score=0.1 * k + 0.01 * i,
+                model_version=version, p_k0=0.5 + 0.01 * i + 0.1 * k,
+            )
+            for i, (name, (s, r)) in enumerate(crystals[names])
+        ]  # fmt: skip
+
+    half = len(crystals) // 2
+    seen: dict[int, ScreenedEntry] = {}
+    for names, version, k in (
+        (slice(0, half), "prior-v1", 1),  # new rows
+        (slice(half - 1, None), "prior-v1", 2),  # one material stored before, the rest new
+        (slice(None), "prior-v1", 3),  # the same version re-scores everything
+        (slice(0, half), "prior-v2", 4),  # a newer model scores half of them
+    ):
+        entries = chunk(names, version, k)
+        stored = store.add_screened(entries, {"symprec": 0.01, "magtol": 0.05})
+        if version == "prior-v2" and "prior-v1" in {e.model_version for e in seen.values()}:
+            seen = {}  # the newer version's scores replace every row's (others show none)
+        for e, place in zip(entries, stored, strict=True):
+            assert place is not None
+            seen.update({oid: e for oid in place.order_ids})
+        shown = {
+            c.order_id: (c.model_version, c.score, c.p_k0)
+            for c in store.iter_candidates(CandidateQuery(max_rank=None))
+        }
+        assert store.latest_model_version() == version
+        assert {oid: (e.model_version, e.model_score, e.p_k0) for oid, e in seen.items()} == {
+            oid: v for oid, v in shown.items() if v[0] is not None
+        }
+        assert len(seen) >= 10  # rows of 2-5 crystals (every enumerated order)
+
+
 def _prototypes(db_url: str) -> dict[int, str]:
     engine = make_engine(db_url)
     with engine.connect() as conn:
