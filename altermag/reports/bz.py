@@ -24,7 +24,7 @@ import numpy as np
 from pymatgen.core import Lattice
 from scipy.spatial import ConvexHull
 
-from altermag.reports.figures import DOWN, UP, form_factor_function, plt
+from altermag.reports.figures import DOWN, UP, form_factor_function, plt, polyline
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
 
@@ -240,7 +240,6 @@ def zone_figure(
     """Sections with sign maps, nodal lines and labels, and the 3D zone with its points."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Polygon
-    from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
     zone = zone or brillouin_zone(structure, result)
     sections = sections or zone_sections(structure, result, zone=zone)
@@ -275,7 +274,7 @@ def zone_figure(
     edges = [
         zone.vertices[list(p)] for p in sorted(pairs) if _is_edge(zone, zone.vertices[list(p)])
     ]
-    ax3.add_collection3d(Line3DCollection(edges, colors="0.35", linewidths=0.8))
+    ax3.plot(*polyline(edges).T, color="0.35", lw=0.8)
     surface = _surface_points(zone)
     f = form_factor_function(result)
     val = np.asarray(f(surface[:, 0], surface[:, 1], surface[:, 2]), float) * np.ones(len(surface))

@@ -80,8 +80,6 @@ def to_png(fig: plt.Figure, dpi: int = 110) -> bytes:
 
 def crystal_figure(structure: MagneticStructure, moments: list[float] | None) -> plt.Figure:
     """3D view of the cell: atoms by element, magnetic moments as red (up) / blue (down) arrows."""
-    from mpl_toolkits.mplot3d.art3d import Line3DCollection
-
     fig = plt.figure(figsize=(5.2, 5.0))
     ax = fig.add_subplot(projection="3d")
     lat = structure.lattice
@@ -92,7 +90,7 @@ def crystal_figure(structure: MagneticStructure, moments: list[float] | None) ->
         for b in range(a + 1, 8)
         if np.sum(np.abs(corners[a] - corners[b])) == 1
     ]
-    ax.add_collection3d(Line3DCollection(edges, colors="0.6", linewidths=0.8))
+    ax.plot(*polyline(edges).T, color="0.6", lw=0.8)
     cart = np.mod(structure.frac_coords, 1.0) @ lat
     m = np.zeros(len(structure)) if moments is None else np.asarray(moments, float)
     scale = 0.35 * np.min(np.linalg.norm(lat, axis=1)) / max(1e-9, np.max(np.abs(m)))
@@ -131,6 +129,14 @@ def crystal_figure(structure: MagneticStructure, moments: list[float] | None) ->
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.set_title(f"{structure.formula}: magnetic cell (moments along the spin axis)", fontsize=9)
     return fig
+
+
+def polyline(segments: list[np.ndarray]) -> np.ndarray:
+    """Segments (pairs of 3D points) as one line broken by NaN rows: one artist, drawn like
+    lines (under the markers and arrows of a 3D view, which sorts only collections by
+    depth)."""
+    gap = np.full((1, 3), np.nan)
+    return np.vstack([part for seg in segments for part in (seg, gap)])
 
 
 def form_factor_function(result: SpinGroupResult):
