@@ -96,6 +96,8 @@ class ScoreRepository:
         )
         # The last version in this call is now the most recently stored one: the candidate
         # columns of every order follow it (when it changed, rows of the old one are cleared).
+        # Every material scored under that version shows its score again, also those scored
+        # under it before and not in this call.
         version = latest_version(s)
         if version != previous:
             s.execute(
@@ -104,7 +106,12 @@ class ScoreRepository:
                 .where(MagneticOrder.model_version != version)
                 .values(model_version=None, score=None, score_key=MISSING_SCORE, p_k0=None)
             )
-        sync_scores(s, version, sorted({mid for mid, v in latest if v == version}))
+            scored = s.scalars(
+                select(ModelScore.material_id).where(ModelScore.model_version == version)
+            ).all()
+        else:
+            scored = [mid for mid, v in latest if v == version]
+        sync_scores(s, version, sorted(set(scored)))
 
 
 def latest_version(s: Session) -> str | None:

@@ -310,7 +310,8 @@ def test_candidate_rows_carry_the_scores_p_k0(
 def test_screened_orders_carry_the_scores_of_their_chunk(store: Store, enumerated: dict) -> None:
     """Every order row of a screened chunk shows its material's score and P(k = 0) of the
     latest model version, whether the row is new, stored before by another chunk, re-scored by
-    the same version or by a newer one."""
+    the same version or by a newer one, or by an older one again (then every material that
+    version scored shows that score, also those the last chunk did not hold)."""
     from altermag.screening import ScreenedEntry
 
     crystals = list(enumerated.items())
@@ -325,20 +326,21 @@ def test_screened_orders_carry_the_scores_of_their_chunk(store: Store, enumerate
         ]  # fmt: skip
 
     half = len(crystals) // 2
-    seen: dict[int, ScreenedEntry] = {}
+    by_version: dict[str, dict[int, ScreenedEntry]] = {}  # each version's latest per order
     for names, version, k in (
         (slice(0, half), "prior-v1", 1),  # new rows
         (slice(half - 1, None), "prior-v1", 2),  # one material stored before, the rest new
         (slice(None), "prior-v1", 3),  # the same version re-scores everything
         (slice(0, half), "prior-v2", 4),  # a newer model scores half of them
+        (slice(half // 2, half), "prior-v1", 5),  # the older model re-scores a quarter
     ):
         entries = chunk(names, version, k)
         stored = store.add_screened(entries, {"symprec": 0.01, "magtol": 0.05})
-        if version == "prior-v2" and "prior-v1" in {e.model_version for e in seen.values()}:
-            seen = {}  # the newer version's scores replace every row's (others show none)
         for e, place in zip(entries, stored, strict=True):
             assert place is not None
-            seen.update({oid: e for oid in place.order_ids})
+            by_version.setdefault(version, {}).update({oid: e for oid in place.order_ids})
+        # the latest version's scores replace every row's (materials it never scored: none)
+        seen = by_version[version]
         shown = {
             c.order_id: (c.model_version, c.score, c.p_k0)
             for c in store.iter_candidates(CandidateQuery(max_rank=None))
