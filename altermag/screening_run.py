@@ -32,11 +32,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from altermag.errors import SettingsError
-
-try:  # optional (the api extra): chunk files are encoded ~10× and read ~2× faster
-    import orjson
-except ImportError:  # pragma: no cover - the json module writes the same JSON
-    orjson = None  # type: ignore[assignment]
 from altermag.screening import (
     ScreenedEntry,
     ScreenSettings,
@@ -48,6 +43,11 @@ from altermag.screening import (
 from altermag.sources import Page, Record, Source, SourceError, get_source
 from altermag.symmetry import DEFAULT_CELL, DEFAULT_MAGTOL, DEFAULT_MAX_ORDERS, DEFAULT_SYMPREC
 from altermag.symmetry.request import CellOption, Magtol, MaxOrders, Symprec
+
+try:  # optional (the api extra): chunk files are encoded ~10× and read ~2× faster
+    import orjson
+except ImportError:  # pragma: no cover - the json module writes the same JSON
+    orjson = None  # type: ignore[assignment]
 
 __all__ = [
     "REPORT_PAGES",

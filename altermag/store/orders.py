@@ -32,9 +32,9 @@ from altermag.store.candidates import (
 )
 from altermag.store.database import Database, batches, opt_float
 from altermag.store.engine import encode_json
-from altermag.store.models import MISSING_SCORE, MagneticOrder, utcnow
+from altermag.store.models import MagneticOrder, utcnow
 from altermag.store.records import Candidate, CandidatePage, OrderRecord, as_utc
-from altermag.store.scores import ScoreColumns, latest_version, sync_scores
+from altermag.store.scores import NO_SCORE, ScoreColumns, latest_version, score_columns, sync_scores
 
 __all__ = [
     "OrderRepository",
@@ -141,7 +141,7 @@ class OrderRepository:
             score = scores.get(material_id) if scores else None
             for row in _order_rows(result):
                 if score is not None:
-                    row.update(_score_columns(score))
+                    row.update(score_columns(*score))
                 key = (material_id, shash, row["moments_key"])
                 entry_keys.append(key)
                 rows.setdefault(
@@ -307,19 +307,9 @@ def _order_row(
         "p_ground_state": opt_float(p_ground_state),
         "result": encode_json(result),  # encoded once: the insert passes the text through
         # the model's score, copied onto the row by sync_scores or written with it
-        # (_score_columns); every row of one insert carries the same keys
-        "model_version": None,
-        "score": None,
-        "score_key": MISSING_SCORE,
-        "p_k0": None,
+        # (score_columns); every row of one insert carries the same keys
+        **NO_SCORE,
     }
-
-
-def _score_columns(score: ScoreColumns) -> dict[str, Any]:
-    """The candidate columns of an order row carrying a model's score, as
-    :func:`~altermag.store.scores.sync_scores` writes them."""
-    version, value, p_k0 = score
-    return {"model_version": version, "score": value, "score_key": value, "p_k0": p_k0}
 
 
 def order_record(o: MagneticOrder) -> OrderRecord:

@@ -74,6 +74,7 @@ _SET_SESSION = (
     "SELECT set_config(s.name, s.value, false) "
     "FROM unnest(%s::text[], %s::text[]) AS s(name, value)"
 )
+_SESSION_VALUES = (list(PAGE_SESSION_SETTINGS), list(PAGE_SESSION_SETTINGS.values()))
 """Sets :data:`PAGE_SESSION_SETTINGS` on a new page connection (one round trip)."""
 
 
@@ -202,10 +203,7 @@ class PageReader:
 
                 for name in ("json", "jsonb"):  # stored text, spliced into the page as is
                     driver.adapters.register_loader(name, TextLoader)
-                driver.execute(
-                    _SET_SESSION,
-                    (list(PAGE_SESSION_SETTINGS), list(PAGE_SESSION_SETTINGS.values())),
-                )
+                driver.execute(_SET_SESSION, _SESSION_VALUES)
             elif self.dialect.name == "sqlite":
                 driver.isolation_level = None  # autocommit: every read sees the newest commit
             self._local.conn = conn
@@ -350,9 +348,7 @@ class PageReader:
         conn = await psycopg.AsyncConnection.connect(*cargs, autocommit=True, **cparams)
         for name in ("json", "jsonb"):
             conn.adapters.register_loader(name, TextLoader)
-        await conn.execute(
-            _SET_SESSION, (list(PAGE_SESSION_SETTINGS), list(PAGE_SESSION_SETTINGS.values()))
-        )
+        await conn.execute(_SET_SESSION, _SESSION_VALUES)
         return conn
 
 

@@ -10,7 +10,7 @@ table sorts by score and shows both without a join.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
@@ -19,13 +19,28 @@ from altermag.store.database import Database, batches, opt_float
 from altermag.store.models import MISSING_SCORE, MagneticOrder, ModelScore, utcnow
 from altermag.store.records import ScoreRecord, as_utc
 
-__all__ = ["ScoreColumns", "ScoreRepository", "ScoreRow"]
+__all__ = ["NO_SCORE", "ScoreColumns", "ScoreRepository", "ScoreRow", "score_columns"]
 
 ScoreRow = tuple[int, str, float, float | None]
 """``(material_id, model_version, score, p_k0)``: P(altermagnetic ground state) and P(k = 0)
 (None when the model gives none)."""
 ScoreColumns = tuple[str, float, float | None]
 """``(model_version, score, p_k0)`` of a material, as its order rows carry them."""
+
+
+def score_columns(version: Any, score: Any, p_k0: Any) -> dict[str, Any]:
+    """The candidate columns of an order row carrying its material's score of ``version``
+    (values, or bound parameters of an UPDATE): the score is also its sort key."""
+    return {"model_version": version, "score": score, "score_key": score, "p_k0": p_k0}
+
+
+NO_SCORE: dict[str, Any] = {
+    "model_version": None,
+    "score": None,
+    "score_key": MISSING_SCORE,
+    "p_k0": None,
+}
+"""The candidate columns of an order row without a score of the latest model version."""
 
 
 class ScoreRepository:
@@ -104,7 +119,7 @@ class ScoreRepository:
                 update(MagneticOrder)
                 .where(MagneticOrder.model_version.is_not(None))
                 .where(MagneticOrder.model_version != version)
-                .values(model_version=None, score=None, score_key=MISSING_SCORE, p_k0=None)
+                .values(**NO_SCORE)
             )
             scored = s.scalars(
                 select(ModelScore.material_id).where(ModelScore.model_version == version)
@@ -164,11 +179,6 @@ _SYNC_SCORES = (
             _orders.c.p_k0.is_distinct_from(bindparam("k0")),
         )
     )
-    .values(
-        model_version=bindparam("v"),
-        score=bindparam("s"),
-        score_key=bindparam("s"),
-        p_k0=bindparam("k0"),
-    )
+    .values(**score_columns(bindparam("v"), bindparam("s"), bindparam("k0")))
 )
 """Scores of one material onto all its orders (executed for many materials at once)."""
