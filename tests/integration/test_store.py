@@ -830,6 +830,15 @@ def test_migrations_match_the_models(db_url: str) -> None:
     assert diff == []
 
 
+def test_head_read_from_the_migration_files_is_alembics_head() -> None:
+    """A store is migrated exactly when it is not at the head Alembic would migrate to."""
+    from alembic.script import ScriptDirectory
+
+    from altermag.store.migrate import alembic_config
+
+    assert head() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def test_pool_size_bounds_the_stores_connections(db_url: str) -> None:
     """``pool_size`` is a hard bound (no overflow): an API worker's share of the server's
     connections stays what it was sized to."""
