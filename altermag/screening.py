@@ -170,17 +170,19 @@ def score_entries(entries: list[ScreenedEntry]) -> str | None:
     prior = _prior()
     if prior is None:
         return None
-    for e in entries:
-        res = e.result
-        if e.structure is None or res is None or not res.enumerated:
-            continue
-        p_k0, p_orders = prior.score(e.structure, res)
+    todo = [
+        (e, e.structure, e.result)
+        for e in entries
+        if e.structure is not None and e.result is not None and e.result.enumerated
+    ]
+    scores = prior.score_many([s for _, s, _ in todo], [r for _, _, r in todo])
+    for (e, structure, res), (p_k0, p_orders) in zip(todo, scores, strict=True):
         e.p_k0 = round(p_k0, 6)
         p_am = p_altermagnetic(p_k0, res, p_orders, prior.p_enumerated) if res.orders else 0.0
         e.model_score = round(p_am, 6)
         e.model_version = prior.version
         if res.orders:
-            e.result = apply_ranking(e.structure, res, [float(p) for p in p_orders])
+            e.result = apply_ranking(structure, res, [float(p) for p in p_orders])
     return str(prior.version)
 
 

@@ -30,7 +30,8 @@ from altermag.cli.options import (
 from altermag.cli.screen import _DEFAULTS, _source_options
 from altermag.cli.tables import Column, print_table
 from altermag.config import prefect_environment
-from altermag.dft.presets import DEFAULT_PRESET
+from altermag.dft.presets import DEFAULT_PRESET, SEARCH_ORDERS
+from altermag.hpc.slurm import SLURM_WAIT_S
 from altermag.screening_run import ScreenRequest
 
 RUNNER_HELP = (
@@ -107,7 +108,7 @@ def verify(
     workdir: Annotated[
         Path | None, typer.Option(help="Parent of the job folders (dft_inputs/generated).")
     ] = None,
-    wait: WaitOption = 3600.0,
+    wait: WaitOption = SLURM_WAIT_S,
     set_: SetOption = None,
     slurm: SlurmOption = None,
     order: Annotated[
@@ -124,7 +125,7 @@ def verify(
             help="Impose the best-ranked altermagnetic order (no ground-state search).",
         ),
     ] = False,
-    max_orders: MaxOrdersOption = 8,
+    max_orders: MaxOrdersOption = SEARCH_ORDERS,
     prefect: Annotated[bool, typer.Option(help="Run as the Prefect flow `verify`.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -194,7 +195,7 @@ def discover(
     code: Annotated[str, typer.Option(help=CODE_HELP)] = "auto",
     preset: PresetOption = DEFAULT_PRESET,
     runner: Annotated[str, typer.Option(help=RUNNER_HELP)] = "auto",
-    wait: WaitOption = 3600.0,
+    wait: WaitOption = SLURM_WAIT_S,
     slurm: SlurmOption = None,
     ground_state: Annotated[
         bool,
@@ -205,7 +206,7 @@ def discover(
             "(default); --imposed: the best-ranked altermagnetic order, no energies.",
         ),
     ] = True,
-    max_orders: MaxOrdersOption = 8,
+    max_orders: MaxOrdersOption = SEARCH_ORDERS,
     as_json: JsonOption = False,
 ) -> None:
     prefect_environment()

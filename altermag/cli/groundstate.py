@@ -18,7 +18,8 @@ from altermag.cli.options import (
     SlurmOption,
     WaitOption,
 )
-from altermag.dft.presets import DEFAULT_PRESET
+from altermag.dft.presets import DEFAULT_PRESET, SEARCH_ORDERS
+from altermag.hpc.slurm import SLURM_WAIT_S
 
 
 @dft_app.command(
@@ -38,7 +39,7 @@ def groundstate(
         ),
     ] = "qe",
     preset: PresetOption = DEFAULT_PRESET,
-    max_orders: MaxOrdersOption = 8,
+    max_orders: MaxOrdersOption = SEARCH_ORDERS,
     relax: Annotated[
         bool | None,
         typer.Option(
@@ -54,7 +55,7 @@ def groundstate(
             "jobs still queued: they are polled, never resubmitted) or prepare (decks only)."
         ),
     ] = "local",
-    wait: WaitOption = 3600.0,
+    wait: WaitOption = SLURM_WAIT_S,
     slurm: SlurmOption = None,
     set_: SetOption = None,
     workdir: Annotated[

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from altermag.dft.presets import MAX_SEARCH_ORDERS
 from altermag.screening_run import ScreenRequest
 
 __all__ = [
@@ -75,6 +76,11 @@ SlurmOption = Annotated[
 ]
 WaitOption = Annotated[float, typer.Option(help="Seconds to poll the Slurm jobs (--runner slurm).")]
 MaxOrdersOption = Annotated[
-    int, typer.Option(help="Orders of the ranking the ground-state search computes.")
+    int,
+    typer.Option(
+        min=1,
+        max=MAX_SEARCH_ORDERS,
+        help="Orders of the ranking the ground-state search computes.",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]

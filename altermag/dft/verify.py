@@ -41,12 +41,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from altermag.config import get_settings
 from altermag.dft.codes import UnknownCodeError, available_codes, get_code
 from altermag.dft.deck import collinear_moments
-from altermag.dft.presets import DEFAULT_PRESET, load_preset
+from altermag.dft.presets import DEFAULT_PRESET, SEARCH_ORDERS, load_preset
 from altermag.dft.protocol import BandAnalysis, DftCode
 from altermag.dft.settings import DftSettings
 from altermag.dft.verdict import DFTVerdict
 from altermag.errors import DftError
-from altermag.hpc.slurm import JobState, Resources, SlurmClient, SlurmError, slurm_script
+from altermag.hpc.slurm import (
+    SLURM_WAIT_S,
+    JobState,
+    Resources,
+    SlurmClient,
+    SlurmError,
+    slurm_script,
+)
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
 
@@ -207,13 +214,13 @@ def verify_material(
     overrides: Mapping[str, Any] | None = None,
     slurm_client: SlurmClient | None = None,
     slurm_commands: list[str] | None = None,
-    wait_s: float = 3600.0,
+    wait_s: float = SLURM_WAIT_S,
     commands: Mapping[str, str] | None = None,
     force: bool = False,
     on_status: Callable[[str], None] | None = None,
     ground_state: bool = True,
     order: int | None = None,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
     ground_state_commands: list[str] | None = None,
 ) -> VerifyOutcome:
     """Verify one stored material with DFT and record the job and its verdict in the store.

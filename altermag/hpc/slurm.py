@@ -45,6 +45,10 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9._+-]")
 _MAX_COUNT = 1_000_000
 
+SLURM_WAIT_S = 3600.0
+"""Seconds a caller polls its submitted Slurm jobs when none is said; jobs still queued or
+running then are reported as submitted, and a later call polls the same jobs again."""
+
 
 def _word(name: str, value: str, pattern: re.Pattern[str] = _WORD) -> str:
     text = str(value)
@@ -245,7 +249,7 @@ class SlurmClient:
                 return JobState.parse(token.split("=", 1)[1])
         return JobState.UNKNOWN
 
-    def wait(self, job_id: str, timeout: float = 3600.0) -> JobState:
+    def wait(self, job_id: str, timeout: float = SLURM_WAIT_S) -> JobState:
         """Poll until the job finishes or ``timeout`` seconds pass (then the last state)."""
         deadline = time.monotonic() + timeout
         state = self.state(job_id)

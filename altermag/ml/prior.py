@@ -48,9 +48,11 @@ __all__ = [
     "OrderPrediction",
     "Prediction",
     "crystal_features",
+    "geometries",
     "geometry",
     "load_prior",
     "order_features",
+    "order_features_many",
     "predict",
 ]
 
@@ -68,6 +70,8 @@ _LIGANDS = frozenset({"O", *_HALIDE, *_CHALC, *_PNICT, "C", "B", "H", "Si", "Ge"
 BOND_MAX = 2.75
 #: Magnetic neighbour pairs farther apart than this (Å) are not exchange partners here.
 PAIR_MAX = 7.0
+#: Crystals whose descriptors are computed together (bounds the padded bond arrays).
+_BATCH = 256
 
 CRYSTAL_FEATURES = (
     "bias",
@@ -125,46 +129,148 @@ class CrystalGeometry:
     species: tuple[str, ...] = ()
 
 
-def _bridge_angles(
-    cell: MagneticStructure, mag: np.ndarray, ci: np.ndarray, vec: np.ndarray
-) -> np.ndarray:
-    """Largest M–X–M angle (degrees) over ligands X bonded to both ends; 0 when none."""
+def _ligand_sites(species: tuple[str, ...]) -> np.ndarray:
+    """Indices of the sites whose element can bridge two magnetic ions."""
+    return np.array([k for k, s in enumerate(species) if s in _LIGANDS], dtype=np.int64)
+
+
+def _segment_min(values: np.ndarray, starts: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Minimum of each segment ``values[starts[c] : starts[c] + n[c]]`` (inf when empty)."""
+    out = np.full(len(n), np.inf)
+    full = n > 0
+    if np.any(full):
+        out[full] = np.minimum.reduceat(values, starts[full])
+    return out
+
+
+def geometries(
+    cells: Sequence[MagneticStructure], mags: Sequence[np.ndarray]
+) -> list[CrystalGeometry]:
+    """:func:`geometry` of many crystals at once (``mags[c]``: magnetic sites of ``cells[c]``).
+
+    The neighbour searches run per crystal; the shells, the bridge angles and the exchange
+    paths are computed for all pairs of all crystals together (per pair the same arithmetic
+    as for one crystal alone, so the result does not depend on the company a crystal keeps).
+    """
     from pymatgen.optimization.neighbors import find_points_in_spheres
 
-    lig = np.array([k for k, s in enumerate(cell.species) if s in _LIGANDS], int)
+    pbc = np.array([1, 1, 1], dtype=np.int64)
+    n_cry = len(cells)
+    mag_cart: list[np.ndarray] = []  # Cartesian positions of the magnetic sites
+    p_ci: list[np.ndarray] = []  # pair ends, global indices into the magnetic sites
+    p_cj: list[np.ndarray] = []
+    p_tr: list[np.ndarray] = []  # lattice translation of the partner's image
+    p_d: list[np.ndarray] = []
+    b_mag: list[np.ndarray] = []  # bonds: global magnetic site, vector metal → ligand
+    b_vec: list[np.ndarray] = []
+    n_pairs = np.zeros(n_cry, np.int64)
+    first = np.zeros(n_cry + 1, np.int64)  # first global magnetic site of each crystal
+    for c, (cell, mag) in enumerate(zip(cells, mags, strict=True)):
+        first[c + 1] = first[c] + len(mag)
+        if len(mag) == 0:
+            continue
+        lattice = np.ascontiguousarray(cell.lattice, dtype=float)
+        cart_all = cell.cart_coords
+        cart = np.ascontiguousarray(cart_all[mag])
+        mag_cart.append(cart)
+        centers, points, offsets, dists = find_points_in_spheres(
+            cart, cart, r=PAIR_MAX, pbc=pbc, lattice=lattice, tol=1e-8
+        )
+        keep = dists > 0.5
+        n_pairs[c] = int(np.count_nonzero(keep))
+        if not n_pairs[c]:
+            continue
+        p_ci.append(centers[keep] + first[c])
+        p_cj.append(points[keep] + first[c])
+        p_tr.append(offsets[keep] @ lattice)
+        p_d.append(dists[keep])
+        lig = _ligand_sites(cell.species)
+        if lig.size == 0:
+            continue
+        centers, points, offsets, dists = find_points_in_spheres(
+            np.ascontiguousarray(cart_all[lig]),
+            cart,
+            r=BOND_MAX,
+            pbc=pbc,
+            lattice=lattice,
+            tol=1e-8,
+        )
+        keep = dists >= 0.5
+        if not np.any(keep):
+            continue
+        centers = centers[keep].astype(np.int64)
+        bond = cart_all[lig[points[keep].astype(np.int64)]] + offsets[keep] @ lattice
+        bond -= cart[centers]
+        b_mag.append(centers + first[c])
+        b_vec.append(bond)
+
+    empty = np.zeros(0, np.int64)
+    if not p_d:
+        return [
+            CrystalGeometry(m, empty, empty, empty, empty, [], tuple(cell.species))
+            for cell, m in zip(cells, mags, strict=True)
+        ]
+    carts = np.concatenate(mag_cart)
+    ci, cj = np.concatenate(p_ci).astype(np.int64), np.concatenate(p_cj).astype(np.int64)
+    dists = np.concatenate(p_d)
+    start = np.concatenate([[0], np.cumsum(n_pairs)[:-1]])
+    crystal = np.repeat(np.arange(n_cry), n_pairs)
+    # A shell opens at the nearest distance d0 not yet in a shell and takes every pair up to
+    # d0 × 1.05 + 0.05 Å; a pair is in shell s when its distance is ≤ bound s (and > bound s−1).
+    d0 = _segment_min(dists, start, n_pairs)
+    b0 = d0 * 1.05 + 0.05
+    d1 = _segment_min(np.where(dists > b0[crystal], dists, np.inf), start, n_pairs)
+    b1 = d1 * 1.05 + 0.05
+    d2 = _segment_min(np.where(dists > b1[crystal], dists, np.inf), start, n_pairs)
+    b2 = d2 * 1.05 + 0.05
+    shell = (dists > b0[crystal]).astype(np.int64) + (dists > b1[crystal]) + (dists > b2[crystal])
+    keep = shell < 3
+    ci, cj, shell, crystal = ci[keep], cj[keep], shell[keep], crystal[keep]
+    vec = carts[cj] + np.concatenate(p_tr)[keep] - carts[ci]
+    near = np.flatnonzero(shell <= 1)
+    ang = np.zeros(len(ci))
+    if b_mag:
+        ang[near] = _bridge_angles(
+            np.concatenate(b_mag), np.concatenate(b_vec), int(first[-1]), ci[near], vec[near]
+        )
+    path = np.where(ang >= 120, 0, np.where(ang >= 100, 1, np.where(ang > 0, 2, 3)))
+    ci -= first[:-1][crystal]
+    cj -= first[:-1][crystal]
+    bounds = np.searchsorted(crystal, np.arange(n_cry + 1))
+    out = []
+    for c, (cell, mag) in enumerate(zip(cells, mags, strict=True)):
+        lo, hi = bounds[c], bounds[c + 1]
+        shell_d = [float(d) for d in (d0[c], d1[c], d2[c]) if d < np.inf]
+        out.append(
+            CrystalGeometry(
+                mag, ci[lo:hi], cj[lo:hi], shell[lo:hi], path[lo:hi], shell_d, tuple(cell.species)
+            )
+        )
+    return out
+
+
+def _bridge_angles(
+    bond_mag: np.ndarray, bond: np.ndarray, n_mag: int, ci: np.ndarray, vec: np.ndarray
+) -> np.ndarray:
+    """Largest M–X–M angle (degrees) of each pair over ligands X bonded to both ends; 0 when
+    none. ``bond`` are the vectors from magnetic site ``bond_mag`` to its bonded ligands (out of
+    ``n_mag`` sites); pair p runs from site ``ci[p]`` to its partner at ``vec[p]``."""
     out = np.zeros(len(ci))
-    if lig.size == 0 or len(ci) == 0:
+    if len(ci) == 0:
         return out
-    lattice = np.ascontiguousarray(cell.lattice, dtype=float)
-    cart = cell.cart_coords
-    centers, points, offsets, dists = find_points_in_spheres(
-        np.ascontiguousarray(cart[lig]),
-        np.ascontiguousarray(cart[mag]),
-        r=BOND_MAX,
-        pbc=np.array([1, 1, 1], dtype=np.int64),
-        lattice=lattice,
-        tol=1e-8,
-    )
-    # vectors from each magnetic site (index into mag) to its bonded ligands, padded
-    keep = dists >= 0.5
-    centers, points, offsets = centers[keep], points[keep], offsets[keep]
-    if len(centers) == 0:
-        return out
-    bond = cart[lig[points.astype(int)]] + np.asarray(offsets, float) @ lattice
-    bond -= cart[mag[centers.astype(int)]]
-    counts = np.bincount(centers.astype(int), minlength=len(mag))
+    counts = np.bincount(bond_mag, minlength=n_mag)
     width = int(counts.max())
-    padded = np.zeros((len(mag), width, 3))
-    mask = np.zeros((len(mag), width), bool)
-    order = np.argsort(centers, kind="stable")
+    padded = np.zeros((n_mag, width, 3))
+    mask = np.zeros((n_mag, width), bool)
+    order = np.argsort(bond_mag, kind="stable")
     slot = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
-    padded[centers[order].astype(int), slot] = bond[order]
-    mask[centers[order].astype(int), slot] = True
-    b = padded[ci.astype(int)]  # (pairs, width, 3): metal → ligand
+    padded[bond_mag[order], slot] = bond[order]
+    mask[bond_mag[order], slot] = True
+    b = padded[ci]  # (pairs, width, 3): metal → ligand
     other = vec[:, None, :] - b  # ligand → partner
     nb = np.linalg.norm(b, axis=-1)
     no = np.linalg.norm(other, axis=-1)
-    valid = mask[ci.astype(int)] & (no <= BOND_MAX) & (no > 0.5)
+    valid = mask[ci] & (no <= BOND_MAX) & (no > 0.5)
     with np.errstate(invalid="ignore", divide="ignore"):
         # padding and too-short bonds divide by zero (NaN): not valid, so never an angle
         cosang = np.einsum("pkx,pkx->pk", -b, other) / (nb * no)
@@ -175,57 +281,107 @@ def _bridge_angles(
 
 def geometry(cell: MagneticStructure, mag: np.ndarray) -> CrystalGeometry:
     """Magnetic neighbour pairs of ``cell`` (three shells) and their superexchange paths."""
-    from pymatgen.optimization.neighbors import find_points_in_spheres
-
-    lattice = np.ascontiguousarray(cell.lattice, dtype=float)
-    cart = np.ascontiguousarray(cell.cart_coords[mag])
-    empty = np.zeros(0, int)
-    if len(mag) == 0:
-        return CrystalGeometry(mag, empty, empty, empty, empty, [], tuple(cell.species))
-    centers, points, offsets, dists = find_points_in_spheres(
-        cart, cart, r=PAIR_MAX, pbc=np.array([1, 1, 1], dtype=np.int64), lattice=lattice, tol=1e-8
-    )
-    keep = dists > 0.5
-    centers, points, offsets, dists = centers[keep], points[keep], offsets[keep], dists[keep]
-    # A shell opens at the nearest distance d0 not yet in a shell and takes every pair up to
-    # d0 × 1.05 + 0.05 Å: the distances in increasing order, three look-ups.
-    ordered = np.sort(dists)
-    shell_d: list[float] = []
-    bounds: list[float] = []
-    start = 0
-    while start < len(ordered) and len(shell_d) < 3:
-        d0 = float(ordered[start])
-        shell_d.append(d0)
-        bounds.append(d0 * 1.05 + 0.05)
-        start = int(np.searchsorted(ordered, bounds[-1], side="right"))
-    shell = np.searchsorted(np.array(bounds), dists, side="left")  # ≤ bounds[s]: shell s
-    keep = shell < len(bounds)
-    ci, cj, off, sh = centers[keep], points[keep], offsets[keep], shell[keep]
-    vec = cart[cj] + np.asarray(off, float) @ lattice - cart[ci]
-    near = sh <= 1
-    ang = np.zeros(len(ci))
-    ang[near] = _bridge_angles(cell, mag, ci[near], vec[near])
-    path = np.where(ang >= 120, 0, np.where(ang >= 100, 1, np.where(ang > 0, 2, 3)))
-    return CrystalGeometry(
-        mag, ci.astype(int), cj.astype(int), sh.astype(int), path, shell_d, tuple(cell.species)
-    )
+    return geometries([cell], [mag])[0]
 
 
-def _composition_flags(species: Sequence[str], mag_species: Sequence[str]) -> dict[str, float]:
-    el = set(species)
-    ms = set(mag_species)
+@cache
+def _composition_flags(species: frozenset[str], mag_species: frozenset[str]) -> dict[str, float]:
+    """Ion families of the magnetic elements and ligand types of the composition (0 or 1)."""
     flags = {
-        "ion_3d": float(bool(ms & _3D)),
-        "ion_4f": float(bool(ms & _4F)),
-        "ion_5f": float(bool(ms & _5F)),
-        "lig_oxide": float("O" in el),
-        "lig_halide": float(bool(el & _HALIDE)),
-        "lig_chalcogenide": float(bool(el & _CHALC)),
-        "lig_pnictide": float(bool(el & _PNICT)),
+        "ion_3d": float(bool(mag_species & _3D)),
+        "ion_4f": float(bool(mag_species & _4F)),
+        "ion_5f": float(bool(mag_species & _5F)),
+        "lig_oxide": float("O" in species),
+        "lig_halide": float(bool(species & _HALIDE)),
+        "lig_chalcogenide": float(bool(species & _CHALC)),
+        "lig_pnictide": float(bool(species & _PNICT)),
     }
-    flags["ion_4d5d"] = float(bool(ms - _3D - _4F - _5F))
-    flags["lig_none"] = float(not (el & _LIGANDS))
+    flags["ion_4d5d"] = float(bool(mag_species - _3D - _4F - _5F))
+    flags["lig_none"] = float(not (species & _LIGANDS))
     return flags
+
+
+def _flags(geo: CrystalGeometry) -> dict[str, float]:
+    return _composition_flags(frozenset(geo.species), frozenset(geo.species[i] for i in geo.mag))
+
+
+def _runs(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, position) of every element of consecutive runs of the given lengths."""
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    return owner, np.arange(len(owner)) - (np.cumsum(lengths) - lengths)[owner]
+
+
+def order_features_many(
+    geos: Sequence[CrystalGeometry], orders: Sequence[Sequence[EnumeratedOrder]]
+) -> list[np.ndarray]:
+    """:func:`order_features` of many crystals at once (``orders[c]`` on ``geos[c]``).
+
+    Every order of every crystal is one row; a row's pair products and site signs are
+    gathered from the flat sign vectors, and the per-shell and per-path sums are taken with
+    one bincount each (sums of ±1 and 0, so exact in any order).
+    """
+    n_ord = np.array([len(o) for o in orders], np.int64)
+    out = np.zeros((int(n_ord.sum()), len(ORDER_FEATURES)))
+    if not len(out):
+        return [out[:0] for _ in orders]
+    col = {name: i for i, name in enumerate(ORDER_FEATURES)}
+    flat = [o for os in orders for o in os]
+    size = np.array([len(o.signs) for o in flat], np.int64)
+    signs = np.fromiter((s for o in flat for s in o.signs), dtype=float, count=int(size.sum()))
+    row0 = np.cumsum(size) - size  # first sign of each row in ``signs``
+    crystal = np.repeat(np.arange(len(orders)), n_ord)  # of each row
+    n_mag = np.array([len(g.mag) for g in geos], np.int64)
+    n_pair = np.array([len(g.pair_i) for g in geos], np.int64)
+    mag = np.concatenate([np.asarray(g.mag, np.int64) for g in geos])
+    mag0 = np.cumsum(n_mag) - n_mag
+    shell = np.concatenate([g.pair_shell for g in geos]).astype(np.int64)
+    path = np.concatenate([g.pair_path for g in geos]).astype(np.int64)
+    pi = np.concatenate([g.pair_i for g in geos]).astype(np.int64)
+    pj = np.concatenate([g.pair_j for g in geos]).astype(np.int64)
+    pair0 = np.cumsum(n_pair) - n_pair
+    # signs of each row on its crystal's magnetic sites, row after row
+    r, k = _runs(n_mag[crystal])
+    sgn = np.sign(signs[row0[r] + mag[mag0[crystal[r]] + k]])
+    sgn0 = np.cumsum(n_mag[crystal]) - n_mag[crystal]
+    n_rows = len(out)
+    neg = np.bincount(r, weights=sgn < 0, minlength=n_rows)
+    pos = np.bincount(r, weights=sgn > 0, minlength=n_rows)
+    # the pair products of each row: +1 parallel, −1 antiparallel
+    r, k = _runs(n_pair[crystal])
+    p = pair0[crystal[r]] + k
+    prod = sgn[sgn0[r] + pi[p]] * sgn[sgn0[r] + pj[p]]
+    anti = np.bincount(r * 3 + shell[p], weights=prod < 0, minlength=3 * n_rows)
+    in_shell = np.bincount(
+        np.repeat(np.arange(len(geos)), n_pair) * 3 + shell, minlength=3 * len(geos)
+    ).reshape(-1, 3)[crystal]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = anti.reshape(-1, 3) / in_shell
+    out[:, col["anti_shell1"] : col["anti_shell3"] + 1] = np.where(in_shell > 0, frac, 0.0)
+    near = shell[p] <= 1
+    corr = np.bincount(
+        r[near] * 4 + path[p][near], weights=prod[near], minlength=4 * n_rows
+    ).reshape(-1, 4)
+    n_near = np.bincount(
+        np.repeat(np.arange(len(geos)), n_pair), weights=shell <= 1, minlength=len(geos)
+    )
+    n_near = np.maximum(n_near, 1.0)[crystal]
+    out[:, col["corr_linear"] : col["corr_direct"] + 1] = -corr / n_near[:, None]
+    ferro = ((neg == 0) | (pos == 0)) & (n_mag[crystal] > 0)
+    flags = [_flags(g) for g in geos]
+    fam = np.array(
+        [[f["ion_4f"], f["lig_none"], f["ion_3d"] * f["lig_oxide"]] for f in flags]
+    ).reshape(-1, 3)[crystal]
+    ferro_f = ferro.astype(float)
+    out[:, col["ferro"]] = ferro_f
+    out[:, col["ferro_4f"]] = ferro_f * fam[:, 0]
+    out[:, col["ferro_no_ligand"]] = ferro_f * fam[:, 1]
+    out[:, col["ferro_3d_oxide"]] = ferro_f * fam[:, 2]
+    n_ops = np.array([max(o.result.n_spin_group_operations, 1) for o in flat], float)
+    some = n_ord > 0
+    top = np.maximum.reduceat(n_ops, (np.cumsum(n_ord) - n_ord)[some])
+    out[:, col["rel_symmetry"]] = np.log(n_ops / np.repeat(top, n_ord[some]))
+    out[:, col["altermagnet"]] = [float(o.result.verdict == "altermagnet") for o in flat]
+    return np.split(out, np.cumsum(n_ord)[:-1])
 
 
 def order_features(geo: CrystalGeometry, orders: Sequence[EnumeratedOrder]) -> np.ndarray:
@@ -234,40 +390,9 @@ def order_features(geo: CrystalGeometry, orders: Sequence[EnumeratedOrder]) -> n
     Per order: the fraction of antiparallel pairs in each of the first three shells, the
     exchange-path-resolved spin correlation −Σ s_i s_j over the first two shells (per pair),
     whether it is ferromagnetic (and with which ions and ligands), its spin-group size relative
-    to the crystal's most symmetric order, and whether it is altermagnetic. All orders are
-    computed at once from their sign matrix (the sums are of ±1 and 0, so exact in any order).
+    to the crystal's most symmetric order, and whether it is altermagnetic.
     """
-    flags = _composition_flags(geo.species, [geo.species[i] for i in geo.mag])
-    n_ops = np.array([max(o.result.n_spin_group_operations, 1) for o in orders], float)
-    out = np.zeros((len(orders), len(ORDER_FEATURES)))
-    if not len(orders):
-        return out
-    col = {name: i for i, name in enumerate(ORDER_FEATURES)}
-    n_pairs = max(int(np.sum(geo.pair_shell <= 1)), 1)
-    if len(geo.mag):
-        sgn = np.sign(np.array([o.signs for o in orders], float)[:, geo.mag])
-    else:
-        sgn = np.zeros((len(orders), 0))
-    prod = sgn[:, geo.pair_i] * sgn[:, geo.pair_j]  # (orders, pairs): +1 parallel, −1 anti
-    for s in range(3):
-        sel = geo.pair_shell == s
-        if np.any(sel):
-            out[:, col[f"anti_shell{s + 1}"]] = np.mean(prod[:, sel] < 0, axis=1)
-    near = geo.pair_shell <= 1
-    for p, name in enumerate(("corr_linear", "corr_mid", "corr_right", "corr_direct")):
-        sel = near & (geo.pair_path == p)
-        out[:, col[name]] = -np.sum(prod[:, sel], axis=1) / n_pairs
-    ferro = (np.all(sgn >= 0, axis=1) | np.all(sgn <= 0, axis=1)).astype(float)
-    if not sgn.shape[1]:
-        ferro[:] = 0.0
-    out[:, col["ferro"]] = ferro
-    out[:, col["ferro_4f"]] = ferro * flags["ion_4f"]
-    out[:, col["ferro_no_ligand"]] = ferro * flags["lig_none"]
-    out[:, col["ferro_3d_oxide"]] = ferro * flags["ion_3d"] * flags["lig_oxide"]
-    top = n_ops.max()
-    out[:, col["rel_symmetry"]] = [float(np.log(x / top)) for x in n_ops]
-    out[:, col["altermagnet"]] = [float(o.result.verdict == "altermagnet") for o in orders]
-    return out
+    return order_features_many([geo], [orders])[0]
 
 
 _SYSTEMS = {"triclinic": 0, "monoclinic": 1, "orthorhombic": 2, "tetragonal": 3}
@@ -287,7 +412,7 @@ def crystal_features(
     ofeat: np.ndarray | None,
 ) -> np.ndarray:
     """len(CRYSTAL_FEATURES) descriptors of a crystal for P(k = 0)."""
-    flags = _composition_flags(cell.species, [cell.species[i] for i in geo.mag])
+    flags = _composition_flags(frozenset(cell.species), frozenset(cell.species[i] for i in geo.mag))
     n_mag = len(geo.mag)
     odd = any("cannot be split into equal up and down" in w for w in result.warnings)
     orbits = 0
@@ -411,14 +536,25 @@ class GroundStatePrior:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(crystal descriptors, order descriptors per order in ``result.orders``): what the
         two models consume, before any adaptation (:mod:`altermag.ml.transport`)."""
+        return self.descriptors_many([structure], [result])[0]
+
+    def descriptors_many(
+        self, structures: Sequence[MagneticStructure], results: Sequence[SpinGroupResult]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`descriptors` of many crystals, computed together (the same numbers)."""
         from altermag.ranking import order_cell
 
-        cell = order_cell(structure, result)
-        orders = result.orders
-        mag = np.flatnonzero(np.asarray(orders[0].signs) != 0) if orders else np.zeros(0, int)
-        geo = geometry(cell, mag)
-        ofeat = order_features(geo, orders) if orders else np.zeros((0, len(ORDER_FEATURES)))
-        return crystal_features(geo, cell, result, ofeat), ofeat
+        cells = [order_cell(s, r) for s, r in zip(structures, results, strict=True)]
+        mags = [
+            np.flatnonzero(np.asarray(r.orders[0].signs) != 0) if r.orders else np.zeros(0, int)
+            for r in results
+        ]
+        geos = geometries(cells, mags)
+        ofeats = order_features_many(geos, [r.orders for r in results])
+        return [
+            (crystal_features(g, c, r, x), x)
+            for g, c, r, x in zip(geos, cells, results, ofeats, strict=True)
+        ]
 
     def score_descriptors(self, xc: np.ndarray, xo: np.ndarray) -> tuple[float, np.ndarray]:
         """(P(k = 0), P(ground state) per order) from the descriptors alone."""
@@ -429,6 +565,16 @@ class GroundStatePrior:
     ) -> tuple[float, np.ndarray]:
         """(P(k = 0), P(ground state) per order in ``result.orders``) of an enumerated result."""
         return self.score_descriptors(*self.descriptors(structure, result))
+
+    def score_many(
+        self, structures: Sequence[MagneticStructure], results: Sequence[SpinGroupResult]
+    ) -> list[tuple[float, np.ndarray]]:
+        """:meth:`score` of many crystals, their descriptors computed together."""
+        out: list[tuple[float, np.ndarray]] = []
+        for i in range(0, len(structures), _BATCH):
+            desc = self.descriptors_many(structures[i : i + _BATCH], results[i : i + _BATCH])
+            out += [self.score_descriptors(xc, xo) for xc, xo in desc]
+        return out
 
 
 @cache

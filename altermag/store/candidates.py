@@ -193,14 +193,17 @@ class CandidateQuery:
             dft_status=tuple(sorted(_as_list(self.dft_status))) or None,
         )
 
-    def select(self) -> tuple[Select[Any], ScoreColumns]:
+    def select(self, with_material: bool = False) -> tuple[Select[Any], ScoreColumns]:
         """The filtered ``SELECT`` of the candidate columns and where its scores come from.
 
         Without ``model_version`` the scores (and P(k = 0)) are the ones denormalised onto each
-        order (the most recently stored model version), so the query touches
-        ``magnetic_orders`` and ``materials`` only and pages walk the ``(sort key, id)``
-        indexes. With an explicit
-        ``model_version`` the scores of that version are joined in instead.
+        order (the most recently stored model version), and so is the material's identity
+        (:data:`~altermag.store.models.MATERIAL_IDENTITY`): a page walks one ``(sort key,
+        id)`` index of ``magnetic_orders`` and reads nothing else. ``materials`` is joined
+        only for what the order rows do not carry: the ``source`` and ``formula`` filters
+        (their indexes), ``max_per_prototype`` and, with ``with_material``, the caller's
+        sort (the formula order's index). With an explicit ``model_version`` the scores of
+        that version are joined in instead.
         """
         if self.model_version is None:
             cols = ScoreColumns(
@@ -209,9 +212,7 @@ class CandidateQuery:
                 MagneticOrder.score_key,
                 MagneticOrder.p_k0,
             )
-            stmt = select(*CANDIDATE_COLUMNS, *cols.columns()).join(
-                Material, Material.id == MagneticOrder.material_id
-            )
+            stmt = select(*CANDIDATE_COLUMNS, *cols.columns())
         else:
             score = aliased(ModelScore, name="score")
             cols = ScoreColumns(
@@ -220,17 +221,20 @@ class CandidateQuery:
                 func.coalesce(score.score, MISSING_SCORE),
                 score.p_k0,
             )
-            stmt = (
-                select(*CANDIDATE_COLUMNS, *cols.columns())
-                .join(Material, Material.id == MagneticOrder.material_id)
-                .outerjoin(
-                    score,
-                    and_(
-                        score.material_id == Material.id,
-                        score.model_version == self.model_version,
-                    ),
-                )
+            stmt = select(*CANDIDATE_COLUMNS, *cols.columns()).outerjoin(
+                score,
+                and_(
+                    score.material_id == MagneticOrder.material_id,
+                    score.model_version == self.model_version,
+                ),
             )
+        if (
+            with_material
+            or self.source is not None
+            or self.formula is not None
+            or self.max_per_prototype is not None
+        ):
+            stmt = stmt.join(Material, Material.id == MagneticOrder.material_id)
         conditions: list[ColumnElement[bool]] = []
         if verdicts := _as_list(self.verdict):
             conditions.append(MagneticOrder.verdict.in_(verdicts))
@@ -296,11 +300,11 @@ class CandidateQuery:
 CANDIDATE_COLUMNS = (
     MagneticOrder.id.label("order_id"),
     MagneticOrder.material_id,
-    Material.formula,
-    Material.element_list,
-    Material.content_hash,
-    Material.source,
-    Material.source_id,
+    MagneticOrder.formula,
+    MagneticOrder.element_list,
+    MagneticOrder.content_hash,
+    MagneticOrder.source,
+    MagneticOrder.source_id,
     MagneticOrder.verdict,
     MagneticOrder.wave,
     MagneticOrder.spin_laue_group,
@@ -318,7 +322,8 @@ CANDIDATE_COLUMNS = (
     MagneticOrder.dft_ground_state,
     MagneticOrder.dft_am_margin_mev,
 )
-"""Columns of a candidate row besides its scores (no JSON result or structure blobs)."""
+"""Columns of a candidate row besides its scores (no JSON result or structure blobs), all of
+``magnetic_orders`` (the material's identity is copied there, ``MATERIAL_IDENTITY``)."""
 
 
 @dataclass(frozen=True)
@@ -417,6 +422,6 @@ def page_statement(
     statement) then knows how few rows are wanted and walks the sort index, where an
     unknown limit is planned as a tenth of the table.
     """
-    stmt, scores = query.select()
+    stmt, scores = query.select(with_material=sort == "formula")
     key, descending = sort_key(sort, scores, dialect)
     return paginate(stmt, key, descending, with_cursor).limit(literal_column(str(int(limit))))

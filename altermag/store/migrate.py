@@ -4,18 +4,23 @@ The migration scripts live inside the package (``altermag/store/migrations``), s
 ``upgrade(url)`` works from an installed wheel as well as from a checkout, without an
 ``alembic.ini``. The URL travels in ``Config.attributes`` (not the ini parser, which would
 mangle ``%`` in passwords).
+
+Alembic is imported only to migrate: :func:`head` reads the revision chain from the migration
+files and :func:`current_revision` reads ``alembic_version`` with SQLAlchemy, so opening a
+store that is already at the head costs no Alembic import.
 """
 
 from __future__ import annotations
 
+import ast
+from functools import cache
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
 
 from altermag.store.engine import database_url, make_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["MIGRATIONS", "alembic_config", "current_revision", "downgrade", "head", "upgrade"]
 
@@ -24,6 +29,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic ``Config`` for the packaged migrations and ``database_url(url)``."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["url"] = database_url(url)
@@ -32,26 +39,56 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Create or update the schema (``alembic upgrade head``)."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:
     """Step the schema back (``base`` drops every table of the store)."""
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
 
 
+@cache
 def head() -> str:
-    """The newest revision shipped with this version of altermag."""
-    rev = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    assert rev is not None
-    return rev
+    """The newest revision shipped with this version of altermag: the one revision of the
+    packaged migrations that no other revises (their ``revision`` and ``down_revision``)."""
+    revised: set[str] = set()
+    revisions: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        names: dict[str, ast.expr] = {}
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target: ast.expr | None = node.target if isinstance(node, ast.AnnAssign) else None
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+            value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+            if isinstance(target, ast.Name) and value is not None:
+                names[target.id] = value
+        if "revision" not in names:
+            continue
+        revisions.add(ast.literal_eval(names["revision"]))
+        down = ast.literal_eval(names["down_revision"]) if "down_revision" in names else None
+        revised.update([down] if isinstance(down, str) else down or ())
+    heads = revisions - revised
+    if len(heads) != 1:
+        raise RuntimeError(f"the packaged migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads.pop()
 
 
 def current_revision(url: str | None = None) -> str | None:
     """The revision the database is at (None for an empty database)."""
+    from sqlalchemy import inspect, text
+
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     finally:
         engine.dispose()
+    if len(rows) > 1:
+        raise RuntimeError(f"the database is at {len(rows)} revisions: {sorted(rows)}")
+    return str(rows[0]) if rows else None

@@ -42,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
+    "MATERIAL_IDENTITY",
     "MISSING_SCORE",
     "ApiKey",
     "Base",
@@ -226,7 +227,20 @@ class MagneticOrder(Base):
     (:func:`altermag.dft.groundstate.compare.altermagnet_margin`)."""
     dft_gs_key: Mapped[float] = mapped_column(Float, server_default=MISSING_SQL)
 
+    # The material's identity as a candidate row shows it, copied from ``materials`` when the
+    # order is stored (a material is never changed once stored: its content hash is its key,
+    # its source the first sighting's), so a page reads this table alone.
+    formula: Mapped[str] = mapped_column(String(128), server_default="")
+    element_list: Mapped[str] = mapped_column(String(256), server_default="")
+    content_hash: Mapped[str] = mapped_column(HASH, server_default="")
+    source: Mapped[str | None] = mapped_column(String(128))
+    source_id: Mapped[str | None] = mapped_column(String(256))
+
     material: Mapped[Material] = relationship(back_populates="orders")
+
+
+MATERIAL_IDENTITY = ("formula", "element_list", "content_hash", "source", "source_id")
+"""The columns of ``materials`` copied onto each of its ``magnetic_orders`` rows (same names)."""
 
 
 class ModelScore(Base):

@@ -32,7 +32,7 @@ from altermag.store.candidates import (
 )
 from altermag.store.database import Database, batches, opt_float
 from altermag.store.engine import encode_json
-from altermag.store.models import MagneticOrder, utcnow
+from altermag.store.models import MATERIAL_IDENTITY, MagneticOrder, Material, utcnow
 from altermag.store.records import Candidate, CandidatePage, OrderRecord, as_utc
 from altermag.store.scores import NO_SCORE, ScoreColumns, latest_version, score_columns, sync_scores
 
@@ -157,6 +157,9 @@ class OrderRepository:
             keys.append(entry_keys)
         if not rows:
             return [[] for _ in entries]
+        identity = _identities(s, sorted({k[0] for k in rows}))
+        for (material_id, _, _), row in rows.items():
+            row.update(identity[material_id])
         insert = self.db.insert(MagneticOrder)
         new = insert.excluded
         s.execute(
@@ -251,6 +254,17 @@ class OrderRepository:
 
 _RANKING_COLUMNS = ("heuristic_rank", "heuristic_score", "heuristic_reason", "p_ground_state")
 """What a re-analysis of a stored order may change: its rank among the material's orders."""
+
+
+def _identities(s: Session, material_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The :data:`~altermag.store.models.MATERIAL_IDENTITY` columns of these materials, by
+    id, as their order rows carry them."""
+    columns = [getattr(Material, name) for name in MATERIAL_IDENTITY]
+    out: dict[int, dict[str, Any]] = {}
+    for batch in batches(material_ids):
+        for mid, *values in s.execute(select(Material.id, *columns).where(Material.id.in_(batch))):
+            out[int(mid)] = dict(zip(MATERIAL_IDENTITY, values, strict=True))
+    return out
 
 
 def _rank(row: Mapping[str, Any]) -> int:

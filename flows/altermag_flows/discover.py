@@ -19,7 +19,8 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from altermag.dft.presets import DEFAULT_PRESET
+from altermag.dft.presets import DEFAULT_PRESET, MAX_SEARCH_ORDERS, SEARCH_ORDERS
+from altermag.hpc.slurm import SLURM_WAIT_S
 from altermag.screening_run import ScreenRequest
 from altermag_flows.screen import screen
 from altermag_flows.verify import verify
@@ -50,10 +51,10 @@ def discover(
     code: str = "auto",
     preset: str = DEFAULT_PRESET,
     runner: str = "auto",
-    wait_s: float = 3600.0,
+    wait_s: float = SLURM_WAIT_S,
     slurm_resources: dict[str, Any] | None = None,
     ground_state: bool = True,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
 ) -> dict[str, Any]:
     """Screen a source (``request``; default the embedded data), then verify its top ``top``
     candidates with DFT (see the module). A run started from a deployment has its parameters
@@ -74,10 +75,10 @@ def discover(
         check_discover(
             request, top, db_url, out_dir, workdir, code, preset, runner, wait_s, slurm_resources
         )
-    if not isinstance(max_orders, int) or not 1 <= max_orders <= 16:
+    if not isinstance(max_orders, int) or not 1 <= max_orders <= MAX_SEARCH_ORDERS:
         from altermag.errors import SettingsError
 
-        raise SettingsError("max_orders must be an integer in 1..16")
+        raise SettingsError(f"max_orders must be an integer in 1..{MAX_SEARCH_ORDERS}")
     logger = get_run_logger()
     screened = screen(request=request, db_url=db_url, out_dir=out_dir)
     store = Store(db_url)

@@ -16,8 +16,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from altermag.dft.presets import DEFAULT_PRESET
+from altermag.dft.presets import DEFAULT_PRESET, SEARCH_ORDERS
 from altermag.dft.verify import verify_many
+from altermag.hpc.slurm import SLURM_WAIT_S
 
 __all__ = ["verify", "verify_task"]
 
@@ -30,11 +31,11 @@ def verify_task(
     runner: str = "local",
     db_url: str | None = None,
     workdir: str | None = None,
-    wait_s: float = 3600.0,
+    wait_s: float = SLURM_WAIT_S,
     overrides: dict[str, Any] | None = None,
     slurm_resources: dict[str, Any] | None = None,
     ground_state: bool = True,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
 ) -> dict[str, Any]:
     """Verify one material; a material that cannot be verified is reported, not raised."""
     from altermag.store import Store
@@ -68,11 +69,11 @@ def verify(
     runner: str = "local",
     db_url: str | None = None,
     workdir: str | None = None,
-    wait_s: float = 3600.0,
+    wait_s: float = SLURM_WAIT_S,
     overrides: dict[str, Any] | None = None,
     slurm_resources: dict[str, Any] | None = None,
     ground_state: bool = True,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
 ) -> list[dict[str, Any]]:
     """Verify each material with DFT and store the jobs and verdicts (see the module).
 

@@ -307,6 +307,50 @@ def test_candidate_rows_carry_the_scores_p_k0(
         assert _scores_shown(store) == shown
 
 
+def _identities_shown(store: Store) -> dict[int, tuple[Any, ...]]:
+    """(material, formula, elements, content hash, source, source id) of every candidate row
+    of the table, by order id."""
+    return {
+        c.order_id: (c.material_id, c.formula, c.elements, c.content_hash, c.source, c.source_id)
+        for c in store.iter_candidates(CandidateQuery(max_rank=None))
+    }
+
+
+def test_candidate_rows_show_their_materials_identity(
+    db_url: str, analysed: dict, enumerated: dict
+) -> None:
+    """Every candidate row shows its material's formula, elements, content hash and first
+    sighting (source, source id), also an order stored later from another source, under
+    every sort and filter; migration 0012 fills the rows of an existing store."""
+    with Store(db_url) as store:
+        _fill(store, analysed, enumerated)
+        s, r = analysed["MnF2"]
+        again = store.add_analysis(  # seen again elsewhere, analysed with other settings
+            s, r, source="elsewhere", source_id="x", settings={"symprec": 0.02, "magtol": 0.2}
+        )
+        shown = _identities_shown(store)
+        materials = {mid: store.material(mid) for mid, *_ in shown.values()}
+        assert shown == {
+            oid: (m.id, m.formula, m.elements, m.content_hash, m.source, m.source_id)
+            for oid, (mid, *_) in shown.items()
+            if (m := materials[mid]) is not None
+        }
+        assert len(shown) > 20 and {oid for oid in again.order_ids} <= shown.keys()
+        assert {shown[oid][4:] for oid in again.order_ids} == {("examples", "MnF2")}
+        for sort in ("formula", "newest"):  # the formula order still joins the materials
+            page = store.candidates(sort=sort, max_rank=None, source="corpus", limit=500)
+            assert page.items and all(c.source == "corpus" for c in page.items)
+            assert {c.order_id: shown[c.order_id] for c in page.items} == {
+                c.order_id: (c.material_id, c.formula, c.elements, c.content_hash, c.source,
+                             c.source_id)
+                for c in page.items
+            }  # fmt: skip
+    downgrade(db_url, "0011")
+    upgrade(db_url)
+    with Store(db_url) as store:
+        assert _identities_shown(store) == shown
+
+
 def test_screened_orders_carry_the_scores_of_their_chunk(store: Store, enumerated: dict) -> None:
     """Every order row of a screened chunk shows its material's score and P(k = 0) of the
     latest model version, whether the row is new, stored before by another chunk, re-scored by
@@ -784,6 +828,15 @@ def test_migrations_match_the_models(db_url: str) -> None:
         )
     engine.dispose()
     assert diff == []
+
+
+def test_head_read_from_the_migration_files_is_alembics_head() -> None:
+    """A store is migrated exactly when it is not at the head Alembic would migrate to."""
+    from alembic.script import ScriptDirectory
+
+    from altermag.store.migrate import alembic_config
+
+    assert head() == ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def test_pool_size_bounds_the_stores_connections(db_url: str) -> None:

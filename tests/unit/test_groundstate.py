@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from altermag.dft.groundstate import (
     OrderEnergy,
@@ -17,7 +18,8 @@ from altermag.dft.groundstate import (
     read_order,
     summarize,
 )
-from altermag.dft.presets import load_preset
+from altermag.cli import app
+from altermag.dft.presets import MAX_SEARCH_ORDERS, load_preset
 from tests.literature import mnf2, rutile
 
 
@@ -38,6 +40,19 @@ def test_rutile_orders_are_the_altermagnet_and_the_ferromagnet():
 def test_ferromagnet_is_kept_when_the_cut_off_drops_it():
     plans = plan_orders(mnf2(), max_orders=1, use_prior=False)
     assert [p.label for p in plans] == ["AM1", "FM"]
+
+
+@pytest.mark.parametrize("asked", ["0", str(MAX_SEARCH_ORDERS + 1)])
+def test_command_line_refuses_a_search_of_no_order_or_of_too_many(tmp_path: Path, asked: str):
+    # each order is an SCF of the whole cell: the command refuses before any deck is written
+    path = tmp_path / "MnF2.json"
+    path.write_text(json.dumps(mnf2().to_dict()))
+    out = CliRunner().invoke(
+        app,
+        ["dft", "groundstate", str(path), "--runner", "prepare", "--max-orders", asked],
+    )
+    assert out.exit_code == 2 and "--max-orders" in out.output
+    assert not any(tmp_path.rglob("scf.in"))
 
 
 def test_orders_share_every_setting_but_the_starting_moments(tmp_path: Path):

@@ -71,3 +71,29 @@ def test_predict_cli_json(tmp_path: Path) -> None:
             assert set(o["moments"]) <= {-1, 0, 1}
     assert records[0]["input_order_rank"] == 1
     assert records[1]["input_order_rank"] is None
+
+
+def test_a_crystal_scores_the_same_alone_and_in_a_chunk() -> None:
+    """A screening scores its chunks together: each crystal's descriptors and probabilities
+    are exactly those it has alone, whichever crystals share its chunk."""
+    from altermag.symmetry import analyze
+
+    prior = GroundStatePrior.load()
+    bare = [
+        read_structure(p).with_moments(None)
+        for p in sorted(EXAMPLES.iterdir())
+        if p.suffix in {".cif", ".mcif"}
+    ]
+    results = [analyze(s) for s in bare]
+    assert sum(bool(r.orders) for r in results) >= 3
+    alone = [prior.descriptors(s, r) for s, r in zip(bare, results, strict=True)]
+    for idx in (list(range(len(bare))), list(range(len(bare)))[::-1]):
+        together = prior.descriptors_many([bare[i] for i in idx], [results[i] for i in idx])
+        scores = prior.score_many([bare[i] for i in idx], [results[i] for i in idx])
+        for i, (xc, xo), (p_k0, p_orders) in zip(idx, together, scores, strict=True):
+            assert np.array_equal(xc, alone[i][0])
+            assert np.array_equal(xo, alone[i][1])
+            assert (p_k0, list(p_orders)) == (
+                prior.score(bare[i], results[i])[0],
+                list(prior.score(bare[i], results[i])[1]),
+            )

@@ -12,6 +12,7 @@ from typing import Any
 
 from altermag.dft.groundstate.contract import GroundState
 from altermag.dft.groundstate.orders import plan_orders
+from altermag.dft.presets import SEARCH_ORDERS
 from altermag.dft.settings import DftSettings
 from altermag.structure import MagneticStructure
 
@@ -25,7 +26,7 @@ def band_check_winner(
     gs: GroundState,
     settings: DftSettings,
     directory: Path,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
     use_prior: bool = True,
 ) -> dict[str, Any]:
     """Run the band-structure check (SCF + bands, :func:`altermag.dft.qe.analysis.analyze_qe`)

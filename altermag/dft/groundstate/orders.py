@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from altermag.dft.groundstate.contract import GroundStateError, OrderEnergy
+from altermag.dft.presets import SEARCH_ORDERS
 from altermag.result import EnumeratedOrder, SpinGroupResult
 from altermag.structure import MagneticStructure
 
@@ -104,7 +105,7 @@ def label_order(order: EnumeratedOrder) -> str:
 
 def plan_orders(
     structure: MagneticStructure,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
     use_prior: bool = True,
 ) -> list[OrderPlan]:
     """The orders to compute, in ranking order, on one cell.

@@ -24,8 +24,9 @@ from altermag.dft.groundstate.compare import summarize
 from altermag.dft.groundstate.contract import GroundState, GroundStateError, OrderEnergy
 from altermag.dft.groundstate.orders import OrderPlan, other_orders, plan_orders
 from altermag.dft.groundstate.qe import relax_cell, run_pw, write_files
+from altermag.dft.presets import SEARCH_ORDERS
 from altermag.dft.settings import DftSettings
-from altermag.hpc.slurm import Resources, SlurmClient, SlurmError
+from altermag.hpc.slurm import SLURM_WAIT_S, Resources, SlurmClient, SlurmError
 from altermag.structure import MagneticStructure
 
 __all__ = [
@@ -65,7 +66,7 @@ def prepare_groundstate(
     structure: MagneticStructure,
     settings: DftSettings,
     directory: Path,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
     code: str = "qe",
     use_prior: bool = True,
 ) -> list[tuple[OrderPlan, Path]]:
@@ -107,7 +108,7 @@ def run_groundstate(
     structure: MagneticStructure,
     settings: DftSettings,
     directory: Path,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
     code: str = "qe",
     runner: str = "local",
     relax: bool = False,
@@ -119,7 +120,7 @@ def run_groundstate(
     slurm_client: SlurmClient | None = None,
     slurm_resources: Resources | None = None,
     slurm_commands: Sequence[str] | None = None,
-    wait_s: float = 3600.0,
+    wait_s: float = SLURM_WAIT_S,
 ) -> GroundState:
     """Compute (``runner="local"``), submit (``"slurm"``) or prepare (``"prepare"``) the
     energies of the orders.
@@ -208,12 +209,12 @@ def poll_groundstate(
     structure: MagneticStructure,
     settings: DftSettings,
     directory: Path,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
     code: str = "qe",
     use_prior: bool = True,
     source: str | None = None,
     client: SlurmClient | None = None,
-    wait_s: float = 3600.0,
+    wait_s: float = SLURM_WAIT_S,
 ) -> GroundState:
     """The search whose orders were submitted to Slurm (``slurm.json`` in ``directory``):
     waits up to ``wait_s`` seconds, then reads the finished orders; while any is still

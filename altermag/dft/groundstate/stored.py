@@ -30,8 +30,9 @@ from altermag.dft.groundstate.search import (
     run_groundstate,
 )
 from altermag.dft.groundstate.slurm import submitted_jobs
+from altermag.dft.presets import SEARCH_ORDERS
 from altermag.dft.settings import DftSettings
-from altermag.hpc.slurm import Resources, SlurmClient
+from altermag.hpc.slurm import SLURM_WAIT_S, Resources, SlurmClient
 from altermag.structure import MagneticStructure
 
 __all__ = [
@@ -88,7 +89,7 @@ def collect_groundstate(
     structure: MagneticStructure,
     settings: DftSettings,
     directory: Path,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
     code: str = "qe",
     use_prior: bool = True,
     source: str | None = None,
@@ -140,7 +141,7 @@ def stored_search(
     code: str = "qe",
     runner: str = "auto",
     workdir: Path | str | None = None,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
     relax: bool | None = None,
     use_prior: bool = True,
     force: bool = False,
@@ -149,7 +150,7 @@ def stored_search(
     slurm_client: SlurmClient | None = None,
     slurm_resources: Resources | None = None,
     slurm_commands: Sequence[str] | None = None,
-    wait_s: float = 3600.0,
+    wait_s: float = SLURM_WAIT_S,
 ) -> StoredSearch:
     """The ground-state search of a stored material, reused, collected, run, submitted or
     prepared.
@@ -291,7 +292,7 @@ def search_material(
     material_id: int,
     settings: DftSettings,
     workdir: Path | None = None,
-    max_orders: int = 8,
+    max_orders: int = SEARCH_ORDERS,
     relax: bool | None = None,
     band_check: bool = True,
     use_prior: bool = True,

@@ -19,12 +19,29 @@ import yaml
 
 from altermag.dft.settings import DftSettings, PresetError
 
-__all__ = ["DEFAULT_PRESET", "PRESET_DIR", "PresetError", "available_presets", "load_preset"]
+__all__ = [
+    "DEFAULT_PRESET",
+    "MAX_SEARCH_ORDERS",
+    "PRESET_DIR",
+    "SEARCH_ORDERS",
+    "PresetError",
+    "available_presets",
+    "load_preset",
+]
 
 PRESET_DIR = Path(__file__).resolve().parent
 
 DEFAULT_PRESET = "fast"
 """The preset of ``dft verify``, ``discover`` and the flows when none is named."""
+
+SEARCH_ORDERS = 8
+"""Orders of the ranking a ground-state search computes when none is said: one SCF each (the
+ferromagnet and the best-ranked conventional antiferromagnet come on top when the cut leaves
+them out)."""
+
+MAX_SEARCH_ORDERS = 16
+"""The most orders one ground-state search may be asked for (each is an SCF of the whole
+cell; a scheduled flow or a command line asking for more is refused)."""
 
 
 def available_presets(folder: Path | None = None) -> list[str]:
