@@ -2,8 +2,9 @@
 
 Fills a fresh store with ≥ N candidates (the bundled examples, expanded so each copy is a new
 material, as in ``bench_store.py``; every material gets a model score so ``sort=score`` is the
-real ranked query), starts ``altermag api --workers <cores>`` (uvicorn, warm-up on) on a
-free loopback port, and drives it with C concurrent keep-alive clients for S seconds with
+real ranked query), starts ``altermag api --workers <cores>`` (uvicorn, warm-up on; one
+worker less on PostgreSQL, whose server on this machine needs a core of its own) on a free
+loopback port, and drives it with C concurrent keep-alive clients for S seconds with
 ``wrk`` (Debian package ``wrk``: ``apt-get install wrk``). wrk only cycles through fixed
 URLs (no Lua response callback), so it costs a small fraction of the server's CPU; without
 wrk the benchmark falls back to asyncio + httpx (itself CPU-bound at a few hundred
@@ -28,7 +29,7 @@ what the service itself costs (1000 / that = requests/s one free core would serv
 table of all figures closes the output.
 
 Usage: ``python benchmarks/bench_api.py [--n 10000] [--clients 50] [--seconds 10]
-[--workers CORES] [--cache 0 1] [--databases sqlite postgresql] [--postgres URL]``
+[--workers W] [--cache 0 1] [--databases sqlite postgresql] [--postgres URL]``
 (``--postgres ''`` or ``--databases sqlite`` skips PostgreSQL, ``--databases postgresql``
 SQLite).
 """
@@ -258,7 +259,18 @@ def db_cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
+def default_workers(url: str) -> int:
+    """uvicorn workers for the store at ``url`` on this machine: one per usable core, less
+    one for a PostgreSQL server on this machine (a loopback URL), which computes its share
+    of every page on a core of its own."""
+    cores = len(os.sched_getaffinity(0))
+    if url.startswith("postgresql") and re.search(r"@(127\.0\.0\.1|localhost|\[::1\])[:/]", url):
+        return max(1, cores - 1)
+    return cores
+
+
 def bench(label: str, url: str, args: argparse.Namespace) -> None:
+    args = argparse.Namespace(**{**vars(args), "workers": args.workers or default_workers(url)})
     t = time.perf_counter()
     n = fill(url, args.n)
     print(f"{label}: stored {n} candidates in {time.perf_counter() - t:.1f} s ({load()})")
@@ -395,8 +407,9 @@ def main() -> None:
     ap.add_argument(
         "--workers",
         type=int,
-        default=len(os.sched_getaffinity(0)),
-        help="uvicorn worker processes (default: one per usable core)",
+        default=None,
+        help="uvicorn worker processes (default: one per usable core; one less with a "
+        "PostgreSQL server on this machine)",
     )
     ap.add_argument(
         "--cache",

@@ -51,7 +51,9 @@ def api(
             min=1,
             max=64,
             help="Worker processes (each with its own connections, page cache and analysis "
-            "workers); one per core serves the most pages.",
+            "workers); one per core serves the most pages, one less when the PostgreSQL "
+            "server runs on the same machine (it computes its share of a page on a core of "
+            "its own).",
         ),
     ] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",

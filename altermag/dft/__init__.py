@@ -6,7 +6,7 @@ crosses both directions where the form factor predicts a splitting and nodal pla
 predicts none, and a :class:`~altermag.dft.verdict.DFTVerdict` comparing the two.
 
 The names below are imported on first use: the k-path needs pymatgen's band-structure
-module (and sympy), about a second of imports that a command reading only a preset
+module, about a second of imports that a command reading only a preset
 (``altermag.dft.presets``) does not pay.
 """
 

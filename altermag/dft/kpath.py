@@ -25,7 +25,6 @@ from __future__ import annotations
 import itertools
 import re
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -36,6 +35,7 @@ from pymatgen.symmetry.bandstructure import HighSymmKpath
 
 from altermag.result import SpinGroupResult
 from altermag.structure import MagneticStructure
+from altermag.symmetry.harmonics import Polynomial, free_coefficients, polynomial_function
 
 __all__ = [
     "FormFactor",
@@ -63,6 +63,10 @@ class FormFactor:
     sphere of radius ``k_ref`` (the farthest labelled point), i.e. comparable across segments
     and materials; 0 (up to round-off) on nodal planes. With no form factor (conventional
     antiferromagnet) every value is 0: no splitting is predicted anywhere.
+
+    A form factor with free coefficients (several symmetry-allowed harmonics, ²4/¹m:
+    a1 (kx² − ky²) + a2 kx ky) is split wherever any harmonic of ``basis`` is non-zero:
+    |f| is then √(Σ f_b²) over the harmonics f_b, which vanishes only on their common zeros.
     """
 
     def __init__(
@@ -76,25 +80,18 @@ class FormFactor:
         self.expression = expression
         self._recip = Lattice(lattice).reciprocal_lattice.matrix  # rows b_i, 2π included
         self._q = np.eye(3) if frame_rotation is None else np.asarray(frame_rotation, float)
-        self._parts: list[Callable[..., Any]] = []
+        self._parts: list[Polynomial] = []
         self._degree = 0
         self._norm = 1.0
         self.k_ref = k_ref
         if expression:
-            import sympy  # here: drawing a material page needs the path, not sympy (0.4 s)
-
-            kx, ky, kz = sympy.symbols("kx ky kz")
-            names = {"kx": kx, "ky": ky, "kz": kz}
-            expr = sympy.sympify(expression, locals=names)
-            exprs = [expr]
-            if expr.free_symbols - {kx, ky, kz}:
-                # several symmetry-allowed harmonics with free coefficients (²4/¹m:
-                # a1 (kx² − ky²) + a2 kx ky): split wherever any of them is non-zero
+            texts = [expression]
+            if free_coefficients(expression):
                 if not basis:
                     raise ValueError(f"form factor {expression!r} has free coefficients")
-                exprs = [sympy.sympify(b, locals=names) for b in basis]
-            self._degree = int(sympy.Poly(exprs[0], kx, ky, kz).total_degree())
-            self._parts = [sympy.lambdify((kx, ky, kz), e, "numpy") for e in exprs]
+                texts = list(basis)
+            self._parts = [polynomial_function(t) for t in texts]
+            self._degree = self._parts[0].degree
             rng = np.random.default_rng(0)
             u = rng.normal(size=(4000, 3))
             u /= np.linalg.norm(u, axis=1)[:, None]

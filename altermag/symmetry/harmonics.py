@@ -17,15 +17,19 @@ themselves come from projecting the monomial basis with P = (1/|G|) Σ_R χ(R) D
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
+from types import CodeType
+from typing import cast
 
 import numpy as np
 
 __all__ = [
     "WAVE_LETTERS",
+    "Polynomial",
     "evaluate",
     "form_factor_basis",
+    "free_coefficients",
     "lowest_degree",
     "multiplicity",
     "polynomial_function",
@@ -177,7 +181,8 @@ def _coef_string(c: float) -> str:
 
 
 def polynomial_string(coefficients: np.ndarray, degree: int) -> str:
-    """Human- and sympy-readable polynomial in kx, ky, kz, e.g. ``kx**3*kz - 3*kx*ky**2*kz``."""
+    """Human-readable polynomial in kx, ky, kz, e.g. ``kx**3*kz - 3*kx*ky**2*kz`` (read back by
+    :func:`polynomial_function`, and by sympy)."""
     exps = monomial_exponents(degree)
     coefficients = np.asarray(coefficients, dtype=float)
     scale = np.max(np.abs(coefficients)) if coefficients.size else 0.0
@@ -224,22 +229,66 @@ _OPERATIONS = (
     ast.Load,
 )
 MAX_POWER = 12
-"""Largest exponent :func:`polynomial_function` accepts (form factors stop at degree 8)."""
+"""Largest exponent, and largest degree of any part, of a polynomial that
+:func:`polynomial_function` reads (form factors stop at degree 8)."""
+
+DEGREE_TOL = 1e-12
+"""Monomials whose coefficient is below this fraction of the largest one do not count for
+:attr:`Polynomial.degree` (round-off of cancelled terms; the analysis writes no coefficient
+below 1e-6 of the largest)."""
+
+Exponents = tuple[int, int, int]
+"""(a, b, c) of the monomial kx^a ky^b kz^c."""
 
 
-def polynomial_function(text: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
-    """f(kx, ky, kz) of a polynomial written as :func:`polynomial_string` writes it, evaluated
-    with numpy on arrays of Cartesian k (``sqrt(3)/2*kx**2*ky - ky**3/2`` → a function).
+@dataclass(frozen=True, eq=False)
+class Polynomial:
+    """A polynomial in the Cartesian kx, ky, kz read from its text.
 
-    Only arithmetic (+, −, ×, /, integer powers up to :data:`MAX_POWER`) of kx, ky, kz, numbers
-    and ``sqrt`` of a number is read; anything else raises ``ValueError``, so text from a store
-    or a file runs nothing else.
+    Calling it evaluates the text with numpy on arrays of k (term by term, in the order
+    written); ``terms`` holds its expanded monomial coefficients, from which the degree is
+    read.
+    """
+
+    text: str
+    terms: dict[Exponents, float]
+    """Monomial exponents → coefficient, like terms collected."""
+    _code: CodeType = field(repr=False)
+
+    @property
+    def degree(self) -> int:
+        """Total degree: the largest a + b + c of a non-zero term (0 for a constant).
+
+        A form factor of wave type d, g, i has degree 2, 4, 6; a splitting that grows
+        as |k|^degree near Γ.
+        """
+        scale = max((abs(c) for c in self.terms.values()), default=0.0)
+        return max(
+            (sum(e) for e, c in self.terms.items() if abs(c) > DEGREE_TOL * scale),
+            default=0,
+        )
+
+    def __call__(self, kx: np.ndarray, ky: np.ndarray, kz: np.ndarray) -> np.ndarray:
+        """f at Cartesian k (arrays broadcast; a constant polynomial gives a number)."""
+        return eval(self._code, _CONSTANTS, {"kx": kx, "ky": ky, "kz": kz})  # every node checked
+
+
+_CONSTANTS = {"__builtins__": {}, "sqrt": np.sqrt}
+
+
+def _checked(text: str, coefficients: bool) -> tuple[ast.Expression, set[str]]:
+    """The syntax tree of arithmetic of kx, ky, kz, and the other names in it (free
+    coefficients such as ``a1``, allowed only when ``coefficients`` is true).
+
+    Raises ``ValueError`` for anything but arithmetic (+, −, ×, /, integer powers up to
+    :data:`MAX_POWER`) of those names, numbers and ``sqrt`` of a number.
     """
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
+    except (SyntaxError, RecursionError) as exc:
         raise ValueError(f"not a polynomial in kx, ky, kz: {text!r}") from exc
     functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, _OPERATIONS):
             if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
@@ -253,8 +302,12 @@ def polynomial_function(text: str) -> Callable[[np.ndarray, np.ndarray, np.ndarr
             continue
         if isinstance(node, ast.Constant) and type(node.value) in (int, float):
             continue
-        if isinstance(node, ast.Name) and node.id in _VARIABLES and id(node) not in functions:
-            continue
+        if isinstance(node, ast.Name) and id(node) not in functions:
+            if node.id in _VARIABLES:
+                continue
+            if coefficients and node.id != "sqrt":
+                names.add(node.id)
+                continue
         if isinstance(node, ast.Name) and node.id == "sqrt" and id(node) in functions:
             continue
         if (
@@ -267,10 +320,85 @@ def polynomial_function(text: str) -> Callable[[np.ndarray, np.ndarray, np.ndarr
         ):
             continue
         raise ValueError(f"not a polynomial in kx, ky, kz: {text!r}")
-    code = compile(tree, "<polynomial>", "eval")
-    constants = {"__builtins__": {}, "sqrt": np.sqrt}
+    return tree, names
 
-    def f(kx: np.ndarray, ky: np.ndarray, kz: np.ndarray) -> np.ndarray:
-        return eval(code, constants, {"kx": kx, "ky": ky, "kz": kz})  # every node checked above
 
-    return f
+def _product(a: dict[Exponents, float], b: dict[Exponents, float]) -> dict[Exponents, float]:
+    out: dict[Exponents, float] = {}
+    for ea, ca in a.items():
+        for eb, cb in b.items():
+            e = (ea[0] + eb[0], ea[1] + eb[1], ea[2] + eb[2])
+            if sum(e) > MAX_POWER:
+                raise ValueError(f"a polynomial of degree above {MAX_POWER}")
+            out[e] = out.get(e, 0.0) + ca * cb
+    return out
+
+
+def _expand(node: ast.expr) -> dict[Exponents, float]:
+    """Monomial coefficients of a checked tree (division only by a non-zero number)."""
+    if isinstance(node, ast.Constant):  # an int or a float, checked
+        return {(0, 0, 0): float(cast(float, node.value))}
+    if isinstance(node, ast.Name):
+        i = _VARIABLES.index(node.id)
+        return {(int(i == 0), int(i == 1), int(i == 2)): 1.0}
+    if isinstance(node, ast.Call):  # sqrt of a number
+        radicand = _expand(node.args[0])[0, 0, 0]
+        if radicand < 0:
+            raise ValueError("square root of a negative number")
+        return {(0, 0, 0): float(np.sqrt(radicand))}
+    if isinstance(node, ast.UnaryOp):
+        inner = _expand(node.operand)
+        return inner if isinstance(node.op, ast.UAdd) else {e: -c for e, c in inner.items()}
+    assert isinstance(node, ast.BinOp)
+    left = _expand(node.left)
+    if isinstance(node.op, ast.Pow):
+        power = cast(ast.Constant, node.right).value  # an integer 0..MAX_POWER, checked
+        out = {(0, 0, 0): 1.0}
+        for _ in range(cast(int, power)):
+            out = _product(out, left)
+        return out
+    right = _expand(node.right)
+    if isinstance(node.op, ast.Mult):
+        return _product(left, right)
+    if isinstance(node.op, ast.Div):
+        divisor = right.get((0, 0, 0), 0.0)
+        if set(right) - {(0, 0, 0)} or divisor == 0.0:
+            raise ValueError("division by anything but a non-zero number")
+        return {e: c / divisor for e, c in left.items()}
+    sign = 1.0 if isinstance(node.op, ast.Add) else -1.0
+    out = dict(left)
+    for e, c in right.items():
+        out[e] = out.get(e, 0.0) + sign * c
+    return out
+
+
+def polynomial_function(text: str) -> Polynomial:
+    """The polynomial written in ``text`` as :func:`polynomial_string` writes it
+    (``sqrt(3)/2*kx**2*ky - ky**3/2``), callable as f(kx, ky, kz) on numpy arrays of
+    Cartesian k, with its degree.
+
+    Only arithmetic (+, −, ×, /, integer powers up to :data:`MAX_POWER`) of kx, ky, kz, numbers
+    and ``sqrt`` of a number, dividing only by numbers, is read; anything else (free
+    coefficients included: :func:`free_coefficients`) raises ``ValueError``, so text from a
+    store or a file runs nothing else.
+    """
+    tree, _ = _checked(text, coefficients=False)
+    try:
+        terms = _expand(tree.body)
+        code = compile(tree, "<polynomial>", "eval")
+    except (RecursionError, OverflowError) as exc:
+        raise ValueError(f"not a polynomial in kx, ky, kz: {text!r}") from exc
+    except ValueError as exc:
+        raise ValueError(f"not a polynomial in kx, ky, kz: {text!r} ({exc})") from exc
+    return Polynomial(text, terms, code)
+
+
+def free_coefficients(text: str) -> list[str]:
+    """Names other than kx, ky, kz in a form factor, sorted.
+
+    A spin Laue group that allows several independent harmonics has the form factor
+    ``a1*(kx**2 - ky**2) + a2*(kx*ky)`` (²4/¹m), whose coefficients a1, a2 depend on the
+    material; a single harmonic has none. Raises ``ValueError`` for anything but arithmetic
+    of those names, as :func:`polynomial_function` does.
+    """
+    return sorted(_checked(text, coefficients=True)[1])

@@ -129,3 +129,95 @@ def test_form_factor_with_free_coefficients_uses_every_harmonic():
     assert ff.value(frac([0.0, 0.0, 0.3]))[0] < 1e-9
     assert ff.value(frac([0.3, 0.3, 0.0]))[0] > 1e-3  # kx² − ky² = 0 there, kx ky ≠ 0
     assert ff.value(frac([0.3, 0.0, 0.0]))[0] > 1e-3  # kx ky = 0 there, kx² − ky² ≠ 0
+
+
+# With the lattice 2π·1 the reciprocal vectors are the Cartesian axes: fractional k are the
+# Cartesian k (1/Å) of the standard frame, and the values below are the polynomials at k.
+CUBIC_2PI = 2 * np.pi * np.eye(3)
+D_WAVE = "kx**2 - ky**2"
+G_WAVE = "kx**3*kz - 3*kx*ky**2*kz"  # ρ³ cos 3φ · kz (²6/²m²m¹m, MnTe)
+I_WAVE = "kx**4*ky**2 - kx**4*kz**2 - kx**2*ky**4 + kx**2*kz**4 + ky**4*kz**2 - ky**2*kz**4"
+# = (kx² − ky²)(ky² − kz²)(kx² − kz²) (¹m-3²m)
+_S = 1 / np.sqrt(3)
+
+# text: (degree, [(k, f(k) by hand)], direction of the largest |f| on the unit sphere, that |f|)
+WRITTEN_OUT = {
+    "d": (
+        D_WAVE,
+        2,
+        [([0.3, 0.1, 0.7], 0.08), ([0.2, 0.5, -1.0], -0.21), ([1.5, 0.0, 0.0], 2.25)],
+        [1.0, 0.0, 0.0],
+        1.0,
+    ),
+    "g": (
+        G_WAVE,
+        4,
+        [([0.5, 0.2, 0.4], 0.026), ([1.0, 1.0, 1.0], -2.0), ([0.0, 2.0, 3.0], 0.0)],
+        [np.sqrt(3) / 2, 0.0, 0.5],  # θ = 60°, φ = 0: (√3/2)³ · 1/2
+        3 * np.sqrt(3) / 16,
+    ),
+    "i": (
+        I_WAVE,
+        6,
+        [([1.0, 2.0, 3.0], -120.0), ([0.5, 0.0, 1.0], -0.1875), ([2.0, 1.0, 0.0], 12.0)],
+        [np.sqrt((1 + _S) / 2), 0.0, np.sqrt((1 - _S) / 2)],  # kx², kz² = (1 ± 1/√3)/2
+        1 / (6 * np.sqrt(3)),
+    ),
+}
+
+
+@pytest.mark.parametrize("wave", list(WRITTEN_OUT))
+def test_form_factor_is_the_polynomial_normalised_on_the_sphere(wave: str) -> None:
+    """|f(k)| / max over the sphere |k| = k_ref of |f|, with f written out by hand."""
+    text, degree, points, k_max, f_max = WRITTEN_OUT[wave]
+    ff = FormFactor(text, CUBIC_2PI)
+    k = np.array([p for p, _ in points])
+    by_hand = np.abs([f for _, f in points])
+    values = ff.value(k)
+    # the largest |f| on the sphere is found by sampling it: reached within a percent
+    assert 1.0 <= ff.value(np.array(k_max))[0] <= 1.01
+    np.testing.assert_allclose(values, by_hand / f_max, rtol=0.01, atol=1e-15)
+    # ratios do not depend on the normalisation: exactly the polynomial's
+    np.testing.assert_allclose(values * by_hand[0], by_hand * values[0], rtol=1e-12, atol=1e-15)
+    # no point of the sphere exceeds the maximum
+    u = np.random.default_rng(3).normal(size=(20000, 3))
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    assert ff.value(u).max() <= ff.value(np.array(k_max))[0] * (1 + 1e-12)
+    # homogeneous of the wave's degree: doubling k and k_ref leaves |f| normalised the same
+    twice = FormFactor(text, CUBIC_2PI, k_ref=2.0)
+    np.testing.assert_allclose(twice.value(2 * k), values, rtol=1e-12, atol=1e-15)
+    assert ff.value(3 * k[:1])[0] == pytest.approx(3**degree * values[0], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "text, normals",
+    [
+        (D_WAVE, [[1, 1, 0], [1, -1, 0]]),
+        (G_WAVE, [[0, 0, 1], [1, 0, 0], [1, np.sqrt(3), 0], [1, -np.sqrt(3), 0]]),
+        (I_WAVE, [[1, 1, 0], [1, -1, 0], [0, 1, 1], [0, 1, -1], [1, 0, 1], [1, 0, -1]]),
+    ],
+)
+def test_form_factor_vanishes_on_its_nodal_planes(text: str, normals: list[list[float]]) -> None:
+    """E↑ = E↓ on the nodal planes: |f| is zero there (round-off), not at most points next
+    to them (those near another nodal plane aside)."""
+    ff = FormFactor(text, CUBIC_2PI)
+    rng = np.random.default_rng(4)
+    for normal in normals:
+        n = np.array(normal, float) / np.linalg.norm(normal)
+        k = rng.normal(size=(50, 3))
+        k -= (k @ n)[:, None] * n
+        assert ff.value(k).max() < 1e-12, normal
+        assert np.median(ff.value(k + 0.05 * n)) > 1e-6, normal
+
+
+def test_free_coefficients_need_the_basis_of_harmonics() -> None:
+    """a1 (kx² − ky²) + a2 kx ky: |f| is √(f₁² + f₂²) of the harmonics, zero only on kz."""
+    text = "a1*(kx**2 - ky**2) + a2*(kx*ky)"
+    with pytest.raises(ValueError, match="free coefficients"):
+        FormFactor(text, CUBIC_2PI)
+    ff = FormFactor(text, CUBIC_2PI, basis=["kx**2 - ky**2", "kx*ky"])
+    k = np.array([[0.3, 0.1, 0.5], [1.0, 0.0, 0.0], [0.3, 0.3, 0.2], [0.0, 0.0, 0.4]])
+    # (kx² − ky²)² + (kx ky)² = ρ⁴ (cos² 2φ + sin² 2φ / 4): largest (1) at φ = 0 on the sphere
+    by_hand = np.sqrt([0.08**2 + 0.03**2, 1.0, 0.09**2, 0.0])
+    np.testing.assert_allclose(ff.value(k), by_hand, rtol=0.01, atol=1e-15)
+    np.testing.assert_allclose(ff.value(k) * by_hand[1], by_hand * ff.value(k)[1], rtol=1e-12)
