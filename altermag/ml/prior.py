@@ -260,23 +260,21 @@ def _bridge_angles(
     if len(ci) == 0:
         return out
     counts = np.bincount(bond_mag, minlength=n_mag)
-    width = int(counts.max())
-    padded = np.zeros((n_mag, width, 3))
-    mask = np.zeros((n_mag, width), bool)
     order = np.argsort(bond_mag, kind="stable")
-    slot = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
-    padded[bond_mag[order], slot] = bond[order]
-    mask[bond_mag[order], slot] = True
-    b = padded[ci]  # (pairs, width, 3): metal → ligand
-    other = vec[:, None, :] - b  # ligand → partner
+    first = np.cumsum(counts) - counts
+    pair, k = _runs(counts[ci])  # every (pair, bond of its first end)
+    if len(pair) == 0:
+        return out
+    b = bond[order[first[ci[pair]] + k]]  # metal → ligand
+    other = vec[pair] - b  # ligand → partner
     nb = np.linalg.norm(b, axis=-1)
     no = np.linalg.norm(other, axis=-1)
-    valid = mask[ci] & (no <= BOND_MAX) & (no > 0.5)
+    valid = (no <= BOND_MAX) & (no > 0.5)
     with np.errstate(invalid="ignore", divide="ignore"):
-        # padding and too-short bonds divide by zero (NaN): not valid, so never an angle
-        cosang = np.einsum("pkx,pkx->pk", -b, other) / (nb * no)
+        # too-short bonds divide by zero (NaN): not valid, so never an angle
+        cosang = np.einsum("kx,kx->k", -b, other) / (nb * no)
         ang = np.degrees(np.arccos(np.clip(cosang, -1.0, 1.0)))
-    out = np.where(valid, ang, 0.0).max(axis=1)
+    np.maximum.at(out, pair, np.where(valid, ang, 0.0))
     return out
 
 
