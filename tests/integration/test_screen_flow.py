@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -10,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -108,16 +109,62 @@ def _rows(out: Path) -> list[dict]:
     return json.loads((run_dir / "candidates.json").read_text())
 
 
+@pytest.fixture
+def process_groups() -> Iterator[list[int]]:
+    """Process groups the test starts (``start_new_session``); whatever is left in them is
+    killed on the way out, passed or failed: the worker pool of a screening whose main process
+    was killed (the fork server and its workers outlive it, idle) included.
+    """
+    groups: list[int] = []
+    yield groups
+    for pgid in groups:
+        _kill_group(pgid)
+
+
+def _kill_group(pgid: int, timeout: float = 10.0) -> None:
+    """SIGKILL every process of the group, until none is left (or ``timeout`` passes); those
+    that are this process's children are reaped here, the orphans by init."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-pgid, os.WNOHANG)[0]:
+                pass
+        time.sleep(0.05)
+
+
+def _screen(db: str, out: Path, env: dict[str, str], groups: list[int]) -> None:
+    """``altermag screen`` to its end, in a process group of its own (see process_groups)."""
+    cmd = _screen_cmd(db, out)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    groups.append(proc.pid)
+    stdout, stderr = proc.communicate()
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd, stdout, stderr)
+
+
 @pytest.mark.slow
-def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
+def test_sigkill_mid_run_then_resume_equals_uninterrupted(
+    tmp_path: Path, process_groups: list[int]
+) -> None:
     env = {**os.environ, "COLUMNS": "120"}
     ref_db, ref_out = f"sqlite:///{tmp_path / 'ref.db'}", tmp_path / "ref"
-    subprocess.run(_screen_cmd(ref_db, ref_out), check=True, env=env, capture_output=True)
+    _screen(ref_db, ref_out, env, process_groups)
 
     db, out = f"sqlite:///{tmp_path / 'k.db'}", tmp_path / "k"
     proc = subprocess.Popen(
-        _screen_cmd(db, out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        _screen_cmd(db, out),
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
+    process_groups.append(proc.pid)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         chunks = list(out.glob("*/chunks/*.json"))
@@ -127,7 +174,7 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path: Path) -> Non
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert 3 <= len(list(out.glob("*/chunks/*.json"))) < 10, "killed too late to test resume"
-    subprocess.run(_screen_cmd(db, out), check=True, env=env, capture_output=True)
+    _screen(db, out, env, process_groups)
 
     def strip(rows: list[dict]) -> list[dict]:
         return sorted(rows, key=lambda r: r["id"])

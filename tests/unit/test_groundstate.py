@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from altermag.cli import app
 from altermag.dft.groundstate import (
     OrderEnergy,
     judge_moments,
@@ -18,7 +19,6 @@ from altermag.dft.groundstate import (
     read_order,
     summarize,
 )
-from altermag.cli import app
 from altermag.dft.presets import MAX_SEARCH_ORDERS, load_preset
 from tests.literature import mnf2, rutile
 
