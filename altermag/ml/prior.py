@@ -28,10 +28,11 @@ The prior ranks; the exact spin-group engine gives every verdict.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -284,9 +285,10 @@ def geometry(cell: MagneticStructure, mag: np.ndarray) -> CrystalGeometry:
     return geometries([cell], [mag])[0]
 
 
-@cache
-def _composition_flags(species: frozenset[str], mag_species: frozenset[str]) -> dict[str, float]:
-    """Ion families of the magnetic elements and ligand types of the composition (0 or 1)."""
+@lru_cache(maxsize=4096)
+def _composition_flags(species: frozenset[str], mag_species: frozenset[str]) -> Mapping[str, float]:
+    """Ion families of the magnetic elements and ligand types of the composition (0 or 1);
+    one read-only mapping per composition."""
     flags = {
         "ion_3d": float(bool(mag_species & _3D)),
         "ion_4f": float(bool(mag_species & _4F)),
@@ -298,10 +300,10 @@ def _composition_flags(species: frozenset[str], mag_species: frozenset[str]) -> 
     }
     flags["ion_4d5d"] = float(bool(mag_species - _3D - _4F - _5F))
     flags["lig_none"] = float(not (species & _LIGANDS))
-    return flags
+    return MappingProxyType(flags)
 
 
-def _flags(geo: CrystalGeometry) -> dict[str, float]:
+def _flags(geo: CrystalGeometry) -> Mapping[str, float]:
     return _composition_flags(frozenset(geo.species), frozenset(geo.species[i] for i in geo.mag))
 
 
