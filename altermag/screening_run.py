@@ -388,15 +388,44 @@ def run_screening(
 
 def _worker_init() -> None:
     """A pool worker uses one core: no thread pools inside it (BLAS, OpenMP, torch); it
-    screens chunks, so it collects garbage as a screening does (:data:`SCREENING_GC_THRESHOLDS`)."""
+    screens chunks, so it collects garbage as a screening does (:data:`SCREENING_GC_THRESHOLDS`);
+    it ends with the screening (:func:`_exit_with_parent`)."""
     import sys
 
+    _exit_with_parent()
     gc.set_threshold(*SCREENING_GC_THRESHOLDS)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = "1"
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
+
+
+def _exit_with_parent() -> None:
+    """End this worker as soon as the process that started the pool is gone.
+
+    A screening killed by SIGKILL or SIGTERM (the OOM killer, ``kill``, a batch system's limit)
+    runs no clean-up, and its pool would outlive it forever: the workers are children of the
+    fork server, not of the screening, and wait for chunks on a queue whose write end they
+    hold themselves; the fork server and the resource tracker end only when the last of their
+    clients (the workers among them) is gone. A worker therefore watches its parent's
+    sentinel (``multiprocessing.parent_process()``: a pipe whose only write end the
+    screening's process holds, so it reads as closed once that process ends, however it
+    ended) on a daemon thread, and exits when it closes; the fork server and the resource
+    tracker follow.
+    """
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing: nothing to follow
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 #: Modules the pool's fork server imports once, so that every worker starts with them loaded:

@@ -314,32 +314,31 @@ class PageReader:
                 self._connect_async, self.async_connections
             )
         for attempt in (0, 1):
-            conn = await pool.get()
+            cur = await pool.get()
             try:
-                cur = conn.cursor()
                 await cur.execute(compiled.sql, params)
                 rows = await cur.fetchall()
-                await cur.close()
             except self.dialect.loaded_dbapi.Error as exc:
                 # gone: the server ended it (restart, idle timeout, pg_terminate_backend)
+                conn = cur.connection
                 gone = conn.broken or conn.closed or _disconnect(self.dialect, exc)
-                pool.discard(conn)
+                pool.discard(cur)
                 if attempt or not gone:
                     raise DBAPIError.instance(
                         compiled.sql, params, exc, self.dialect.loaded_dbapi.Error
                     ) from exc
                 continue
             except BaseException:  # cancelled mid-query: the connection's state is unknown
-                pool.discard(conn)
+                pool.discard(cur)
                 raise
-            pool.put(conn)
+            pool.put(cur)
             return rows
         raise AssertionError("unreachable")
 
     async def _connect_async(self) -> Any:
-        """A psycopg async connection like the engine's (its URL and connect arguments),
-        autocommit, with JSON columns read as their stored text and
-        :data:`PAGE_SESSION_SETTINGS`."""
+        """A cursor of a new psycopg async connection like the engine's (its URL and connect
+        arguments), autocommit, with JSON columns read as their stored text and
+        :data:`PAGE_SESSION_SETTINGS`; the cursor runs every page of its connection."""
         import psycopg
         from psycopg.types.string import TextLoader
 
@@ -349,11 +348,12 @@ class PageReader:
         for name in ("json", "jsonb"):
             conn.adapters.register_loader(name, TextLoader)
         await conn.execute(_SET_SESSION, _SESSION_VALUES)
-        return conn
+        return conn.cursor()
 
 
 class _LoopConnections:
-    """Up to ``size`` async connections of one event loop, reused (a small pool)."""
+    """Up to ``size`` async connections of one event loop, reused (a small pool), each held
+    as the one cursor that runs its pages."""
 
     def __init__(self, connect: Callable[[], Awaitable[Any]], size: int) -> None:
         self._connect = connect
@@ -366,32 +366,33 @@ class _LoopConnections:
         if self._idle:
             return self._idle.pop()
         try:
-            conn = await self._connect()
+            cur = await self._connect()
         except BaseException:
             self._free.release()
             raise
-        self._all.add(conn)
-        return conn
+        self._all.add(cur)
+        return cur
 
-    def put(self, conn: Any) -> None:
-        self._idle.append(conn)
+    def put(self, cur: Any) -> None:
+        self._idle.append(cur)
         self._free.release()
 
-    def discard(self, conn: Any) -> None:
-        self._all.discard(conn)
-        _finish(conn)
+    def discard(self, cur: Any) -> None:
+        self._all.discard(cur)
+        _finish(cur)
         self._free.release()
 
     def close(self) -> None:
         """Close every connection (from any thread: libpq's close needs no event loop)."""
-        conns, self._all, self._idle = self._all, set(), []
-        for conn in conns:
-            _finish(conn)
+        held, self._all, self._idle = self._all, set(), []
+        for cur in held:
+            _finish(cur)
 
 
-def _finish(conn: Any) -> None:
+def _finish(cur: Any) -> None:
+    """Close the connection of a page cursor."""
     with contextlib.suppress(Exception):  # an already closed or broken connection
-        conn.pgconn.finish()
+        cur.connection.pgconn.finish()
 
 
 def _disconnect(dialect: Any, exc: Exception) -> bool:

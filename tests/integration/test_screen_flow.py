@@ -364,3 +364,70 @@ def test_resume_with_a_chunk_file_ahead_of_the_cursor_loses_nothing(
     assert resumed.run_id == run.run_id
     assert resumed.counts["screened"] == 40
     assert json.loads(resumed.paths["json"].read_text()) == ref_rows
+
+
+def _group_alive(pgid: int) -> list[str]:
+    """Command lines of the processes of group ``pgid`` that still run (zombies, which hold
+    no memory and only wait to be reaped, excluded)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:  # ended while we looked
+            continue
+        state, _ppid, pgrp = text[text.rindex(")") + 2 :].split()[:3]
+        if int(pgrp) == pgid and state not in "ZX":
+            alive.append(f"{stat.parent.name}: {cmdline[:120]}")
+    return alive
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="lists processes in /proc")
+@pytest.mark.parametrize("stop", ["SIGKILL", "SIGTERM", "Ctrl-C"])
+def test_a_stopped_screening_leaves_no_process_behind(
+    stop: str, tmp_path: Path, process_groups: list[int]
+) -> None:
+    """A screening on two workers stopped mid-run (SIGKILL of its main process: the OOM
+    killer, ``kill -9``, a batch system's limit; SIGTERM; Ctrl-C, which signals the whole
+    foreground group) ends entirely: its workers, fork server and resource tracker follow."""
+    env = {**os.environ, "COLUMNS": "120", "ALTERMAG_HOME": str(tmp_path)}
+    out = tmp_path / "out"
+    cmd = [
+        str(Path(sys.executable).with_name("altermag")),
+        "screen",
+        "--source",
+        "embedded",
+        "--limit",
+        "2000",
+        "--chunk-size",
+        "20",
+        "--workers",
+        "2",
+        "--no-prefect",
+        "--db",
+        f"sqlite:///{tmp_path / 'k.db'}",
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    process_groups.append(proc.pid)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(out.glob("*/chunks/*.json")):
+        time.sleep(0.05)
+    assert list(out.glob("*/chunks/*.json")), "the screening stored no chunk"
+    assert proc.poll() is None, "the screening ended before it could be stopped"
+    assert len(_group_alive(proc.pid)) == 5  # main, resource tracker, fork server, 2 workers
+    if stop == "Ctrl-C":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(getattr(signal, stop))
+    proc.wait(timeout=120)
+    left = _group_alive(proc.pid)
+    deadline = time.monotonic() + 30
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = _group_alive(proc.pid)
+    assert not left, f"still running after the screening was stopped ({stop}): {left}"
