@@ -1,5 +1,5 @@
 """``python -m altermag``: the command line."""
 
-from altermag.cli import app
+from altermag.cli import entry_point
 
-app(prog_name="altermag")
+entry_point()

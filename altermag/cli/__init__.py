@@ -13,7 +13,7 @@ with the file and exits 1. Any other exception is a bug and keeps its traceback.
 from __future__ import annotations
 
 import errno
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -112,3 +112,41 @@ from altermag.cli import run as _run  # noqa: E402,F401
 from altermag.cli import screen as _screen  # noqa: E402,F401
 from altermag.cli import serve_flows as _serve_flows  # noqa: E402,F401
 from altermag.cli import train as _train  # noqa: E402,F401
+
+
+def entry_point() -> NoReturn:
+    """The ``altermag`` command: run it, then end the process without tearing its heap down.
+
+    A Python process that ends the usual way frees its objects one by one and clears every
+    module it imported: after a screening (some 1,700 modules: pymatgen, SQLAlchemy,
+    matplotlib) that is about 0.8 s of CPU spent on memory the operating system takes back
+    whole anyway. Once the command has returned, its exit handlers run (the worker pool,
+    logging, temporary folders), standard output and error are flushed, and the process
+    ends with :func:`os._exit` and the command's status. A command that leaves a thread
+    running that Python would wait for ends the usual way, after it.
+    """
+    import atexit
+    import os
+    import sys
+    import threading
+
+    code: int | str | None = 0
+    try:
+        app(prog_name="altermag")
+    except SystemExit as exc:
+        code = exc.code
+    waiting = [
+        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+    ]
+    if waiting:
+        sys.exit(code)
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # the reader went away (a closed pipe): as CPython's own exit says
+        os._exit(120)
+    os._exit(code or 0)

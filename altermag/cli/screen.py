@@ -210,6 +210,7 @@ def screen(
         TextColumn("{task.fields[errors]} errors"),
         TimeElapsedColumn(),
         console=console,
+        refresh_per_second=2,  # chunks finish every second or two; Rich's default is 10
     ) as bar:
         task = bar.add_task(request.source, total=total, errors=0)
 

@@ -94,6 +94,7 @@ def test_report_on_a_terminal_goes_to_a_file_not_the_screen(tmp_path: Path) -> N
         check=True,
     )
     assert piped.stdout.startswith(b"<!DOCTYPE html>")  # redirected: stdout, as before
+    assert piped.stdout.rstrip().endswith(b"</html>")  # all of it, though the process ends fast
 
 
 def test_pw_progress_reads_recorded_runs() -> None:
