@@ -10,11 +10,13 @@ every figure is also given in CPU seconds, of all the processes of the job toget
   seconds: the floor the screening's worker pool is compared with, like with like).
 * **whole screening, one process** — ``altermag run --workers 1 --limit N`` in a fresh
   process and a fresh ``ALTERMAG_HOME``: the command as a user runs it (imports, source,
-  analysis, learned prior, store, chunk files, tables, run report and material pages);
-  its CPU seconds as a multiple of the bare loop's, measured just before and just after it
-  (the mean of the two: the CPU seconds of the same loop drift by ±10 % within minutes on
-  a shared virtual machine, so a ratio against one loop measured minutes away says as much
-  about the drift as about the screening); target ≤ 1.2×.
+  analysis, learned prior, store, chunk files, tables, run report and material pages); its
+  CPU seconds as a multiple of the bare loop's, the bare loop run at the same time in a
+  fresh process of its own, one pinned to each core, twice with the cores swapped (the
+  geometric mean of the two ratios: a core slower than the other counts once on each
+  side). This virtual machine's speed drifts by 10–20 % within minutes, so a ratio against
+  a loop measured minutes away says as much about the drift as about the screening; side
+  by side, both see the same minutes. Target ≤ 1.2×.
 * **phases** — the same command run in one process with each phase's CPU seconds summed
   (the analysis calls inside the run, the prior, the store, the run report and pages,
   imports, the rest: source reading, chunk files, tables, orchestration) and garbage
@@ -127,6 +129,65 @@ def command(args: list[str], home: Path) -> tuple[float, float]:
     return time.perf_counter() - w0, _children_cpu() - c0
 
 
+#: The bare loop in a fresh process: prints the CPU seconds of the loop alone (imports and
+#: reading the structures are not counted).
+BARE = """
+import sys, time
+from itertools import islice
+from altermag.screening import ScreenSettings
+from altermag.sources import get_source
+from altermag.symmetry import analyze
+s = ScreenSettings()
+pages = get_source("embedded").pages()
+records = list(islice((r for p in pages for r in p.records), int(sys.argv[1])))
+c = time.process_time()
+for r in records:
+    if r.structure is not None:
+        analyze(r.structure, symprec=s.symprec, magtol=s.magtol, cell=s.cell,
+                max_orders=s.max_orders)
+print(time.process_time() - c)
+"""
+
+
+def _reaped(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """(exit status, CPU s of ``proc`` and the descendants it reaped), from ``wait4``."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+def side_by_side(
+    args: list[str], home: Path, n: int, cores: tuple[int, int]
+) -> tuple[float, float, float]:
+    """(wall s, CPU s) of ``altermag ARGS`` in ``home`` and the CPU s of the bare loop over
+    its ``n`` structures, the two started together in fresh processes, the command pinned
+    to ``cores[0]`` and the loop to ``cores[1]``."""
+    home.mkdir(parents=True)
+    env = {**os.environ, "ALTERMAG_HOME": str(home), "COLUMNS": "120"}
+    env.pop("ALTERMAG_DATABASE_URL", None)
+    out = home / "bare.txt"
+    with out.open("wb") as fh:
+        w0 = time.perf_counter()
+        cmd = subprocess.Popen(
+            [sys.executable, "-c", WRAPPER, *args],
+            env=env,
+            preexec_fn=lambda: os.sched_setaffinity(0, {cores[0]}),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        bare = subprocess.Popen(
+            [sys.executable, "-c", BARE, str(n)],
+            stdout=fh,
+            preexec_fn=lambda: os.sched_setaffinity(0, {cores[1]}),
+        )
+        code, cpu = _reaped(cmd)
+        wall = time.perf_counter() - w0
+        bare_code, _ = _reaped(bare)
+    if code or bare_code:
+        raise RuntimeError(f"the command exited {code}, the bare loop {bare_code}")
+    return wall, cpu, float(out.read_text().strip())
+
+
 def phases(args: list[str], home: Path) -> dict[str, float]:
     """CPU seconds of each phase of ``altermag ARGS`` run in one fresh process."""
     import json
@@ -208,16 +269,24 @@ def main() -> None:
     limit = ["--limit", str(n)]
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        wall1, cpu1 = command(["run", "--workers", "1", *limit], home)
-        c0 = time.process_time()
-        _analyze_chunk(records, settings)
-        bare_after = time.process_time() - c0
-        ratio = cpu1 / ((bare + bare_after) / 2)
+        a, b = sorted(os.sched_getaffinity(0))[:2]
+        pairs = [
+            side_by_side(["run", "--workers", "1", *limit], home / f"pair{i}", n, cores)
+            for i, cores in enumerate(((a, b), (b, a)), 1)
+        ]
+        for i, (wall1, cpu1, bare_cpu) in enumerate(pairs, 1):
+            print(
+                f"screening, 1 process  : {cpu1:7.1f} s CPU, {wall1:.1f} s wall = "
+                f"{cpu1 / bare_cpu:.2f}× the bare loop's {bare_cpu:.1f} s CPU, run beside it "
+                f"(pair {i}: the command on core {(a, b)[i - 1]}, the loop on the other; the "
+                f"whole command)  [{load()}]"
+            )
+        ratio = (pairs[0][1] / pairs[0][2] * pairs[1][1] / pairs[1][2]) ** 0.5
         print(
-            f"screening, 1 process  : {cpu1:7.1f} s CPU, {wall1:.1f} s wall = {ratio:.2f}× the "
-            f"bare loop's CPU (mean of {bare:.1f} s before and {bare_after:.1f} s after it; "
-            f"target ≤ {TARGET_RATIO}×; the whole command)  [{load()}]"
+            f"screening / bare loop : {ratio:7.2f}× (geometric mean of the two pairs: each core "
+            f"ran each side once; target ≤ {TARGET_RATIO}×)  [{load()}]"
         )
+        home = home / "pair2"
         again, _ = command(["run", "--workers", "1", *limit], home)
         print(
             f"second run            : {again:7.1f} s wall (anchor {ANCHOR_SECOND_RUN_S:.0f} s; "
