@@ -129,26 +129,6 @@ def command(args: list[str], home: Path) -> tuple[float, float]:
     return time.perf_counter() - w0, _children_cpu() - c0
 
 
-#: The bare loop in a fresh process: prints the CPU seconds of the loop alone (imports and
-#: reading the structures are not counted).
-BARE = """
-import sys, time
-from itertools import islice
-from altermag.screening import ScreenSettings
-from altermag.sources import get_source
-from altermag.symmetry import analyze
-s = ScreenSettings()
-pages = get_source("embedded").pages()
-records = list(islice((r for p in pages for r in p.records), int(sys.argv[1])))
-c = time.process_time()
-for r in records:
-    if r.structure is not None:
-        analyze(r.structure, symprec=s.symprec, magtol=s.magtol, cell=s.cell,
-                max_orders=s.max_orders)
-print(time.process_time() - c)
-"""
-
-
 def _reaped(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
     """(exit status, CPU s of ``proc`` and the descendants it reaped), from ``wait4``."""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -176,7 +156,7 @@ def side_by_side(
             stderr=subprocess.DEVNULL,
         )
         bare = subprocess.Popen(
-            [sys.executable, "-c", BARE, str(n)],
+            [sys.executable, __file__, "--n", str(n), "--bare-loop"],
             stdout=fh,
             preexec_fn=lambda: os.sched_setaffinity(0, {cores[1]}),
         )
@@ -214,6 +194,11 @@ def _analyze_chunk(records: list[Record], settings: ScreenSettings) -> int:
     return len(records)
 
 
+def _first_records(n: int) -> list[Record]:
+    """The first ``n`` embedded structures, as a screening reads them."""
+    return list(islice((r for p in get_source("embedded").pages() for r in p.records), n))
+
+
 def _warm() -> None:
     from altermag.screening_run import _worker_init
 
@@ -238,7 +223,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--n", type=int, default=5959, help="embedded structures (all: 5959)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--bare-loop",
+        action="store_true",
+        help="only print the CPU seconds of the bare loop over --n structures (the process "
+        "run beside the screening)",
+    )
     args = parser.parse_args()
+    if args.bare_loop:
+        records = list(_first_records(args.n))
+        c0 = time.process_time()
+        _analyze_chunk(records, ScreenSettings())
+        print(time.process_time() - c0)
+        return
     print(f"{os.cpu_count()} cores, {load()}")
 
     c0, w0 = _children_cpu(), time.perf_counter()
@@ -246,7 +243,7 @@ def main() -> None:
     t_import, c_import = time.perf_counter() - w0, _children_cpu() - c0
     print(f"CLI import            : {c_import:7.2f} s CPU, {t_import:.2f} s wall  [{load()}]")
 
-    records = list(islice((r for p in get_source("embedded").pages() for r in p.records), args.n))
+    records = _first_records(args.n)
     n = len(records)
     settings = ScreenSettings()
     _analyze_chunk(records[:1], settings)  # imports and lazy tables outside the timing

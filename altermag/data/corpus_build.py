@@ -453,3 +453,9 @@ def read_records(path: Path | str = CORPUS_FILE) -> Iterator[dict[str, Any]]:
         for line in fh:
             if line.strip():
                 yield json.loads(line)
+
+
+def count_records(path: Path | str = CORPUS_FILE) -> int:
+    """Number of records of a corpus file (its non-blank lines), none of them parsed."""
+    with gzip.open(path, "rb") as fh:
+        return sum(1 for line in fh if line.strip())

@@ -8,7 +8,6 @@ enumerates the collinear k = 0 orders each one can host.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from altermag.data.corpus_build import CORPUS_FILE, read_records
+from altermag.data.corpus_build import CORPUS_FILE, count_records, read_records
 from altermag.structure import MagneticStructure
 
 __all__ = ["CORPUS_FILE", "CorpusEntry", "corpus", "corpus_size", "entry_from_record"]
@@ -84,5 +83,4 @@ def corpus(path: Path | str | None = None) -> Iterator[CorpusEntry]:
 
 def corpus_size(path: Path | str | None = None) -> int:
     """Number of entries (one per non-blank line), counted without parsing them."""
-    with gzip.open(CORPUS_FILE if path is None else path, "rb") as fh:
-        return sum(1 for line in fh if line.strip())
+    return count_records(CORPUS_FILE if path is None else path)
