@@ -314,17 +314,11 @@ def count_candidates(rows: Iterable[dict[str, Any]]) -> int:
 
 
 def write_candidates(
-    rows: list[dict[str, Any]],
-    out_dir: Path,
-    summary: dict[str, Any],
-    *,
-    all_orders: bool = False,
-    max_per_prototype: int | None = None,
+    ranked: list[dict[str, Any]], out_dir: Path, summary: dict[str, Any]
 ) -> dict[str, Path]:
-    """Write ranked ``candidates.csv``, ``candidates.json`` and ``summary.json`` to out_dir
-    (one row per material unless ``all_orders``; see :func:`rank_rows`)."""
+    """Write ``candidates.csv``, ``candidates.json`` (the rows of :func:`rank_rows`, in
+    their order) and ``summary.json`` to out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    ranked = rank_rows(rows, all_orders=all_orders, max_per_prototype=max_per_prototype)
     csv_path, json_path, sum_path = (
         out_dir / n for n in ("candidates.csv", "candidates.json", "summary.json")
     )

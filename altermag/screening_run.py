@@ -363,9 +363,12 @@ def run_screening(
         "run_errors": run_errors,
         "seconds_this_invocation": round(time.perf_counter() - started, 2),
     }
-    paths = write_candidates(
-        rows, out_dir, summary, all_orders=all_orders, max_per_prototype=max_per_prototype
+    listed = (
+        best
+        if not all_orders and max_per_prototype is None
+        else rank_rows(rows, all_orders=all_orders, max_per_prototype=max_per_prototype)
     )
+    paths = write_candidates(listed, out_dir, summary)
     t1 = time.perf_counter()
     timings["tables"] = t1 - t0
     report = out_dir / "report.html"

@@ -12,22 +12,25 @@ every figure is also given in CPU seconds, of all the processes of the job toget
   process and a fresh ``ALTERMAG_HOME``: the command as a user runs it (imports, source,
   analysis, learned prior, store, chunk files, tables, run report and material pages); its
   CPU seconds as a multiple of the bare loop's, the bare loop run at the same time in a
-  fresh process of its own, one pinned to each core, twice with the cores swapped (the
-  geometric mean of the two ratios: a core slower than the other counts once on each
-  side). This virtual machine's speed drifts by 10–20 % within minutes, so a ratio against
-  a loop measured minutes away says as much about the drift as about the screening; side
-  by side, both see the same minutes. Target ≤ 1.2×.
-* **phases** — the same command run in one process with each phase's CPU seconds summed
-  (the analysis calls inside the run, the prior, the store, the run report and pages,
-  imports, the rest: source reading, chunk files, tables, orchestration) and garbage
-  collection counted through ``gc.callbacks``; the whole over the analysis inside the same
-  run is the ratio free of the drift between processes.
+  fresh process of its own, one pinned to each core, ``--pairs`` times (default 4) with the
+  cores swapped each time (the geometric mean of the ratios: a core slower than the other
+  counts equally on each side). This virtual machine's speed drifts by 10–20 % within
+  minutes, so a ratio against a loop measured minutes away says as much about the drift as
+  about the screening; side by side, both see the same minutes. Two identical loops run
+  this way still differ by about 3 % (one standard deviation of a pair), hence several
+  pairs. Target ≤ 1.2×.
+* **phases** — inside each of those commands the CPU seconds of each phase are summed (the
+  analysis calls inside the run, the prior, the store, the run report and pages, imports,
+  the rest: source reading, chunk files, tables, orchestration) and garbage collection is
+  counted through ``gc.callbacks``; the whole over the analysis inside the same run is the
+  ratio free of the drift between processes, and the analysis inside the run over the bare
+  loop beside it shows what running inside the screening costs the analysis itself.
 * **second run** — the same command again (it reuses what is done); anchor 293 s.
-* **fixed costs** — ``altermag run --workers W`` on the first 2 × 200 × W structures and on
-  all of them: the intercept of its CPU seconds (all processes) and of its wall seconds
-  against the bare loop's CPU seconds for the same structures (structures differ in cost:
-  the first ones, the known materials, are larger than the average); target < 5 s. The
-  small run has two chunks per worker, so every worker is busy in both runs.
+* **fixed costs** — what the command costs beyond the analysis when there is next to nothing
+  to analyse: ``altermag run --workers W --limit 4`` (the interpreter, imports, the store
+  created, the worker pool started, the run report and its material pages drawn, the exit),
+  its CPU seconds (all processes) and wall seconds less the bare loop's CPU seconds over the
+  same 4 structures; the median of 3 runs; target < 5 s.
 * **throughput** — structures per hour of ``altermag run --workers W`` (default 2): by the
   wall clock, and as the CPU it needed allows on W free cores (N × 3600 / (CPU seconds / W));
   target ≥ 300,000 per hour on 2 cores, prior included.
@@ -42,8 +45,10 @@ Usage: ``python benchmarks/bench_screen.py [--n 5959] [--workers 2]`` from the r
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,6 +67,7 @@ TARGET_RATIO = 1.2
 TARGET_FIXED_S = 5.0
 TARGET_PER_HOUR = 300_000
 CHUNK = 200  # the default chunk size of a screening (ScreenRequest.chunk_size)
+FIXED_RUN = 4  # structures of the run that measures the fixed costs
 
 #: Runs ``altermag ARGS`` and, at exit, waits for the worker pool's fork server (which reaped
 #: the workers), so that this process's children's rusage holds the whole job's CPU.
@@ -75,7 +81,7 @@ WRAPPER = (
 
 
 #: Runs ``altermag ARGS`` in this process with the CPU seconds of each phase summed; prints
-#: them as JSON on the last line.
+#: them as JSON on the last line, then ends as the ``altermag`` command does.
 PHASES = """
 import gc, json, sys, time
 t0 = time.process_time()
@@ -107,6 +113,11 @@ acc["imports"] = time.process_time() - t0
 get_command(altermag.cli.app).main(sys.argv[1:], standalone_mode=False)
 acc["total"] = time.process_time() - t0
 print(json.dumps(acc))
+# ends as the altermag command does (altermag.cli.entry_point): exit handlers, flush, _exit
+import atexit, os
+atexit._run_exitfuncs()
+sys.stdout.flush()
+os._exit(0)
 """
 
 
@@ -138,26 +149,29 @@ def _reaped(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
 
 def side_by_side(
     args: list[str], home: Path, n: int, cores: tuple[int, int]
-) -> tuple[float, float, float]:
-    """(wall s, CPU s) of ``altermag ARGS`` in ``home`` and the CPU s of the bare loop over
-    its ``n`` structures, the two started together in fresh processes, the command pinned
-    to ``cores[0]`` and the loop to ``cores[1]``."""
+) -> tuple[float, float, float, dict[str, float]]:
+    """(wall s, CPU s, the bare loop's CPU s, the phases) of ``altermag ARGS`` in ``home``
+    (run with its phases counted, :data:`PHASES`) and of the bare loop over its ``n``
+    structures, the two started together in fresh processes, the command pinned to
+    ``cores[0]`` and the loop to ``cores[1]``."""
+    import json
+
     home.mkdir(parents=True)
     env = {**os.environ, "ALTERMAG_HOME": str(home), "COLUMNS": "120"}
     env.pop("ALTERMAG_DATABASE_URL", None)
-    out = home / "bare.txt"
-    with out.open("wb") as fh:
+    out, bare_out = home / "phases.txt", home / "bare.txt"
+    with out.open("wb") as fh, bare_out.open("wb") as bare_fh:
         w0 = time.perf_counter()
         cmd = subprocess.Popen(
-            [sys.executable, "-c", WRAPPER, *args],
+            [sys.executable, "-c", PHASES, *args],
             env=env,
             preexec_fn=lambda: os.sched_setaffinity(0, {cores[0]}),
-            stdout=subprocess.DEVNULL,
+            stdout=fh,
             stderr=subprocess.DEVNULL,
         )
         bare = subprocess.Popen(
             [sys.executable, __file__, "--n", str(n), "--bare-loop"],
-            stdout=fh,
+            stdout=bare_fh,
             preexec_fn=lambda: os.sched_setaffinity(0, {cores[1]}),
         )
         code, cpu = _reaped(cmd)
@@ -165,19 +179,12 @@ def side_by_side(
         bare_code, _ = _reaped(bare)
     if code or bare_code:
         raise RuntimeError(f"the command exited {code}, the bare loop {bare_code}")
-    return wall, cpu, float(out.read_text().strip())
+    ph = dict(json.loads(out.read_text().strip().splitlines()[-1]))
+    return wall, cpu, float(bare_out.read_text().strip()), ph
 
 
-def phases(args: list[str], home: Path) -> dict[str, float]:
-    """CPU seconds of each phase of ``altermag ARGS`` run in one fresh process."""
-    import json
-
-    env = {**os.environ, "ALTERMAG_HOME": str(home), "COLUMNS": "120"}
-    env.pop("ALTERMAG_DATABASE_URL", None)
-    out = subprocess.run(
-        [sys.executable, "-c", PHASES, *args], env=env, check=True, capture_output=True, text=True
-    ).stdout
-    return dict(json.loads(out.strip().splitlines()[-1]))
+def _geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
 def _analyze_chunk(records: list[Record], settings: ScreenSettings) -> int:
@@ -224,6 +231,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5959, help="embedded structures (all: 5959)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
+        "--pairs",
+        type=int,
+        default=4,
+        help="side-by-side runs of the command and the bare loop (cores swapped each time)",
+    )
+    parser.add_argument(
         "--bare-loop",
         action="store_true",
         help="only print the CPU seconds of the bare loop over --n structures (the process "
@@ -247,11 +260,8 @@ def main() -> None:
     n = len(records)
     settings = ScreenSettings()
     _analyze_chunk(records[:1], settings)  # imports and lazy tables outside the timing
-    small = min(n, 2 * CHUNK * args.workers)
     c0 = time.process_time()
-    _analyze_chunk(records[:small], settings)
-    bare_small = time.process_time() - c0
-    _analyze_chunk(records[small:], settings)
+    _analyze_chunk(records, settings)
     bare = time.process_time() - c0
     print(
         f"bare analyze loop     : {bare:7.1f} s CPU for {n} ({bare / n * 1e3:.1f} ms each; "
@@ -267,59 +277,68 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         a, b = sorted(os.sched_getaffinity(0))[:2]
-        pairs = [
-            side_by_side(["run", "--workers", "1", *limit], home / f"pair{i}", n, cores)
-            for i, cores in enumerate(((a, b), (b, a)), 1)
-        ]
-        for i, (wall1, cpu1, bare_cpu) in enumerate(pairs, 1):
+        pairs = []
+        for i in range(1, args.pairs + 1):
+            cores = (a, b) if i % 2 else (b, a)
+            wall1, cpu1, bare_cpu, ph = side_by_side(
+                ["run", "--workers", "1", *limit], home / f"pair{i}", n, cores
+            )
+            pairs.append((cpu1, bare_cpu, ph))
             print(
                 f"screening, 1 process  : {cpu1:7.1f} s CPU, {wall1:.1f} s wall = "
                 f"{cpu1 / bare_cpu:.2f}× the bare loop's {bare_cpu:.1f} s CPU, run beside it "
-                f"(pair {i}: the command on core {(a, b)[i - 1]}, the loop on the other; the "
-                f"whole command)  [{load()}]"
+                f"(pair {i}: the command on core {cores[0]}, the loop on core {cores[1]}; the "
+                f"whole command); its analysis {ph['analysis']:.1f} s = "
+                f"{ph['analysis'] / bare_cpu:.2f}× the loop  [{load()}]"
             )
-        ratio = (pairs[0][1] / pairs[0][2] * pairs[1][1] / pairs[1][2]) ** 0.5
+        ratio = _geomean([cpu / bare_cpu for cpu, bare_cpu, _ in pairs])
         print(
-            f"screening / bare loop : {ratio:7.2f}× (geometric mean of the two pairs: each core "
-            f"ran each side once; target ≤ {TARGET_RATIO}×)  [{load()}]"
+            f"screening / bare loop : {ratio:7.2f}× (geometric mean of the {len(pairs)} pairs, "
+            f"each core on each side in turn; target ≤ {TARGET_RATIO}×); the analysis inside "
+            f"the command / the loop: "
+            f"{_geomean([ph['analysis'] / bare_cpu for _, bare_cpu, ph in pairs]):.2f}×  "
+            f"[{load()}]"
         )
-        home = home / "pair2"
+        mean = {k: sum(ph[k] for *_, ph in pairs) / len(pairs) for k in pairs[0][2]}
+        rest = mean["total"] - sum(
+            mean[k] for k in ("analysis", "prior", "store", "reports", "imports")
+        )
+        in_run = _geomean([ph["total"] / ph["analysis"] for *_, ph in pairs])
+        print(
+            f"phases, 1 process     : {mean['total']:7.1f} s CPU = {in_run:.2f}× the analysis "
+            f"inside the same run ({mean['analysis']:.1f} s; target ≤ {TARGET_RATIO}×): prior "
+            f"{mean['prior']:.1f} s, store {mean['store']:.1f} s, run report and pages "
+            f"{mean['reports']:.1f} s, imports {mean['imports']:.1f} s, the rest {rest:.1f} s "
+            f"(source, chunk files, tables); garbage collection {mean['gc']:.1f} s of it all "
+            f"(means of the {len(pairs)} commands above)  [{load()}]"
+        )
+        home = home / f"pair{len(pairs)}"
         again, _ = command(["run", "--workers", "1", *limit], home)
         print(
             f"second run            : {again:7.1f} s wall (anchor {ANCHOR_SECOND_RUN_S:.0f} s; "
             f"the whole command)  [{load()}]"
         )
 
-    with tempfile.TemporaryDirectory() as tmp:
-        ph = phases(["run", "--workers", "1", *limit], Path(tmp))
-    rest = ph["total"] - sum(ph[k] for k in ("analysis", "prior", "store", "reports", "imports"))
-    print(
-        f"phases, 1 process     : {ph['total']:7.1f} s CPU = {ph['total'] / ph['analysis']:.2f}× "
-        f"the analysis inside the same run ({ph['analysis']:.1f} s; target ≤ {TARGET_RATIO}×): "
-        f"prior {ph['prior']:.1f} s, store {ph['store']:.1f} s, run report and pages "
-        f"{ph['reports']:.1f} s, imports {ph['imports']:.1f} s, the rest {rest:.1f} s "
-        f"(source, chunk files, tables); garbage collection {ph['gc']:.1f} s of it all  "
-        f"[{load()}]"
-    )
-
     pool = ["run", "--workers", str(args.workers)]
+    tiny = min(n, FIXED_RUN)
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "small").mkdir()
-        (Path(tmp) / "all").mkdir()
-        wall_s, cpu_s = command([*pool, "--limit", str(small)], Path(tmp) / "small")
-        wall_n, cpu_n = command([*pool, *limit], Path(tmp) / "all")
-    if n > small:
-        # against the bare loop's CPU of the same structures, not their number: the first
-        # ones (the known materials, larger cells) cost more than the average
-        per_cpu = (cpu_n - cpu_s) / (bare - bare_small)
-        per_wall = (wall_n - wall_s) / (bare - bare_small)
-        fixed_cpu = cpu_s - per_cpu * bare_small
-        fixed_wall = wall_s - per_wall * bare_small
+        fixed = []
+        for i in range(3):
+            (Path(tmp) / f"tiny{i}").mkdir()
+            wall_t, cpu_t = command([*pool, "--limit", str(tiny)], Path(tmp) / f"tiny{i}")
+            c0 = time.process_time()
+            _analyze_chunk(records[:tiny], settings)
+            bare_t = time.process_time() - c0
+            fixed.append((cpu_t - bare_t, wall_t - bare_t))
+        fixed_cpu = statistics.median(c for c, _ in fixed)
+        fixed_wall = statistics.median(w for _, w in fixed)
         print(
-            f"fixed costs           : {fixed_cpu:7.1f} s CPU, {fixed_wall:.1f} s wall (intercepts "
-            f"against the bare loop's CPU over the first {small} and all {n} structures; the "
-            f"CLI import included; target < {TARGET_FIXED_S:.0f} s)  [{load()}]"
+            f"fixed costs           : {fixed_cpu:7.1f} s CPU, {fixed_wall:.1f} s wall (the "
+            f"command on {tiny} structures less the bare loop's CPU for them, median of 3; "
+            f"target < {TARGET_FIXED_S:.0f} s)  [{load()}]"
         )
+        (Path(tmp) / "all").mkdir()
+        wall_n, cpu_n = command([*pool, *limit], Path(tmp) / "all")
     rate_wall = n / wall_n * 3600
     rate_cpu = n * 3600 / (cpu_n / args.workers)
     print(

@@ -267,7 +267,7 @@ def zone_figure(
         ax.set_aspect("equal")
         ax.set_xlabel(sec.axis_labels[0], fontsize=8)
         ax.set_ylabel(sec.axis_labels[1], fontsize=8)
-        ax.set_title(sec.name, fontsize=9)
+        ax.set_title(sec.name, fontsize=9, y=1.0)
     ax3 = fig.add_subplot(1, 3, 3, projection="3d")
     pairs = {tuple(sorted(p)) for t in zone.hull.simplices for p in itertools.combinations(t, 2)}
     # draw only true edges: the segment lies on two faces that are not coplanar
@@ -286,7 +286,7 @@ def zone_figure(
         ax3.text(*k, " " + _display(label), fontsize=8)
     ax3.set_box_aspect(np.ptp(zone.vertices, axis=0) + 1e-9)
     ax3.set_axis_off()
-    ax3.set_title("first Brillouin zone: sign of f on its surface", fontsize=9)
+    ax3.set_title("first Brillouin zone: sign of f on its surface", fontsize=9, y=1.0)
     fig.suptitle(
         f"f(k) = {result.form_factor_basis[0]}   (red: f > 0, blue: f < 0; dashed: nodal planes;"
         " standard Cartesian frame)",
