@@ -15,33 +15,93 @@ PostgreSQL by URL (``postgresql+psycopg://user@host/db``); the URL comes from th
     store.record_error(run_id, bad_path, "empty file")
     store.finish_run(run_id)
     page = store.candidates(verdict="altermagnet", elements=["Mn"], sort="score", limit=20)
+
+The names below are loaded on first use (:pep:`562`): a process that only reads records
+(``altermag.store.records``, as a screening's pool workers do to draw material pages) does
+not import SQLAlchemy and the repositories.
 """
 
 from __future__ import annotations
 
-from altermag.store.candidates import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORTS, CandidateQuery
-from altermag.store.dft_jobs import DFT_STATUSES, DftJobRepository
-from altermag.store.engine import DB_FILE, ENV_VAR, database_url, make_engine
-from altermag.store.ingest import AnalysisItem, Ingest
-from altermag.store.keys import ApiKeyRepository, hash_api_key
-from altermag.store.materials import MaterialRepository
-from altermag.store.migrate import current_revision, downgrade, head, upgrade
-from altermag.store.orders import OrderRepository, moments_key, result_settings, settings_hash
-from altermag.store.records import (
-    ApiKeyRecord,
-    Candidate,
-    CandidatePage,
-    DftJobRecord,
-    MaterialRecord,
-    OrderRecord,
-    RunItemRecord,
-    RunRecord,
-    ScoreRecord,
-    StoredAnalysis,
-)
-from altermag.store.repository import Store
-from altermag.store.runs import RUN_STATUSES, RunRepository
-from altermag.store.scores import ScoreRepository
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from altermag.store.candidates import (
+        DEFAULT_PAGE_SIZE,
+        MAX_PAGE_SIZE,
+        SORTS,
+        CandidateQuery,
+    )
+    from altermag.store.dft_jobs import DFT_STATUSES, DftJobRepository
+    from altermag.store.engine import DB_FILE, ENV_VAR, database_url, make_engine
+    from altermag.store.ingest import AnalysisItem, Ingest
+    from altermag.store.keys import ApiKeyRepository, hash_api_key
+    from altermag.store.materials import MaterialRepository
+    from altermag.store.migrate import current_revision, downgrade, head, upgrade
+    from altermag.store.orders import (
+        OrderRepository,
+        moments_key,
+        result_settings,
+        settings_hash,
+    )
+    from altermag.store.records import (
+        ApiKeyRecord,
+        Candidate,
+        CandidatePage,
+        DftJobRecord,
+        MaterialRecord,
+        OrderRecord,
+        RunItemRecord,
+        RunRecord,
+        ScoreRecord,
+        StoredAnalysis,
+    )
+    from altermag.store.repository import Store
+    from altermag.store.runs import RUN_STATUSES, RunRepository
+    from altermag.store.scores import ScoreRepository
+
+#: The module of each public name.
+_SOURCES = {
+    "altermag.store.candidates": ("DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "SORTS", "CandidateQuery"),
+    "altermag.store.dft_jobs": ("DFT_STATUSES", "DftJobRepository"),
+    "altermag.store.engine": ("DB_FILE", "ENV_VAR", "database_url", "make_engine"),
+    "altermag.store.ingest": ("AnalysisItem", "Ingest"),
+    "altermag.store.keys": ("ApiKeyRepository", "hash_api_key"),
+    "altermag.store.materials": ("MaterialRepository",),
+    "altermag.store.migrate": ("current_revision", "downgrade", "head", "upgrade"),
+    "altermag.store.orders": ("OrderRepository", "moments_key", "result_settings", "settings_hash"),
+    "altermag.store.records": (
+        "ApiKeyRecord",
+        "Candidate",
+        "CandidatePage",
+        "DftJobRecord",
+        "MaterialRecord",
+        "OrderRecord",
+        "RunItemRecord",
+        "RunRecord",
+        "ScoreRecord",
+        "StoredAnalysis",
+    ),
+    "altermag.store.repository": ("Store",),
+    "altermag.store.runs": ("RUN_STATUSES", "RunRepository"),
+    "altermag.store.scores": ("ScoreRepository",),
+}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_MODULE_OF])
+
 
 __all__ = [
     "DB_FILE",
