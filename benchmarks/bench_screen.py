@@ -45,7 +45,6 @@ Usage: ``python benchmarks/bench_screen.py [--n 5959] [--workers 2]`` from the r
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import resource
 import statistics
@@ -80,16 +79,15 @@ WRAPPER = (
 )
 
 
-#: Runs ``altermag ARGS`` in this process with the CPU seconds of each phase summed; prints
-#: them as JSON on the last line, then ends as the ``altermag`` command does.
+#: Runs ``altermag ARGS`` through the command's own entry point with the CPU seconds of each
+#: phase summed; an exit handler prints them as JSON on the last line.
 PHASES = """
-import gc, json, sys, time
+import atexit, gc, json, sys, time
 t0 = time.process_time()
 import altermag.cli
 import altermag.screening as scr
 import altermag.screening_run as srun
 from altermag.store.repository import Store
-from typer.main import get_command
 acc = {"analysis": 0.0, "prior": 0.0, "store": 0.0, "reports": 0.0, "gc": 0.0}
 def timed(name, f):
     def wrapper(*a, **k):
@@ -110,14 +108,12 @@ def collecting(phase, info, _t=[0.0]):
         acc["gc"] += time.process_time() - _t[0]
 gc.callbacks.append(collecting)
 acc["imports"] = time.process_time() - t0
-get_command(altermag.cli.app).main(sys.argv[1:], standalone_mode=False)
-acc["total"] = time.process_time() - t0
-print(json.dumps(acc))
-# ends as the altermag command does (altermag.cli.entry_point): exit handlers, flush, _exit
-import atexit, os
-atexit._run_exitfuncs()
-sys.stdout.flush()
-os._exit(0)
+def report():
+    acc["total"] = time.process_time() - t0
+    print(json.dumps(acc))
+atexit.register(report)  # the command's exit handlers run before it ends without teardown
+sys.argv = ["altermag", *sys.argv[1:]]
+altermag.cli.entry_point()
 """
 
 
@@ -183,10 +179,6 @@ def side_by_side(
     return wall, cpu, float(bare_out.read_text().strip()), ph
 
 
-def _geomean(values: list[float]) -> float:
-    return math.exp(sum(math.log(v) for v in values) / len(values))
-
-
 def _analyze_chunk(records: list[Record], settings: ScreenSettings) -> int:
     """The bare analysis of a chunk on a worker (returns only how many were analyzed)."""
     for r in records:
@@ -244,7 +236,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.bare_loop:
-        records = list(_first_records(args.n))
+        records = _first_records(args.n)
         c0 = time.process_time()
         _analyze_chunk(records, ScreenSettings())
         print(time.process_time() - c0)
@@ -291,19 +283,20 @@ def main() -> None:
                 f"whole command); its analysis {ph['analysis']:.1f} s = "
                 f"{ph['analysis'] / bare_cpu:.2f}× the loop  [{load()}]"
             )
-        ratio = _geomean([cpu / bare_cpu for cpu, bare_cpu, _ in pairs])
+        ratio = statistics.geometric_mean([cpu / bare_cpu for cpu, bare_cpu, _ in pairs])
+        inside = statistics.geometric_mean([ph["analysis"] / bare for _, bare, ph in pairs])
         print(
             f"screening / bare loop : {ratio:7.2f}× (geometric mean of the {len(pairs)} pairs, "
             f"each core on each side in turn; target ≤ {TARGET_RATIO}×); the analysis inside "
             f"the command / the loop: "
-            f"{_geomean([ph['analysis'] / bare_cpu for _, bare_cpu, ph in pairs]):.2f}×  "
+            f"{inside:.2f}×  "
             f"[{load()}]"
         )
         mean = {k: sum(ph[k] for *_, ph in pairs) / len(pairs) for k in pairs[0][2]}
         rest = mean["total"] - sum(
             mean[k] for k in ("analysis", "prior", "store", "reports", "imports")
         )
-        in_run = _geomean([ph["total"] / ph["analysis"] for *_, ph in pairs])
+        in_run = statistics.geometric_mean([ph["total"] / ph["analysis"] for *_, ph in pairs])
         print(
             f"phases, 1 process     : {mean['total']:7.1f} s CPU = {in_run:.2f}× the analysis "
             f"inside the same run ({mean['analysis']:.1f} s; target ≤ {TARGET_RATIO}×): prior "

@@ -61,46 +61,37 @@ if TYPE_CHECKING:
     from altermag.store.runs import RUN_STATUSES, RunRepository
     from altermag.store.scores import ScoreRepository
 
-#: The module of each public name.
-_SOURCES = {
-    "altermag.store.candidates": ("DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "SORTS", "CandidateQuery"),
-    "altermag.store.dft_jobs": ("DFT_STATUSES", "DftJobRepository"),
-    "altermag.store.engine": ("DB_FILE", "ENV_VAR", "database_url", "make_engine"),
-    "altermag.store.ingest": ("AnalysisItem", "Ingest"),
-    "altermag.store.keys": ("ApiKeyRepository", "hash_api_key"),
-    "altermag.store.materials": ("MaterialRepository",),
-    "altermag.store.migrate": ("current_revision", "downgrade", "head", "upgrade"),
-    "altermag.store.orders": ("OrderRepository", "moments_key", "result_settings", "settings_hash"),
-    "altermag.store.records": (
-        "ApiKeyRecord",
-        "Candidate",
-        "CandidatePage",
-        "DftJobRecord",
-        "MaterialRecord",
-        "OrderRecord",
-        "RunItemRecord",
-        "RunRecord",
-        "ScoreRecord",
-        "StoredAnalysis",
-    ),
-    "altermag.store.repository": ("Store",),
-    "altermag.store.runs": ("RUN_STATUSES", "RunRepository"),
-    "altermag.store.scores": ("ScoreRepository",),
-}
-_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
+#: The submodules the public names (``__all__``) come from, each listing its own in its
+#: ``__all__``: the records first (no SQLAlchemy), then the repository, which imports the rest.
+_SUBMODULES = (
+    "records",
+    "repository",
+    "candidates",
+    "dft_jobs",
+    "engine",
+    "ingest",
+    "keys",
+    "materials",
+    "migrate",
+    "orders",
+    "runs",
+    "scores",
+)
 
 
 def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+    if name in __all__:
+        for sub in _SUBMODULES:
+            module = importlib.import_module(f"{__name__}.{sub}")
+            if name in module.__all__:
+                value = getattr(module, name)
+                globals()[name] = value  # later lookups skip this function
+                return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_MODULE_OF])
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [
