@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from altermag.formulas import optimade_formulas
 from altermag.prototypes import prototype_key
 from altermag.store.candidates import normalise_element
-from altermag.store.database import Database, batches
+from altermag.store.database import BulkInsert, Database, batches
 from altermag.store.dft_jobs import dft_record
 from altermag.store.engine import encode_json
 from altermag.store.models import Material, MaterialElement, utcnow
@@ -36,6 +36,15 @@ class MaterialRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._insert = BulkInsert(
+            db, db.insert(Material).on_conflict_do_nothing(index_elements=["content_hash"])
+        )
+        self._insert_elements = BulkInsert(
+            db,
+            db.insert(MaterialElement).on_conflict_do_nothing(
+                index_elements=["material_id", "element"]
+            ),
+        )
 
     def add(
         self,
@@ -119,10 +128,8 @@ class MaterialRepository:
             )
         if not rows:
             return []
-        s.execute(  # sorted keys: concurrent writers lock rows in one order, no deadlock
-            self.db.insert(Material).on_conflict_do_nothing(index_elements=["content_hash"]),
-            [rows[h] for h in sorted(rows)],
-        )
+        # sorted keys: concurrent writers lock rows in one order, no deadlock
+        self._insert(s, [rows[h] for h in sorted(rows)])
         ids: dict[str, int] = {}
         for batch in batches(list(rows)):
             query = select(Material.content_hash, Material.id).where(
@@ -139,10 +146,7 @@ class MaterialRepository:
                 .values(prototype=bindparam("proto")),
                 keyed,
             )
-        s.execute(
-            self.db.insert(MaterialElement).on_conflict_do_nothing(
-                index_elements=["material_id", "element"]
-            ),
-            [{"material_id": ids[h], "element": e} for h in sorted(rows) for e in elements[h]],
+        self._insert_elements(
+            s, [{"material_id": ids[h], "element": e} for h in sorted(rows) for e in elements[h]]
         )
         return [ids[h] for h in hashes]

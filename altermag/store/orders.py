@@ -30,7 +30,7 @@ from altermag.store.candidates import (
     encode_cursor,
     page_statement,
 )
-from altermag.store.database import Database, batches, opt_float
+from altermag.store.database import BulkInsert, Database, batches, opt_float
 from altermag.store.engine import encode_json
 from altermag.store.models import MATERIAL_IDENTITY, MagneticOrder, Material, utcnow
 from altermag.store.records import Candidate, CandidatePage, OrderRecord, as_utc
@@ -94,6 +94,24 @@ class OrderRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        insert = db.insert(MagneticOrder)
+        new = insert.excluded
+        # The same order analysed again adds nothing; only its place in the ranking follows
+        # the newest prior (a re-screen after the prior changed), and a row whose rank and
+        # P(ground state) are unchanged is not written at all.
+        self._upsert = BulkInsert(
+            db,
+            insert.on_conflict_do_update(
+                index_elements=["material_id", "settings_hash", "moments_key"],
+                set_={name: new[name] for name in _RANKING_COLUMNS},
+                where=or_(
+                    *(
+                        getattr(MagneticOrder, name).is_distinct_from(new[name])
+                        for name in _RANKING_COLUMNS
+                    )
+                ),
+            ),
+        )
 
     def add(
         self,
@@ -160,26 +178,14 @@ class OrderRepository:
         identity = _identities(s, sorted({k[0] for k in rows}))
         for (material_id, _, _), row in rows.items():
             row.update(identity[material_id])
-        insert = self.db.insert(MagneticOrder)
-        new = insert.excluded
-        s.execute(
-            # The same order analysed again adds nothing; only its place in the ranking
-            # follows the newest prior (a re-screen after the prior changed), and a row whose
-            # rank and P(ground state) are unchanged is not written at all.
-            insert.on_conflict_do_update(
-                index_elements=["material_id", "settings_hash", "moments_key"],
-                set_={name: new[name] for name in _RANKING_COLUMNS},
-                where=or_(
-                    *(
-                        getattr(MagneticOrder, name).is_distinct_from(new[name])
-                        for name in _RANKING_COLUMNS
-                    )
-                ),
-            ),
-            # key order (ranks first, so ids follow the heuristic within a material)
-            [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1], _rank(rows[k]), k[2]))],
+        # key order (ranks first, so ids follow the heuristic within a material)
+        self._upsert(
+            s, [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1], _rank(rows[k]), k[2]))]
         )
-        sync_scores(s, latest_version(s), sorted({k[0] for k in rows}))
+        # the latest stored scores onto the rows; not for the materials in ``scores``, whose
+        # rows the caller's storing of those scores brings up to date in this transaction
+        unscored = {k[0] for k in rows} - set(scores or ())
+        sync_scores(s, latest_version(s), sorted(unscored))
         ids: dict[tuple[int, str, str], int] = {}
         for batch in batches(sorted({k[0] for k in rows})):
             query = select(

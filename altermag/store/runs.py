@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from altermag.errors import SettingsError
-from altermag.store.database import Database
+from altermag.store.database import BulkInsert, Database
 from altermag.store.models import RunItem, ScreeningRun, utcnow
 from altermag.store.records import RunItemRecord, RunRecord, as_utc
 
@@ -39,6 +39,14 @@ class RunRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        insert = db.insert(RunItem)
+        self._upsert_items = BulkInsert(
+            db,
+            insert.on_conflict_do_update(
+                index_elements=["run_id", "input_ref"],
+                set_={"material_id": insert.excluded.material_id, "error": insert.excluded.error},
+            ),
+        )
 
     def start(
         self,
@@ -141,12 +149,8 @@ class RunRepository:
         if not rows:
             return
         latest = {ref: (mid, err) for ref, mid, err in rows}
-        stmt = self.db.insert(RunItem)
-        s.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["run_id", "input_ref"],
-                set_={"material_id": stmt.excluded.material_id, "error": stmt.excluded.error},
-            ),
+        self._upsert_items(
+            s,
             [
                 {
                     "run_id": run_id,

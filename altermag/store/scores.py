@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from altermag.store.database import Database, batches, opt_float
+from altermag.store.database import BulkInsert, Database, batches, opt_float
 from altermag.store.models import MISSING_SCORE, MagneticOrder, ModelScore, utcnow
 from altermag.store.records import ScoreRecord, as_utc
 
@@ -48,6 +48,18 @@ class ScoreRepository:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        insert = db.insert(ModelScore)
+        self._upsert = BulkInsert(
+            db,
+            insert.on_conflict_do_update(
+                index_elements=["material_id", "model_version"],
+                set_={
+                    "score": insert.excluded.score,
+                    "p_k0": insert.excluded.p_k0,
+                    "created_at": insert.excluded.created_at,
+                },
+            ),
+        )
 
     def add(
         self,
@@ -88,16 +100,8 @@ class ScoreRepository:
             return
         latest = {(mid, version): (score, p_k0) for mid, version, score, p_k0 in rows}
         previous = latest_version(s)
-        stmt = self.db.insert(ModelScore)
-        s.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["material_id", "model_version"],
-                set_={
-                    "score": stmt.excluded.score,
-                    "p_k0": stmt.excluded.p_k0,
-                    "created_at": stmt.excluded.created_at,
-                },
-            ),
+        self._upsert(
+            s,
             [
                 {
                     "material_id": mid,
