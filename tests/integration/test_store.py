@@ -695,6 +695,24 @@ def test_concurrent_writers_store_each_row_once(db_url: str) -> None:
     assert counts["screening_runs"] == 1 and run.n_inputs == 48 and run.n_failed == 0
 
 
+def test_bulk_inserts_refuse_rows_that_leave_a_column_to_python(
+    store: Store, analysed: dict
+) -> None:
+    """The store's bulk inserts hand rows to the driver as they are: a row without a value
+    for a column whose default is computed in Python (a timestamp) is refused, not stored
+    without it, and nothing is written."""
+    from altermag.store.database import BulkInsert
+    from altermag.store.models import ModelScore
+
+    mid = store.add_analysis(*analysed["MnF2"], source="examples").material_id
+    insert = BulkInsert(store.db, store.db.insert(ModelScore).on_conflict_do_nothing())
+    revision = store.revision()
+    row = {"material_id": mid, "model_version": "v1", "score": 0.5, "p_k0": None}
+    with pytest.raises(ValueError, match="created_at"), store.db.session() as s:
+        insert(s, [row])
+    assert store.revision() == revision and store.row_counts()["model_scores"] == 0
+
+
 # ---------------------------------------------------------------------- integrity
 def test_foreign_keys_are_enforced(store: Store, analysed: dict) -> None:
     with pytest.raises(IntegrityError):
