@@ -4,7 +4,9 @@ A :class:`Database` owns the SQLAlchemy engine and session factory of one store.
 transaction that writes bumps ``store_state.revision`` just before it commits (session
 events), so a reader can tell from two equal revisions that nothing changed in between —
 the API caches candidate pages on that. Upserts use the dialect's own ``INSERT ... ON
-CONFLICT`` (:meth:`Database.insert`), so SQLite and PostgreSQL behave the same.
+CONFLICT`` (:meth:`Database.insert`), so SQLite and PostgreSQL behave the same; the bulk ones
+(a screened chunk's materials, orders, scores and run inputs) run through
+:class:`BulkInsert`, compiled once and handed to the driver's ``executemany``.
 """
 
 from __future__ import annotations

@@ -184,8 +184,8 @@ class OrderRepository:
         )
         # the latest stored scores onto the rows; not for the materials in ``scores``, whose
         # rows the caller's storing of those scores brings up to date in this transaction
-        unscored = {k[0] for k in rows} - set(scores or ())
-        sync_scores(s, latest_version(s), sorted(unscored))
+        if unscored := {k[0] for k in rows} - set(scores or ()):
+            sync_scores(s, latest_version(s), sorted(unscored))
         ids: dict[tuple[int, str, str], int] = {}
         for batch in batches(sorted({k[0] for k in rows})):
             query = select(
