@@ -22,10 +22,12 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    LargeBinary,
     Select,
     SQLColumnExpression,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     literal_column,
@@ -193,7 +195,9 @@ class CandidateQuery:
             dft_status=tuple(sorted(_as_list(self.dft_status))) or None,
         )
 
-    def select(self, with_material: bool = False) -> tuple[Select[Any], ScoreColumns]:
+    def select(
+        self, with_material: bool = False, columns: Sequence[Any] | None = None
+    ) -> tuple[Select[Any], ScoreColumns]:
         """The filtered ``SELECT`` of the candidate columns and where its scores come from.
 
         Without ``model_version`` the scores (and P(k = 0)) are the ones denormalised onto each
@@ -203,8 +207,10 @@ class CandidateQuery:
         only for what the order rows do not carry: the ``source`` and ``formula`` filters
         (their indexes), ``max_per_prototype`` and, with ``with_material``, the caller's
         sort (the formula order's index). With an explicit ``model_version`` the scores of
-        that version are joined in instead.
+        that version are joined in instead. ``columns`` replaces :data:`CANDIDATE_COLUMNS`
+        (the scores follow them either way).
         """
+        columns = CANDIDATE_COLUMNS if columns is None else columns
         if self.model_version is None:
             cols = ScoreColumns(
                 MagneticOrder.model_version,
@@ -212,7 +218,7 @@ class CandidateQuery:
                 MagneticOrder.score_key,
                 MagneticOrder.p_k0,
             )
-            stmt = select(*CANDIDATE_COLUMNS, *cols.columns())
+            stmt = select(*columns, *cols.columns())
         else:
             score = aliased(ModelScore, name="score")
             cols = ScoreColumns(
@@ -221,7 +227,7 @@ class CandidateQuery:
                 func.coalesce(score.score, MISSING_SCORE),
                 score.p_k0,
             )
-            stmt = select(*CANDIDATE_COLUMNS, *cols.columns()).outerjoin(
+            stmt = select(*columns, *cols.columns()).outerjoin(
                 score,
                 and_(
                     score.material_id == MagneticOrder.material_id,
@@ -326,6 +332,26 @@ CANDIDATE_COLUMNS = (
 ``magnetic_orders`` (the material's identity is copied there, ``MATERIAL_IDENTITY``)."""
 
 
+def page_columns(dialect: str) -> tuple[Any, ...]:
+    """The columns of a candidate row as the API's JSON pages read them: the order id, the
+    row's stored JSON head (``magnetic_orders.page_head``: every field that only changes
+    when the order is stored again) and the fields that change after that (DFT results,
+    P(ground state)); the scores follow as in :data:`CANDIDATE_COLUMNS`. On SQLite the head
+    is read as a BLOB: its bytes go into the page as they are, with no text decoding."""
+    head: Any = MagneticOrder.page_head
+    if dialect == "sqlite":
+        head = cast(head, LargeBinary)
+    return (
+        MagneticOrder.id.label("order_id"),
+        head.label("page_head"),
+        MagneticOrder.p_ground_state,
+        MagneticOrder.dft_status,
+        MagneticOrder.dft_splitting_ev,
+        MagneticOrder.dft_ground_state,
+        MagneticOrder.dft_am_margin_mev,
+    )
+
+
 @dataclass(frozen=True)
 class ScoreColumns:
     """Where a candidate query reads its model scores and score sort keys from."""
@@ -408,7 +434,12 @@ def paginate(
 
 @lru_cache(maxsize=512)
 def page_statement(
-    query: CandidateQuery, sort: str, dialect: str, with_cursor: bool, limit: int
+    query: CandidateQuery,
+    sort: str,
+    dialect: str,
+    with_cursor: bool,
+    limit: int,
+    json_head: bool = False,
 ) -> Select[*tuple[Any, ...]]:
     """The ``SELECT`` of one page of ``query`` (``limit`` rows), built once and reused.
 
@@ -421,7 +452,10 @@ def page_statement(
     plan made before the parameters are known (PostgreSQL's generic plan of a prepared
     statement) then knows how few rows are wanted and walks the sort index, where an
     unknown limit is planned as a tenth of the table.
+
+    ``json_head`` selects :func:`page_columns` instead of :data:`CANDIDATE_COLUMNS`.
     """
-    stmt, scores = query.select(with_material=sort == "formula")
+    columns = page_columns(dialect) if json_head else None
+    stmt, scores = query.select(with_material=sort == "formula", columns=columns)
     key, descending = sort_key(sort, scores, dialect)
     return paginate(stmt, key, descending, with_cursor).limit(literal_column(str(int(limit))))

@@ -236,6 +236,12 @@ class MagneticOrder(Base):
     source: Mapped[str | None] = mapped_column(String(128))
     source_id: Mapped[str | None] = mapped_column(String(256))
 
+    page_head: Mapped[str] = mapped_column(Text, server_default="")
+    """The row's candidate fields that change only when the order is stored again (its
+    material and identity, the classification, the heuristic's rank), as the JSON members
+    the API's candidate pages send (:func:`altermag.store.pages.page_head`); written with
+    the row and by its upsert, so a page reads one value instead of seventeen."""
+
     material: Mapped[Material] = relationship(back_populates="orders")
 
 

@@ -33,6 +33,7 @@ from altermag.store.candidates import (
 from altermag.store.database import BulkInsert, Database, batches, opt_float
 from altermag.store.engine import encode_json
 from altermag.store.models import MATERIAL_IDENTITY, MagneticOrder, Material, utcnow
+from altermag.store.pages import page_head
 from altermag.store.records import Candidate, CandidatePage, OrderRecord, as_utc
 from altermag.store.scores import NO_SCORE, ScoreColumns, latest_version, score_columns, sync_scores
 
@@ -97,13 +98,13 @@ class OrderRepository:
         insert = db.insert(MagneticOrder)
         new = insert.excluded
         # The same order analysed again adds nothing; only its place in the ranking follows
-        # the newest prior (a re-screen after the prior changed), and a row whose rank and
-        # P(ground state) are unchanged is not written at all.
+        # the newest prior (a re-screen after the prior changed), with the page head that
+        # shows it, and a row whose rank and P(ground state) are unchanged is not written.
         self._upsert = BulkInsert(
             db,
             insert.on_conflict_do_update(
                 index_elements=["material_id", "settings_hash", "moments_key"],
-                set_={name: new[name] for name in _RANKING_COLUMNS},
+                set_={name: new[name] for name in (*_RANKING_COLUMNS, "page_head")},
                 where=or_(
                     *(
                         getattr(MagneticOrder, name).is_distinct_from(new[name])
@@ -178,6 +179,7 @@ class OrderRepository:
         identity = _identities(s, sorted({k[0] for k in rows}))
         for (material_id, _, _), row in rows.items():
             row.update(identity[material_id])
+            row["page_head"] = page_head(row)
         # key order (ranks first, so ids follow the heuristic within a material)
         self._upsert(
             s, [rows[k] for k in sorted(rows, key=lambda k: (k[0], k[1], _rank(rows[k]), k[2]))]

@@ -131,6 +131,24 @@ def test_fast_pages_are_the_library_pages(scored: str, tmp_path: Path, page_cach
         assert seen_altermagnets == {("MnF2", "d"), ("MnTe", "g"), ("CrSb", "g")}
 
 
+def test_stored_rows_get_their_page_heads_from_the_migration(scored: str) -> None:
+    """Migration 0013 writes the JSON head of every order row already stored (given and
+    enumerated orders): the pages after it are byte for byte the pages of rows written
+    with their heads, under every sort."""
+    from altermag.store.migrate import downgrade, upgrade
+
+    every = CandidateQuery(max_rank=None)
+    with Store(scored) as store:
+        bare = literature.cr2o3().with_moments(None)  # enumerated orders, ranked
+        store.add_analysis(bare, analyze(bare), source="literature")
+        before = {s: store.candidate_page_json(every, sort=s, limit=500) for s in SORTS}
+    assert all(len(orjson.loads(page)["items"]) > len(MAGNETS) for page in before.values())
+    downgrade(scored, "0012")
+    upgrade(scored)
+    with Store(scored) as store:
+        assert {s: store.candidate_page_json(every, sort=s, limit=500) for s in SORTS} == before
+
+
 def test_fast_pages_see_every_committed_write(scored: str, tmp_path: Path) -> None:
     """The fast path's long-lived connection reads the newest commit (no old snapshot)."""
     app = create_app(scored, prefect_api_url=None, out_root=tmp_path, page_cache=0)

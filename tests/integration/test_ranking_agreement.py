@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from altermag_api.app import create_app
 from fastapi.testclient import TestClient
@@ -24,7 +25,7 @@ from typer.testing import CliRunner
 
 from altermag.cli import app as cli
 from altermag.ranking import rank_candidates
-from altermag.store import Store
+from altermag.store import CandidateQuery, Store
 
 LIMIT = 90
 """Known materials (given orders) and corpus crystals (enumerated orders, prior-scored)."""
@@ -224,6 +225,17 @@ def test_rescreening_with_another_prior_reranks_the_stored_orders(db_url: str) -
             (api,) = store.candidates(max_rank=1).items
             assert (api.order_id, api.p_ground_state) == (files[0]["order_id"], 0.9)
             assert api.moments == [float(x) for x in ranked.orders[0].signs]
+            # the API's JSON pages (each row's stored head, rewritten by the upsert) show the
+            # new ranks as the library's pages do
+            every = CandidateQuery(max_rank=None)
+            library = store.candidates(every, sort="heuristic_score", limit=50).to_dict()
+            api_page = orjson.loads(
+                store.candidate_page_json(every, sort="heuristic_score", limit=50)
+            )
+            assert api_page == orjson.loads(orjson.dumps(library))
+            assert {tuple(c["moments"]): c["heuristic_rank"] for c in api_page["items"]} == {
+                tuple(float(x) for x in o.signs): o.rank for o in ranked.orders
+            }
         assert store.row_counts()["magnetic_orders"] == n
         store.add_screened([entry], settings)  # the same ranking again
         assert [c.order_id for c in store.candidates(max_rank=1).items] == [api.order_id]
