@@ -38,12 +38,13 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine
+from sqlalchemy import JSON, Boolean, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from altermag.errors import SettingsError
 from altermag.store.candidates import (
+    CANDIDATE_COLUMNS,
     MAX_PAGE_SIZE,
     SORTS,
     CandidateQuery,
@@ -91,7 +92,11 @@ score and reason, which the upsert rewrites with the head)."""
 TAIL_FIELDS: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("model_version") :])
 """The candidate fields after the head, read as columns by every page: the scores, which
 follow the latest model version, and the DFT results, which arrive after the row."""
-_JSON_FIELDS = frozenset(("nodal_planes", "moments"))
+_KINDS = {c.key: c.type for c in CANDIDATE_COLUMNS}
+_JSON_FIELDS = frozenset(f for f in HEAD_FIELDS if isinstance(_KINDS[_RENAMED.get(f, f)], JSON))
+_BOOL_FIELDS = frozenset(f for f in HEAD_FIELDS if isinstance(_KINDS[_RENAMED.get(f, f)], Boolean))
+"""Head fields whose columns are JSON (spliced as stored) or booleans (SQLite stores 0/1),
+read off the candidate columns' types."""
 _MARK = "\x01"
 """Key standing for a row's head in the page that ``orjson`` writes (as ``"\\u0001":0``);
 no string ``orjson`` writes holds an unescaped quote, so only this key matches."""
@@ -112,7 +117,7 @@ def page_head(row: Mapping[Any, Any]) -> str:
             value = value.split() if value else []
         elif name in _JSON_FIELDS:
             value = _fragment(value)
-        elif name == "enumerated" and value is not None:
+        elif name in _BOOL_FIELDS and value is not None:
             value = bool(value)
         values[name] = value
     return orjson.dumps(values)[1:-1].decode()
