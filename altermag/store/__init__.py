@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from altermag.store.engine import DB_FILE, ENV_VAR, database_url, make_engine
     from altermag.store.ingest import AnalysisItem, Ingest
     from altermag.store.keys import ApiKeyRepository, hash_api_key
+    from altermag.store.maintenance import Vacuumed, vacuum
     from altermag.store.materials import MaterialRepository
     from altermag.store.migrate import current_revision, downgrade, head, upgrade
     from altermag.store.orders import (
@@ -76,6 +77,7 @@ _SUBMODULES = (
     "orders",
     "runs",
     "scores",
+    "maintenance",
 )
 
 
@@ -122,6 +124,7 @@ __all__ = [
     "ScoreRepository",
     "Store",
     "StoredAnalysis",
+    "Vacuumed",
     "current_revision",
     "database_url",
     "downgrade",
@@ -132,4 +135,5 @@ __all__ = [
     "result_settings",
     "settings_hash",
     "upgrade",
+    "vacuum",
 ]

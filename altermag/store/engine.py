@@ -45,8 +45,8 @@ SQLITE_PAGE_SIZE = 8192
 result and page head is ≈ 2.5 kB: one fits in a 4 kB page, three in an 8 kB one, so the
 smaller pages left a third of the table empty and wrote twice the pages a row (storing the
 5,959 embedded structures: ≈ 25 % less CPU with 8 kB pages, and deep API pages ≈ 20 %
-less). It applies when the file is created; an existing store keeps its page size until
-``VACUUM``."""
+less). It applies when the file is created; an existing store keeps its page size until it
+is rewritten (:func:`altermag.store.vacuum`, ``altermag db vacuum``)."""
 
 
 class EncodedJSON(str):

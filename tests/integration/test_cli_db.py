@@ -29,6 +29,24 @@ def test_upgrade_status_downgrade(tmp_path: Path) -> None:
     assert out.exit_code == 0 and "revision base" in out.stdout
 
 
+def test_vacuum_command(tmp_path: Path) -> None:
+    """``altermag db vacuum`` compacts a store in place: the sizes and page sizes it prints
+    are the file's, and the store lists the same candidates afterwards."""
+    url = f"sqlite:///{tmp_path / 'vacuum.db'}"
+    with Store(url) as store:
+        for name in ("MnF2.mcif", "MnTe.json", "CrSb.extxyz", "NiO/POSCAR"):
+            s = read_structure(EXAMPLES / name)
+            store.add_analysis(s, altermag.analyze(s), source="examples", source_id=name)
+        before = [(c.formula, c.wave) for c in store.iter_candidates(verdict="altermagnet")]
+    out = runner.invoke(app, ["db", "vacuum", "--db", url])
+    assert out.exit_code == 0, out.output
+    size = (tmp_path / "vacuum.db").stat().st_size
+    assert f"→ {size / 1e6:.1f} MB, pages of 8192 → 8192 bytes" in out.stdout
+    with Store(url) as store:
+        after = [(c.formula, c.wave) for c in store.iter_candidates(verdict="altermagnet")]
+    assert after == before and {("MnF2", "d"), ("MnTe", "g")} <= set(after)
+
+
 def test_candidates_from_the_environment_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -848,6 +848,68 @@ def test_migrations_match_the_models(db_url: str) -> None:
     assert diff == []
 
 
+def _pages(store: Store) -> list[list[tuple[Any, ...]]]:
+    """Every candidate page under every sort, as (order id, formula, verdict, wave) rows."""
+    from altermag.store import SORTS
+
+    return [
+        [(c.order_id, c.formula, c.verdict, c.wave) for c in store.iter_candidates(sort=sort)]
+        for sort in SORTS
+    ]
+
+
+def test_vacuum_keeps_every_candidate_and_gives_sqlite_its_page_size(
+    db_url: str, analysed: dict, enumerated: dict
+) -> None:
+    """A store made with SQLite's old 4 kB pages comes out of ``vacuum`` with 8 kB pages, in
+    write-ahead logging, intact; a PostgreSQL store's tables are vacuumed and analysed. Both
+    list the same candidates under every sort as before (MnF2 d-wave, MnTe g-wave among them)."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    from altermag.store import vacuum
+    from altermag.store.engine import SQLITE_PAGE_SIZE
+
+    sqlite = db_url.startswith("sqlite")
+    if sqlite:  # a file written before 8 kB pages were the default
+        raw = sqlite3.connect(str(make_url(db_url).database))
+        raw.execute("PRAGMA page_size = 4096")
+        raw.execute("PRAGMA journal_mode = WAL")
+        raw.execute("CREATE TABLE made_with_4k_pages (x)")
+        raw.execute("DROP TABLE made_with_4k_pages")
+        raw.close()
+    with Store(db_url) as store:
+        _fill(store, analysed, enumerated)
+        before = _pages(store)
+    waves = {(c[1], c[3]) for page in before for c in page if c[2] == "altermagnet"}
+    assert {("MnF2", "d"), ("MnTe", "g")} <= waves
+
+    done = vacuum(db_url)
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        if sqlite:
+            assert (done.dialect, done.page_size_before) == ("sqlite", 4096)
+            assert done.page_size_after == SQLITE_PAGE_SIZE
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar_one() == SQLITE_PAGE_SIZE
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+        else:
+            assert done.dialect == "postgresql" and done.page_size_before is None
+            stats = conn.execute(
+                text(
+                    "SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL "
+                    "FROM pg_stat_user_tables WHERE relid = to_regclass('magnetic_orders')"
+                )
+            ).scalar_one()
+            assert stats
+    engine.dispose()
+    assert done.bytes_after > 0
+    with Store(db_url) as store:
+        assert _pages(store) == before
+
+
 def test_head_read_from_the_migration_files_is_alembics_head() -> None:
     """A store is migrated exactly when it is not at the head Alembic would migrate to."""
     from alembic.script import ScriptDirectory
