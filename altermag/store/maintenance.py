@@ -18,9 +18,11 @@ rewrites the store:
   planner's statistics renewed. The files are not rewritten (that would be ``VACUUM FULL``,
   which locks every table), so the size on disk usually stays.
 
-The store must not be in use while SQLite rewrites it: ``VACUUM`` waits for the busy timeout
-for other connections to finish and fails with a :class:`~altermag.errors.StoreError` if they
-do not.
+Changing the page size needs the SQLite file to itself: with another connection open (the
+API, a flow) it stops at once with a :class:`~altermag.errors.StoreError`. A vacuum that keeps
+the page size runs beside readers (write-ahead logging), but the checkpoint that returns the
+space to the disk waits for them up to the busy timeout; if they are still reading then, the
+file shrinks at a later checkpoint.
 """
 
 from __future__ import annotations
