@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from altermag.errors import StoreError
@@ -94,8 +94,8 @@ def _vacuum_sqlite(conn: Connection) -> Vacuumed:
                 "page size); stop the API, flows and screenings that use it and try again"
             )
     try:
-        if resize:
-            conn.exec_driver_sql(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
+        # the engine's connect hook set ``PRAGMA page_size`` (SQLITE_PAGE_SIZE) on this
+        # connection: the VACUUM writes the file with it
         conn.exec_driver_sql("VACUUM")
     finally:
         if resize and journal == "wal":
@@ -107,19 +107,15 @@ def _vacuum_sqlite(conn: Connection) -> Vacuumed:
 
 
 def _store_tables(conn: Connection) -> list[str]:
-    """The store's tables that exist on the connection's search path, quoted."""
+    """The store's tables that exist in the connection's schema (the search path's first),
+    quoted."""
+    from sqlalchemy import inspect
+
     from altermag.store.models import Base
 
+    present = set(inspect(conn).get_table_names())
     preparer = conn.dialect.identifier_preparer
-    names = [t.name for t in Base.metadata.sorted_tables]
-    present = conn.execute(
-        text(
-            "SELECT name FROM unnest(CAST(:names AS text[])) AS name "
-            "WHERE to_regclass(name) IS NOT NULL"
-        ),
-        {"names": names},
-    ).scalars()
-    return [preparer.quote(name) for name in present]
+    return [preparer.quote(t.name) for t in Base.metadata.sorted_tables if t.name in present]
 
 
 def _pg_size(conn: Connection, tables: list[str]) -> int:
