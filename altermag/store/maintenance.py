@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import OperationalError
 
 from altermag.errors import StoreError
@@ -109,8 +109,6 @@ def _vacuum_sqlite(conn: Connection) -> Vacuumed:
 def _store_tables(conn: Connection) -> list[str]:
     """The store's tables that exist in the connection's schema (the search path's first),
     quoted."""
-    from sqlalchemy import inspect
-
     from altermag.store.models import Base
 
     present = set(inspect(conn).get_table_names())
