@@ -258,18 +258,21 @@ def test_a_screening_collects_garbage_with_its_thresholds_and_restores_the_calle
     tmp_path: Path,
 ) -> None:
     """Chunks are analysed and stored under the screening's garbage-collection thresholds
-    (young objects held for a chunk); the caller's thresholds are back afterwards, also when
-    the run fails."""
+    (young objects held for a chunk) and without automatic collections (one per chunk, as
+    it starts); the caller's thresholds and collector are back afterwards, also when the run
+    fails."""
     import gc
 
     from altermag.screening_run import SCREENING_GC_THRESHOLDS, sequential
 
     seen: list[tuple[int, ...]] = []
+    automatic: list[bool] = []
 
     def executor(
         chunks: Sequence[list[Record]], settings: ScreenSettings
     ) -> list[list[ScreenedEntry]]:
         seen.append(gc.get_threshold())
+        automatic.append(gc.isenabled())
         return sequential(chunks, settings)
 
     before = gc.get_threshold()
@@ -280,12 +283,15 @@ def test_a_screening_collects_garbage_with_its_thresholds_and_restores_the_calle
         )
         assert out.counts["screened"] == 4
         assert seen == [SCREENING_GC_THRESHOLDS] * 2
+        assert automatic == [False, False]
         assert gc.get_threshold() == before
+        assert gc.isenabled()
         with pytest.raises(RuntimeError):
             ScreenRequest(source="known", limit=2).run(
                 store, tmp_path / "out", executor=_failing_executor, key="fails"
             )
         assert gc.get_threshold() == before
+        assert gc.isenabled()
 
 
 def _failing_executor(
