@@ -474,14 +474,17 @@ def _exit_with_parent() -> None:
 
 
 #: Modules the pool's fork server imports once, so that every worker starts with them loaded:
-#: the analysis and the prior, and what the material pages of the run's best candidates need
+#: the analysis, the limits it checks (``altermag.config``, which brings pydantic-settings),
+#: the prior and the ranking by it, and what the material pages of the run's best candidates need
 #: (the stored records they are drawn from, matplotlib, the Brillouin zone and its k-path),
 #: which each worker would otherwise import again at the end of the run. Not the store
 #: itself: workers write nothing, and SQLAlchemy is a third of a second to import.
 _PRELOAD = [
     "altermag.screening",
     "altermag.symmetry.enumerate",
+    "altermag.config",
     "altermag.ml.prior",
+    "altermag.ranking",
     "altermag.store.records",
     "altermag.reports.stored",
     "altermag.reports.material",
