@@ -292,7 +292,7 @@ def zone_figure(
         " standard Cartesian frame)",
         fontsize=9,
     )
-    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.12, top=0.87, wspace=0.28)
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.12, top=0.87, wspace=0.28)
     return fig
 
 
