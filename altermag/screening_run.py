@@ -171,8 +171,8 @@ def chunk_gc() -> Iterator[None]:
     during a chunk walks tens of thousands of live objects to free almost nothing. Collected
     when the chunk starts, the young generations hold only what the previous chunk left (its
     objects are gone by then) and the new chunk's input. Only in the main thread: the
-    collector is the process's, and a screening run on a server's worker thread
-    (``altermag serve``) leaves it to the server. Only when cyclic garbage is freed changes,
+    collector is the process's, and a screening run on a worker thread of the API server
+    (``altermag api``) leaves it to the server. Only when cyclic garbage is freed changes,
     never what a screening computes.
     """
     if threading.current_thread() is not threading.main_thread():
