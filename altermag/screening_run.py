@@ -140,12 +140,14 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-#: Garbage-collection thresholds of a screening (generations 0, 1, 2). A chunk's structures,
-#: results and rows live until the chunk is stored, so they outlive the young generations and
-#: Python's default thresholds (700, 10, 10) would run a full collection of the whole heap
-#: (every imported module's objects) every few chunks; collecting the youngest generation
-#: every 7,000 net allocations instead of 700 makes full collections rare. Only when cyclic
-#: garbage is freed changes, never what a screening computes.
+#: Garbage-collection thresholds of a screening (generations 0, 1, 2), for what runs with the
+#: collector's automatic runs on: the phases around the chunks, and the chunks of a screening
+#: on a server's worker thread, where :func:`chunk_gc` leaves the collector alone. A chunk's
+#: structures, results and rows live until the chunk is stored, so they outlive the young
+#: generations and Python's default thresholds (700, 10, 10) would run a full collection of
+#: the whole heap (every imported module's objects) every few chunks; collecting the youngest
+#: generation every 7,000 net allocations instead of 700 makes full collections rare. Only
+#: when cyclic garbage is freed changes, never what a screening computes.
 SCREENING_GC_THRESHOLDS = (7000, 10, 10)
 
 
