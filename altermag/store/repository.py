@@ -115,6 +115,13 @@ class Store:
             self._pages.close()
         self.db.close()
 
+    async def aclose(self) -> None:
+        """:meth:`close` from async code: the running event loop's page connections are
+        closed in an orderly way first."""
+        if self._pages is not None:
+            await self._pages.aclose()
+        self.close()
+
     def __enter__(self) -> Store:
         return self
 

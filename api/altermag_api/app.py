@@ -119,7 +119,7 @@ def create_app(
         yield
         app.state.background.shutdown()
         app.state.analysis_pool.close()
-        store.close()
+        await store.aclose()
 
     app = FastAPI(
         title="altermag",

@@ -81,7 +81,7 @@ class ApiSettings:
     page_connections
         PostgreSQL connections per worker process for computed candidate pages
         (``$ALTERMAG_API_PAGE_CONNECTIONS``, default 4). Pages are read on the worker's event
-        loop through psycopg's async connections (no thread hop); a page waits for a free
+        loop through an ``asyncpg`` pool of this size (no thread hop); a page waits for a free
         connection, so a server with W workers holds at most W × this many page connections.
         SQLite pages are computed on the event loop (an in-process read of a few hundred µs).
     telemetry

@@ -379,12 +379,10 @@ def test_page_statements_are_planned_once_per_connection(scored: str) -> None:
 
     from altermag.store.pages import PageReader, _Compiled
 
-    plans = _Compiled(
-        "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
-        "WHERE statement LIKE %(like)s",
-        None,
-        {"like": "%magnetic_orders.score_key <= %"},  # the pages after the first
-    )
+    sql = "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE "
+    like = {"like": "%magnetic_orders.score_key <= %"}  # the pages after the first
+    plans = _Compiled(sql + "%(like)s", None, like)  # psycopg's placeholders
+    plans_async = _Compiled(sql + "$1", ["like"], like)  # asyncpg's
     query = CandidateQuery()
     reader = PageReader(scored, async_connections=1)
     try:
@@ -407,7 +405,9 @@ def test_page_statements_are_planned_once_per_connection(scored: str) -> None:
                     body = await reader.page_async(query, cursor=cursor, limit=1)
                     if not (cursor := orjson.loads(body)["next_cursor"]):
                         break
-            return await reader._rows_async(plans, plans.params)
+            rows = await reader._rows_async(plans_async, plans_async.bind())
+            await reader.aclose()
+            return rows
 
         (loop_plans,) = asyncio.run(on_the_loop())
     finally:
