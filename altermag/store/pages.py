@@ -35,7 +35,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import JSON, Boolean, Engine
@@ -232,7 +232,7 @@ class PageReader:
         self._lock = threading.Lock()
         self._encode = _row_encoder()
         self.async_connections = async_connections
-        self._async_pools: weakref.WeakKeyDictionary[Any, asyncio.Task[Any]] = (
+        self._async_pools: weakref.WeakKeyDictionary[Any, asyncio.Task[_LoopPages]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -255,7 +255,7 @@ class PageReader:
         made = self._async_pools.pop(asyncio.get_running_loop(), None)
         if made is not None and _ready(made):
             with contextlib.suppress(Exception):  # connections the server already ended
-                await made.result().close()
+                await made.result().pool.close()
 
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
@@ -410,11 +410,11 @@ class PageReader:
     async def _rows_async(self, compiled: _Compiled, params: Any) -> list[Any]:
         import asyncpg
 
-        pool = await self._loop_pool()
+        pages = await self._loop_pool()
         for attempt in (0, 1):
             gone = False
             try:
-                async with pool.acquire() as conn:
+                async with pages.turn, pages.pool.acquire() as conn:
                     try:
                         rows: list[Any] = await conn.fetch(compiled.sql, *params)
                     except Exception as exc:
@@ -432,7 +432,7 @@ class PageReader:
                     raise OperationalError(compiled.sql, params, exc) from exc
         raise AssertionError("unreachable")
 
-    async def _loop_pool(self) -> Any:
+    async def _loop_pool(self) -> _LoopPages:
         """The running event loop's ``asyncpg`` pool (made by the first page of the loop;
         pages arriving meanwhile wait for the same pool; a failed making is tried again by
         the next page)."""
@@ -449,7 +449,7 @@ class PageReader:
                 del self._async_pools[loop]
             raise
 
-    async def _make_pool(self) -> Any:
+    async def _make_pool(self) -> _LoopPages:
         """An ``asyncpg`` pool of up to ``async_connections`` connections to the store's
         database, connections opened on demand.
 
@@ -466,7 +466,7 @@ class PageReader:
         query = dict(url.query)
         timeout = query.pop("connect_timeout", None)
         dsn = url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
-        return await asyncpg.create_pool(
+        pool = await asyncpg.create_pool(
             dsn,
             min_size=0,
             max_size=self.async_connections,
@@ -474,6 +474,7 @@ class PageReader:
             server_settings={"application_name": PAGE_CONNECTION_NAME, **PAGE_SESSION_SETTINGS},
             **({"timeout": float(str(timeout))} if timeout else {}),
         )
+        return _LoopPages(pool, asyncio.Semaphore(self.async_connections))
 
 
 def _gone(conn: Any, exc: Exception) -> bool:
@@ -495,6 +496,19 @@ def _gone(conn: Any, exc: Exception) -> bool:
     )
 
 
+class _LoopPages(NamedTuple):
+    """The page connections of one event loop.
+
+    ``turn`` admits as many pages as the pool has connections, first come first served:
+    asyncpg's pool hands a released connection to whichever page asks next, and a page
+    that just finished one asks at once, before the pages already waiting are woken; under
+    50 clients that left some pages waiting 100–200 ms while the median waited 20 ms.
+    """
+
+    pool: Any
+    turn: asyncio.Semaphore
+
+
 async def _keep_session(conn: Any) -> None:
     """A page connection needs no reset between pages (see ``PageReader._make_pool``)."""
 
@@ -505,7 +519,7 @@ def _terminate(loop: asyncio.AbstractEventLoop, made: asyncio.Task[Any]) -> None
     the server's goodbye)."""
     if not _ready(made):
         return
-    pool = made.result()
+    pool = made.result().pool
     if loop.is_running() and not _on(loop):
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(pool.terminate)
