@@ -336,11 +336,15 @@ def page_columns(dialect: str) -> tuple[Any, ...]:
     """The columns of a candidate row as the API's JSON pages read them: the order id, the
     row's stored JSON head (``magnetic_orders.page_head``: every field that only changes
     when the order is stored again) and the fields that change after that (DFT results,
-    P(ground state)); the scores follow as in :data:`CANDIDATE_COLUMNS`. On SQLite the head
-    is read as a BLOB: its bytes go into the page as they are, with no text decoding."""
+    P(ground state)); the scores follow as in :data:`CANDIDATE_COLUMNS`. The head is read as
+    its UTF-8 bytes (SQLite: as a BLOB; PostgreSQL: ``convert_to``, a ``bytea``), which go
+    into the page as they are: as text, every head (≈ 740 characters, its spin Laue symbol
+    not ASCII) was decoded by the driver and encoded again for the page."""
     head: Any = MagneticOrder.page_head
     if dialect == "sqlite":
         head = cast(head, LargeBinary)
+    elif dialect == "postgresql":
+        head = func.convert_to(head, literal_column("'UTF8'"), type_=LargeBinary)
     return (
         MagneticOrder.id.label("order_id"),
         head.label("page_head"),

@@ -381,7 +381,7 @@ class PageReader:
         """
         encode = self._encode
         page = rows[:limit]
-        heads = [r[1] if r[1].__class__ is bytes else r[1].encode() for r in page]
+        heads = [r[1] for r in page]  # the heads as UTF-8 bytes (page_columns)
         if not all(heads):
             raise ValueError(
                 "candidate rows without their JSON head (magnetic_orders.page_head): "
