@@ -249,13 +249,17 @@ class PageReader:
             _terminate(loop, made)
         self.engine.dispose()
 
-    async def aclose(self) -> None:
+    async def aclose(self, timeout: float = 5.0) -> None:
         """Close the running event loop's page connections in an orderly way (each says
-        goodbye to the server; :meth:`close` drops them)."""
+        goodbye to the server, once its page is done; :meth:`close` drops them). Those still
+        busy after ``timeout`` seconds are dropped."""
         made = self._async_pools.pop(asyncio.get_running_loop(), None)
         if made is not None and _ready(made):
-            with contextlib.suppress(Exception):  # connections the server already ended
-                await made.result().pool.close()
+            pool = made.result().pool
+            try:
+                await asyncio.wait_for(pool.close(), timeout)
+            except Exception:  # a page still running, or a connection the server ended
+                pool.terminate()
 
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)
