@@ -417,14 +417,15 @@ class PageReader:
 
         pages = await self._loop_pool()
         for attempt in (0, 1):
-            gone = False
             try:
                 async with pages.turn, pages.pool.acquire() as conn:
                     try:
                         rows: list[Any] = await conn.fetch(compiled.sql, *params)
                     except Exception as exc:
-                        if gone := _gone(conn, exc):
-                            conn.terminate()  # the pool opens a new one in its place
+                        if _gone(conn, exc):
+                            # a restart ends every connection: the pool opens new ones
+                            conn.terminate()
+                            await pages.pool.expire_connections()
                         raise
                 return rows
             except (
@@ -433,7 +434,8 @@ class PageReader:
                 asyncpg.InternalClientError,
                 OSError,
             ) as exc:
-                if attempt or not gone:
+                # tried once more: a query the server refuses is refused again
+                if attempt:
                     raise OperationalError(compiled.sql, params, exc) from exc
         raise AssertionError("unreachable")
 
