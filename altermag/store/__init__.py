@@ -39,7 +39,13 @@ if TYPE_CHECKING:
     from altermag.store.keys import ApiKeyRepository, hash_api_key
     from altermag.store.maintenance import Vacuumed, vacuum
     from altermag.store.materials import MaterialRepository
-    from altermag.store.migrate import current_revision, downgrade, head, upgrade
+    from altermag.store.migrate import (
+        create_schema,
+        current_revision,
+        downgrade,
+        head,
+        upgrade,
+    )
     from altermag.store.orders import (
         OrderRepository,
         moments_key,
@@ -125,6 +131,7 @@ __all__ = [
     "Store",
     "StoredAnalysis",
     "Vacuumed",
+    "create_schema",
     "current_revision",
     "database_url",
     "downgrade",

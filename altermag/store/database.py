@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from altermag.store.engine import database_url, make_engine
-from altermag.store.migrate import current_revision, head, upgrade
+from altermag.store.migrate import create_schema, current_revision, head, upgrade
 from altermag.store.models import Base, StoreState
 
 __all__ = ["BulkInsert", "Database", "batches", "opt_float"]
@@ -50,7 +50,7 @@ class Database:
         self, url: str | None = None, *, migrate: bool = True, pool_size: int | None = None
     ) -> None:
         self.url = database_url(url)
-        if migrate and current_revision(self.url) != head():
+        if migrate and current_revision(self.url) != head() and not create_schema(self.url):
             upgrade(self.url)
         # pool_size: a hard bound (no overflow) on the connections of this engine
         sizing = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}

@@ -28,6 +28,7 @@ from altermag.store import (
     AnalysisItem,
     CandidateQuery,
     Store,
+    create_schema,
     current_revision,
     database_url,
     downgrade,
@@ -823,6 +824,64 @@ def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
     with Store(db_url, migrate=False) as s:
         assert s.row_counts()["materials"] == 0
     engine.dispose()
+
+
+def _schema(db_url: str) -> dict[str, Any]:
+    """Everything the database says of the store's schema: per table its columns (type,
+    nullability, default; by name, as a column a migration added comes last in its table),
+    keys, foreign keys, indexes, unique and check constraints; the state row and the Alembic
+    revision."""
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        ins = inspect(conn)
+        out: dict[str, Any] = {}
+        for table in sorted(ins.get_table_names()):
+            out[table] = {
+                "columns": sorted(
+                    (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                    for c in ins.get_columns(table)
+                ),
+                "pk": ins.get_pk_constraint(table),
+                "fks": sorted(map(repr, ins.get_foreign_keys(table))),
+                "indexes": sorted(map(repr, ins.get_indexes(table))),
+                "unique": sorted(map(repr, ins.get_unique_constraints(table))),
+                "checks": sorted(map(repr, ins.get_check_constraints(table))),
+            }
+        out["rows"] = (
+            conn.execute(text("SELECT id, revision FROM store_state")).all(),
+            conn.execute(text("SELECT version_num FROM alembic_version")).all(),
+        )
+    engine.dispose()
+    return out
+
+
+def test_a_new_store_is_created_as_the_migrations_make_it(db_url: str) -> None:
+    """An empty database gets the models' tables at the head revision in one step; the
+    schema is the one the migrations build, to the last index and default, and the
+    migrations run on from it (down to nothing and up again)."""
+    assert create_schema(db_url)
+    assert current_revision(db_url) == head()
+    created = _schema(db_url)
+    assert created["rows"] == ([(1, 0)], [(head(),)])
+    assert not create_schema(db_url)  # a database with tables is left to the migrations
+    downgrade(db_url, "base")
+    upgrade(db_url)
+    assert _schema(db_url) == created
+    with Store(db_url) as s:
+        assert s.revision() == 0 and s.row_counts()["materials"] == 0
+
+
+def test_stores_opened_together_on_a_new_database_create_it_once(db_url: str) -> None:
+    """Four processes' worth of stores opening one empty database at once (the API's
+    workers starting): one creates the schema, the others wait for it and find it at head."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(lambda _: create_schema(db_url), range(4)))
+    assert sorted(made) == [False, False, False, True]
+    assert current_revision(db_url) == head()
+    with Store(db_url) as s:
+        assert s.revision() == 0
 
 
 def test_migrations_match_the_models(db_url: str) -> None:

@@ -7,11 +7,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from altermag.store.engine import database_url, make_engine
+from altermag.store.migrate import LOCK_KEY
 from altermag.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-LOCK_KEY = 0x616C746D  # "altm": PostgreSQL advisory lock held while migrating
 
 
 def _run(connection: Connection) -> None:
