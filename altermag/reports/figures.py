@@ -81,6 +81,9 @@ def to_png(fig: plt.Figure, dpi: int = 110) -> bytes:
 def crystal_figure(structure: MagneticStructure, moments: list[float] | None) -> plt.Figure:
     """3D view of the cell: atoms by element, magnetic moments as red (up) / blue (down) arrows."""
     fig = plt.figure(figsize=(5.2, 5.0))
+    # the subplot's default box moved left and up: the z label and the lowest tick labels
+    # stay inside the figure (a crystal drawn past its edge would be drawn twice to crop it)
+    fig.subplots_adjust(left=0.058, right=0.833, bottom=0.135, top=0.905)
     ax = fig.add_subplot(projection="3d")
     lat = structure.lattice
     corners = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], float)
