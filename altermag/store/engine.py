@@ -124,9 +124,31 @@ def _sqlite_pragmas(in_memory: bool) -> Callable[[Any, Any], None]:
         # before the journal mode: a database in WAL mode cannot change its page size
         cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
         if not in_memory:
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     return on_connect
+
+
+def _wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, tried again while the file is locked.
+
+    Switching a new database file to write-ahead logging needs the file to itself, and SQLite
+    answers "database is locked" at once, without its busy handler, when another connection
+    is creating the schema there (stores opened together on a new file). Tried every 10 ms
+    for up to :data:`SQLITE_BUSY_TIMEOUT_MS`, as a busy handler would.
+    """
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
