@@ -50,7 +50,9 @@ class Database:
         self, url: str | None = None, *, migrate: bool = True, pool_size: int | None = None
     ) -> None:
         self.url = database_url(url)
-        if migrate and current_revision(self.url) != head() and not create_schema(self.url):
+        revision = current_revision(self.url) if migrate else head()
+        # an empty database is created at the head; an older store is migrated to it
+        if revision != head() and (revision is not None or not create_schema(self.url)):
             upgrade(self.url)
         # pool_size: a hard bound (no overflow) on the connections of this engine
         sizing = {} if pool_size is None else {"pool_size": pool_size, "max_overflow": 0}

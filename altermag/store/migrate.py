@@ -19,7 +19,7 @@ import ast
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from altermag.store.engine import database_url, make_engine
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from alembic.config import Config
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Table
 
 __all__ = [
     "MIGRATIONS",
@@ -141,7 +141,7 @@ def create_schema(url: str | None = None) -> bool:
         engine.dispose()
 
 
-def _version_table() -> Any:
+def _version_table() -> Table:
     """Alembic's ``alembic_version`` table, as Alembic creates it."""
     from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table
 
