@@ -34,7 +34,10 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from altermag.errors import InputError, SettingsError
 from altermag.formulas import normalise_formula
@@ -42,7 +45,6 @@ from altermag.store.models import (
     MISSING_SCORE,
     MagneticOrder,
     Material,
-    MaterialElement,
     ModelScore,
     RunItem,
 )
@@ -88,6 +90,41 @@ def normalise_element(symbol: str) -> str:
     """``mn`` / ``MN`` → ``Mn``."""
     s = symbol.strip()
     return s[:1].upper() + s[1:].lower()
+
+
+class word_position(FunctionElement[int]):
+    """1-based position of a string in another (0: absent): ``instr(text, part)`` on
+    SQLite, ``strpos(text, part)`` on PostgreSQL."""
+
+    type = Integer()
+    name = "word_position"
+    inherit_cache = True
+
+
+@compiles(word_position)
+def _instr(element: word_position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(word_position, "postgresql")
+def _strpos(element: word_position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+def has_element(symbol: str) -> ColumnElement[bool]:
+    """Whether an order's material contains the element ``symbol`` (normalised), read off
+    the order row's own ``element_list`` (the material's sorted symbols, space-separated).
+
+    The test is on the row a page already reads, not a probe of ``material_elements`` per
+    row: a page filtered by an element walks the ``(sort key, id)`` index and reads no other
+    table (on PostgreSQL about a third of the buffers and time of the probe). ``strpos``
+    rather than ``LIKE``: PostgreSQL's generic plan estimates a parameterised ``LIKE`` to
+    keep almost no row and would sort the whole table instead of walking the index.
+    """
+    padded: ColumnElement[str] = (
+        literal_column("' '") + MagneticOrder.element_list + literal_column("' '")
+    )
+    return word_position(padded, f" {symbol} ") > 0
 
 
 def _as_list(value: str | Iterable[str] | None) -> list[str]:
@@ -247,12 +284,7 @@ class CandidateQuery:
         if waves := _as_list(self.wave):
             conditions.append(MagneticOrder.wave.in_(waves))
         for element in self.elements:
-            conditions.append(
-                exists().where(
-                    MaterialElement.material_id == MagneticOrder.material_id,
-                    MaterialElement.element == normalise_element(element),
-                )
-            )
+            conditions.append(has_element(normalise_element(element)))
         if self.source is not None:
             conditions.append(Material.source == self.source)
         if self.run_id is not None:

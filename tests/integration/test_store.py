@@ -447,6 +447,9 @@ def test_candidate_filters(store: Store, analysed: dict, enumerated: dict) -> No
     mnf = list(store.iter_candidates(elements=["Mn", "F"]))
     assert {c.formula for c in mnf} == {"MnF2"}
     assert list(store.iter_candidates(elements=["Mn", "O"])) == []
+    # whole symbols only: F is not the start of Fe, S not the start of Sb
+    assert {c.formula for c in store.iter_candidates(elements=["F"])} == {"MnF2"}
+    assert list(store.iter_candidates(elements=["S"])) == []
 
     corpus = list(store.iter_candidates(source="corpus"))
     assert len(corpus) == 15 and all(c.source == "corpus" for c in corpus)
