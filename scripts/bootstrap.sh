@@ -35,3 +35,9 @@ fi
 EXTRAS=$(cat scripts/extras.txt | xargs | tr ' ' ',')
 echo ">> pip install -e .[$EXTRAS]"
 $PIP install -q -e ".[$EXTRAS]"
+# An editable install leaves the project's own modules without bytecode, and where
+# PYTHONDONTWRITEBYTECODE is set (as on this machine) Python never caches it: every command,
+# the screening's fork server and the API would compile the modules they import from source
+# each time (about 0.05-0.1 s of CPU a process). Compile them once, as pip does for the
+# packages it installs.
+"$VENV/bin/python" -m compileall -q altermag api flows
