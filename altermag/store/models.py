@@ -142,7 +142,8 @@ Index("ix_materials_formula_c", Material.formula, postgresql_ops={"formula": 'CO
 
 
 class MaterialElement(Base):
-    """One chemical element of a material (an index for "contains Mn and F" filters)."""
+    """One chemical element of a material (an index for the OPTIMADE ``elements HAS ...``
+    filters; candidate pages test the order rows' own ``element_list`` instead)."""
 
     __tablename__ = "material_elements"
 
