@@ -355,8 +355,8 @@ def main() -> None:
         f"{bare:.1f} s against {ANCHOR_BARE_CPU_S:.0f} s); at the anchor machine's speed the "
         f"fixed costs would be {fixed_cpu / speed:.1f} s CPU and the throughput "
         f"{rate_cpu * speed:,.0f}/hour by CPU (the bare loop on {args.workers} workers: "
-        f"{floor * speed:,.0f}/hour); for reading the figures above across machines, the "
-        f"targets are judged on those  [{load()}]"
+        f"{floor * speed:,.0f}/hour); for comparing machines only: the targets are judged on "
+        f"the figures above  [{load()}]"
     )
 
 
