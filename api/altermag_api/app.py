@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -46,6 +47,7 @@ from altermag_api.security import (
     BodyLimitMiddleware,
     SecurityHeadersMiddleware,
     altermag_error,
+    invalid_request,
     optional_auth_openapi,
     uses_dependency,
 )
@@ -174,6 +176,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, upload_bytes=settings.max_upload_bytes)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer
     app.add_exception_handler(AltermagError, altermag_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
 
     @app.exception_handler(OperationalError)
     async def database_down(request: Request, exc: OperationalError) -> JSONResponse:

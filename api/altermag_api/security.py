@@ -11,7 +11,8 @@ Every answer (JSON, HTML pages, reports, static files, errors) carries
 
 :func:`altermag_error` answers an :class:`~altermag.errors.AltermagError` that escaped a
 route with its status (413 for a limit, 409 for a store conflict, 422 otherwise) and its
-message.
+message; :func:`invalid_request` answers a request that does not match the schema (422), also
+when the body it echoes back is not text.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -105,6 +108,22 @@ async def altermag_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status if isinstance(exc, AltermagError) else 422
     log.info("%s %s: %s (%d)", request.method, request.url.path, exc, status)
     return JSONResponse({"detail": str(exc)}, status_code=status)
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """A request that does not match the schema: 422 with FastAPI's list of invalid fields.
+
+    FastAPI's own handler echoes each invalid input back and fails (a 500) when that input is
+    a body of bytes that are not UTF-8 (sent as ``text/plain``, or with no type); here such
+    bytes are shown with the undecodable ones replaced by U+FFFD.
+    """
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    body = jsonable_encoder(errors, custom_encoder={bytes: _text})
+    return JSONResponse({"detail": body}, status_code=422)
 
 
 class BodyLimitMiddleware:

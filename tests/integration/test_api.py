@@ -402,3 +402,34 @@ def test_nul_bytes_in_queries_are_a_400_on_every_database(client: TestClient) ->
         assert response.status_code == 400, url
         assert "NUL" in response.json()["detail"]
     assert client.get("/candidates?formula=MnF2").status_code == 200
+
+
+def test_unreadable_bodies_get_a_documented_4xx_never_a_500(client: TestClient, key: str) -> None:
+    """Bodies that are not what a route reads (bytes that are not UTF-8, as JSON, as text or
+    untyped; broken multipart framing) are answered with a status the OpenAPI document lists
+    for that operation and a ``detail``: FastAPI's own validation handler failed with a 500
+    on non-UTF-8 text, and its 400 for non-UTF-8 JSON was undocumented."""
+    spec = client.get("/openapi.json").json()["paths"]
+    garbled = b"II\xff\xfeR\xc3"
+    bodies = {
+        "/screenings": [("application/json", garbled), ("text/plain", garbled), (None, garbled)],
+        "/keys": [("application/json", garbled), ("application/octet-stream", garbled)],
+        "/analyze": [
+            ("multipart/form-data; boundary=xyz", garbled),
+            ("multipart/form-data", garbled),  # no boundary
+            ("text/plain", garbled),
+        ],
+    }
+    seen = set()
+    for path, cases in bodies.items():
+        documented = {int(code) for code in spec[path]["post"]["responses"]}
+        for content_type, body in cases:
+            headers = {"X-API-Key": key}
+            if content_type:
+                headers["Content-Type"] = content_type
+            response = client.post(path, content=body, headers=headers)
+            assert 400 <= response.status_code < 500, (path, content_type, response.text)
+            assert response.status_code in documented, (path, content_type, response.status_code)
+            assert response.json()["detail"], (path, content_type)
+            seen.add(response.status_code)
+    assert seen == {400, 422}  # both kinds of refusal were exercised
