@@ -43,6 +43,7 @@ from altermag_api.routes import (
     reports,
     screenings,
 )
+from altermag_api.schemas import problems
 from altermag_api.security import (
     BodyLimitMiddleware,
     SecurityHeadersMiddleware,
@@ -130,6 +131,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # /docs is served from local assets by the browser routes
         redoc_url=None,
+        responses=problems(400),  # NulGuardMiddleware answers any path or query with NUL in it
         **_telemetry_options(settings.telemetry),
     )
     app.state.settings = settings

@@ -108,8 +108,9 @@ class Problem(BaseModel):
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the error statuses an operation can answer."""
     meaning = {
-        400: "Malformed request (e.g. a cursor this server did not issue, a NUL byte in a query, "
-        "or a body that cannot be parsed: JSON that is not UTF-8, broken multipart framing)",
+        400: "Malformed request (e.g. a cursor this server did not issue, a NUL byte in the "
+        "path or query, or a body that cannot be parsed: JSON that is not UTF-8, broken "
+        "multipart framing)",
         401: "Missing, unknown or revoked API key",
         403: "The API key's scope does not allow this request",
         404: "Not found",

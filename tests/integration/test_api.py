@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -402,6 +403,12 @@ def test_nul_bytes_in_queries_are_a_400_on_every_database(client: TestClient) ->
         assert response.status_code == 400, url
         assert "NUL" in response.json()["detail"]
     assert client.get("/candidates?formula=MnF2").status_code == 200
+    # the guard answers before routing, so every operation can answer it: each says so
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        url = re.sub(r"\{[^}]+\}", "1", path) + "?q=%00"
+        for method, operation in operations.items():
+            assert client.request(method, url).status_code == 400, (method, path)
+            assert "400" in operation["responses"], (method, path)
 
 
 def test_unreadable_bodies_get_a_documented_4xx_never_a_500(client: TestClient, key: str) -> None:

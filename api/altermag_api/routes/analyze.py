@@ -25,7 +25,7 @@ from altermag.symmetry.spin_group import Cell
 from altermag_api.deps import ReadAccess, get_settings
 from altermag_api.schemas import AnalysisResult, problems
 
-router = APIRouter(tags=["analysis"], responses=problems(400, 401, 413, 415, 422, 429))
+router = APIRouter(tags=["analysis"], responses=problems(401, 413, 415, 422, 429))
 
 _DEFAULTS = AnalyzeRequest()
 _HELP = {name: str(f.description) for name, f in AnalyzeRequest.model_fields.items()}

@@ -27,7 +27,7 @@ from altermag_api.deps import ReadAccess, StoreDep
 from altermag_api.page_cache import PageCache, cache_key
 from altermag_api.schemas import CandidateList, problems
 
-router = APIRouter(tags=["candidates"], responses=problems(400, 401, 503))
+router = APIRouter(tags=["candidates"], responses=problems(401, 503))
 
 Verdict = Literal[tuple(VERDICTS)]  # type: ignore[valid-type]
 DftStatus = Literal["confirmed", "contradicted", "inconclusive", "unchecked"]

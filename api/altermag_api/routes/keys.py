@@ -31,9 +31,7 @@ class NewKey(BaseModel):
     )
 
 
-@router.post(
-    "/keys", status_code=201, response_model=ApiKeyCreated, responses=problems(400, 409, 422)
-)
+@router.post("/keys", status_code=201, response_model=ApiKeyCreated, responses=problems(409, 422))
 async def create_key(body: NewKey, store: StoreDep, _: AdminAccess) -> Any:
     """A new key (admin only); the answer is the only time it is shown. 409 when the name
     is taken (names of revoked keys are not reused)."""

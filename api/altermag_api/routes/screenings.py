@@ -29,7 +29,6 @@ def _links(request: Request, run_id: int) -> dict[str, str]:
     "/screenings",
     status_code=202,
     response_model=ScreeningStarted,
-    responses=problems(400),
 )
 def start_screening(body: ScreenRequest, request: Request, store: StoreDep, _: WriteAccess) -> Any:
     """Start a screening on the Prefect deployment (if configured) or a background thread."""
