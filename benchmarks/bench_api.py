@@ -1,4 +1,4 @@
-"""Loopback load test of the API (issue 17, item 5) on SQLite and PostgreSQL.
+"""Loopback load test of the API against its speed goals, on SQLite and PostgreSQL.
 
 Fills a fresh store with ≥ N candidates (the bundled examples, expanded so each copy is a new
 material, as in ``bench_store.py``; every material gets a model score so ``sort=score`` is the
@@ -9,7 +9,7 @@ loopback port, and drives it with C concurrent keep-alive clients for S seconds 
 URLs (no Lua response callback), so it costs a small fraction of the server's CPU; without
 wrk the benchmark falls back to asyncio + httpx (itself CPU-bound at a few hundred
 requests/s, so its throughput figures are the client's). Each figure is printed against its
-anchor (the issue's figure before this work) and goal (MET / not met), with the 1-minute
+anchor (the figure measured before the speed work) and goal (MET / not met), with the 1-minute
 load average beside it:
 
 * **first POST /analyze after start** (the server answers ``/health``; the next one beside);
@@ -189,7 +189,7 @@ ANCHORS = {
     "health": "before: ~530 req/s",
     "analyze": "before: up to 13.6 s",
 }
-"""The figures of issue 17 this benchmark answers (same machine, before this work)."""
+"""The figures this benchmark answers, as measured before the speed work (same machine)."""
 GOALS = {  # kind: (text, minimum req/s, maximum p99 ms)
     "computed": ("goal ≥ 1,000 req/s, p99 ≤ 50 ms", 1000.0, 50.0),
     "cached": ("goal p99 ≤ 50 ms", 0.0, 50.0),

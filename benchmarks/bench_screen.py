@@ -35,7 +35,7 @@ every figure is also given in CPU seconds, of all the processes of the job toget
   wall clock, and as the CPU it needed allows on W free cores (N × 3600 / (CPU seconds / W));
   target ≥ 300,000 per hour on 2 cores, prior included.
 * **this machine** (with all 5,959 structures) — the bare loop's CPU over the anchor's (56
-  s, the machine the issue measured on), and the fixed costs and the throughput scaled by
+  s, the machine the targets were set on), and the fixed costs and the throughput scaled by
   it: what they would be at the anchor machine's speed. The machines this runs on differ by
   up to 4× in speed from hour to hour; the fixed costs and the throughput are CPU work and
   scale with it, so this line tells a slow machine from slower code. The targets are judged
@@ -67,7 +67,7 @@ from altermag.sources import Record, get_source
 from altermag.symmetry import analyze
 
 ANCHOR_N = 5959  # the embedded structures, all of which the anchor's bare loop analysed
-ANCHOR_BARE_CPU_S = 56.0  # bare analyze loop over the ANCHOR_N structures (issue measurement)
+ANCHOR_BARE_CPU_S = 56.0  # bare analyze loop over the ANCHOR_N structures, before the speed work
 ANCHOR_SECOND_RUN_S = 293.0
 TARGET_RATIO = 1.2
 TARGET_FIXED_S = 5.0

@@ -1,4 +1,4 @@
-"""Damaged or mixed-up outputs never give a verdict (issue 14, item 7).
+"""Damaged or mixed-up outputs never give a verdict.
 
 Each test takes a real recorded run (the pw.x 6.7 run of AFM rutile CrO2 in
 ``tests/data/qe/cro2``, its bands as a VASP EIGENVAL in ``tests/data/vasp``), checks that the
