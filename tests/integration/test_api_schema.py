@@ -57,10 +57,12 @@ def _config() -> SchemathesisConfig:
     )
 
 
+#: The schema of the app, a key of the scope, and what restores the seeded store.
+Scoped = tuple[Any, str, Callable[[], None]]
+
+
 @pytest.fixture(params=["write", "admin"])
-def scoped(
-    request: pytest.FixtureRequest, db_url: str, tmp_path: Path
-) -> tuple[Any, str, Callable[[], None]]:
+def scoped(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Scoped:
     """The schema of an app over a store with three known magnets, a key of the scope, and a
     function that brings the store back to that state."""
     with Store(db_url) as store:
@@ -121,9 +123,7 @@ def _checked(case: schemathesis.Case, key: str, **kwargs: Any) -> None:
     case.validate_response(response, headers={"X-API-Key": key})
 
 
-def test_no_server_error_and_every_check_passes(
-    scoped: tuple[Any, str, Callable[[], None]],
-) -> None:
+def test_no_server_error_and_every_check_passes(scoped: Scoped) -> None:
     schema, key, _ = scoped
     operations = [op.ok() for op in schema.get_all_operations()]
     assert len(operations) >= 12
@@ -145,7 +145,7 @@ def test_no_server_error_and_every_check_passes(
     print("slowest operations:", [(k, len(v), round(sum(v), 1)) for k, v in slowest])
 
 
-def test_stateful_sequences_never_fail(scoped: tuple[Any, str, Callable[[], None]]) -> None:
+def test_stateful_sequences_never_fail(scoped: Scoped) -> None:
     """Each scenario starts from the seeded store: Hypothesis replays and extends earlier
     scenarios, and draws differently when the answers differ (a key name taken by an earlier
     scenario is a 409), which it reports as a flaky strategy instead of testing the API."""

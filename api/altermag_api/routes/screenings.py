@@ -25,11 +25,7 @@ def _links(request: Request, run_id: int) -> dict[str, str]:
     }
 
 
-@router.post(
-    "/screenings",
-    status_code=202,
-    response_model=ScreeningStarted,
-)
+@router.post("/screenings", status_code=202, response_model=ScreeningStarted)
 def start_screening(body: ScreenRequest, request: Request, store: StoreDep, _: WriteAccess) -> Any:
     """Start a screening on the Prefect deployment (if configured) or a background thread."""
     from altermag.errors import AltermagError
