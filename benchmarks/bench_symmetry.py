@@ -6,7 +6,8 @@ One run prints every figure beside its anchor and the load average (``os.getload
    loaded machine inflates wall time) of ``altermag.analyze`` (full result: verdict, spin
    Laue group, wave, form factor, nodal planes, MSG) for 6-atom MnF2
    and its 2×2×2 (48), 3×3×3 (162) and 4×4×4 (384-atom) supercells, warm (group-level caches
-   filled, as in a screening) and cold (caches and the BNS table dropped before every call),
+   filled, as in a screening) and cold (caches and the shipped BNS and spin Laue group
+   tables dropped before every call),
    against spinspg's spin-group search and amcheck's altermagnet test (spglib included).
    Targets: cold ≤ 5 ms for 6 atoms, ≤ 0.5 s for 384 atoms.
 2. *Enumeration of a structure without moments*, cells kept as given (MnF2 1×1×1 to
@@ -200,8 +201,8 @@ def main() -> None:
 
 def analysis_table(amcheck_max_atoms: int) -> None:
     print("Analysis of given orders. altermag warm: group-level caches (spin Laue group, form")
-    print("factor, MSG type) filled, as in a screening; cold: those caches and the BNS table")
-    print("dropped before every call. Median CPU times in one process.")
+    print("factor, MSG type) filled, as in a screening; cold: those caches and the shipped BNS")
+    print("and spin Laue group tables dropped before every call. Median CPU times in one process.")
     print(
         f"{'atoms':>6} {'warm (ms)':>10} {'cold (ms)':>10} {'spinspg (ms)':>13} "
         f"{'amcheck (ms)':>13}  verdict"

@@ -27,10 +27,10 @@ import spglib.error
 from altermag.errors import AnalysisError, InputError
 from altermag.result import NodalPlane, SpinGroupResult, Verdict, Wave
 from altermag.structure import MagneticStructure
-from altermag.symmetry import harmonics
+from altermag.symmetry import harmonics, laue_table
 from altermag.symmetry.bns import _table as _bns_table
 from altermag.symmetry.bns import bns_symbol
-from altermag.symmetry.laue import laue_info, rotation_axes
+from altermag.symmetry.laue import LaueInfo, laue_info, rotation_axes
 from altermag.symmetry.operations import spin_operation_symbol
 
 __all__ = [
@@ -278,21 +278,42 @@ def _group_key(rots: np.ndarray, chi: np.ndarray) -> tuple:
     return tuple(rows)
 
 
-@cache
-def _laue(key: tuple):
-    """Cached :func:`laue_info` of a spin Laue group given by its key."""
-    arr = np.array(key, dtype=float)
-    return laue_info(arr[:, :9].reshape(-1, 3, 3), arr[:, 9].astype(int))
+#: Wave degree, form-factor basis and nodal planes ``(normal, equation, enforced)``.
+KSpace = tuple[int, list[str], list[tuple[tuple[float, ...], str, bool]]]
 
 
 @cache
-def _kspace(key: tuple) -> tuple[int, list[str], list[tuple[tuple[float, ...], str, bool]]]:
-    """Wave degree, form-factor basis and nodal planes of a spin Laue group (cached).
+def _laue(key: tuple) -> LaueInfo:
+    """Laue class and spin symbols of a spin Laue group given by its key: from the shipped
+    table (:mod:`altermag.symmetry.laue_table`), else computed; cached."""
+    row = laue_table.lookup(key)
+    return LaueInfo(*row["laue"]) if row is not None else _laue_computed(key)
+
+
+@cache
+def _kspace(key: tuple) -> KSpace:
+    """Wave degree, form-factor basis and nodal planes of a spin Laue group with spin-flipping
+    elements: from the shipped table, else computed; cached.
 
     Screening meets the same few dozen spin Laue groups over and over; everything here
     depends on the group alone (plane ``uvw`` indices, which need the lattice, are added by
     the caller).
     """
+    row = laue_table.lookup(key)
+    if row is None or "kspace" not in row:
+        return _kspace_computed(key)
+    degree, basis, planes = row["kspace"]
+    return degree, basis, [(tuple(n), eq, enf) for n, eq, enf in planes]
+
+
+def _laue_computed(key: tuple) -> LaueInfo:
+    """:func:`laue_info` of a spin Laue group given by its key."""
+    arr = np.array(key, dtype=float)
+    return laue_info(arr[:, :9].reshape(-1, 3, 3), arr[:, 9].astype(int))
+
+
+def _kspace_computed(key: tuple) -> KSpace:
+    """:func:`_kspace` computed: the χ projections of ``harmonics`` and the mirrors."""
     arr = np.array(key, dtype=float)
     rots, chi = arr[:, :9].reshape(-1, 3, 3), arr[:, 9].astype(int)
     degree = harmonics.lowest_degree(rots, chi)
@@ -759,6 +780,6 @@ def _msg_fields(
 
 def clear_caches() -> None:
     """Forget the cached group-level results (spin Laue groups, form factors, MSG types) and
-    the BNS symbol table read from disk."""
-    for fn in (_laue, _kspace, _msg_uni_cached, _bns_table):
+    the shipped tables read from disk (BNS symbols, spin Laue groups)."""
+    for fn in (_laue, _kspace, _msg_uni_cached, _bns_table, laue_table._table):
         fn.cache_clear()

@@ -121,6 +121,8 @@ def test_wheel_holds_the_packages_and_their_data(installed: Installed) -> None:
         "altermag/reports/templates/material.html.j2",
         "altermag/store/migrations/versions/0001_initial.py",
         "altermag/data/corpus/corpus.jsonl.gz",
+        "altermag/symmetry/bns_symbols.tsv",
+        "altermag/symmetry/spin_laue_groups.tsv",
     ):
         assert needed in names, needed
     assert not any(n.startswith(("tests/", "benchmarks/", "docs/")) for n in names)
