@@ -23,16 +23,18 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cache
-from itertools import product
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import spglib
 
 __all__ = ["TABLE", "digest", "lookup", "spin_laue_group_keys"]
 
 #: The shipped table.
 TABLE = Path(__file__).with_name("spin_laue_groups.tsv")
+#: spglib's standard hexagonal lattice (a along x, b at 120° in the xy plane), rows a, b, c.
+_HEXAGONAL = np.array([[1.0, 0.0, 0.0], [-0.5, np.sqrt(3) / 2, 0.0], [0.0, 0.0, 1.0]])
 
 
 def digest(key: tuple) -> str:
@@ -47,8 +49,10 @@ def _table() -> str:
     return "\n" + TABLE.read_text(encoding="utf-8")
 
 
+@cache
 def lookup(key: tuple) -> dict[str, Any] | None:
-    """Shipped results of the spin Laue group with this key, or None if the table lacks it.
+    """Shipped results of the spin Laue group with this key, or None if the table lacks it
+    (cached: a classification asks for a group's Laue class and its k-space results apart).
 
     The row holds ``laue`` (Laue class, spin symbol, ASCII spin symbol) and, for a group
     with spin-flipping elements, ``kspace`` (wave degree, form-factor basis, nodal planes as
@@ -63,31 +67,20 @@ def lookup(key: tuple) -> dict[str, Any] | None:
     return row
 
 
-def _point_group(generators: list[np.ndarray]) -> np.ndarray:
-    """Closure of Cartesian generators (entries snapped as a classification snaps them)."""
-    from altermag.symmetry.spin_group import _snap_rotations
-
-    group = [np.eye(3)]
-    frontier = [np.eye(3)]
-    while frontier:
-        new = []
-        for a, g in product(frontier, generators):
-            m = _snap_rotations(a @ g)
-            if not any(np.allclose(m, h, atol=1e-9) for h in group):
-                group.append(m)
-                new.append(m)
-        frontier = new
-    return np.array(group)
-
-
 def _holohedries() -> list[np.ndarray]:
-    """m-3m with its axes along x, y, z, and 6/mmm with its 6-fold along z and a along x."""
-    c3 = np.array([[0.0, 0, 1], [1, 0, 0], [0, 1, 0]])
-    c4z = np.array([[0.0, -1, 0], [1, 0, 0], [0, 0, 1]])
-    c6z = np.array([[0.5, -np.sqrt(3) / 2, 0], [np.sqrt(3) / 2, 0.5, 0], [0, 0, 1]], dtype=float)
-    c2x = np.diag([1.0, -1, -1])
-    inv = -np.eye(3)
-    return [_point_group([c3, c4z, inv]), _point_group([c6z, c2x, inv])]
+    """m-3m with its axes along x, y, z, and 6/mmm with its 6-fold along z and a along x: the
+    point groups of Pm-3m and P6/mmm from spglib's database in their standard frames, made
+    Cartesian and snapped as a classification does."""
+    from altermag.symmetry.spin_group import _cartesian_rotations, _snap_rotations
+
+    groups = []
+    for hall, lattice in ((517, np.eye(3)), (485, _HEXAGONAL)):  # Pm-3m, P6/mmm
+        ops = spglib.get_symmetry_from_database(hall)
+        if ops is None:  # pragma: no cover - both are in every spglib's database
+            raise LookupError(f"spglib has no Hall setting {hall}")
+        rotations = np.unique(ops["rotations"], axis=0)
+        groups.append(_snap_rotations(_cartesian_rotations(lattice, rotations)))
+    return groups
 
 
 def _subgroups(group: np.ndarray) -> list[frozenset[int]]:

@@ -781,5 +781,5 @@ def _msg_fields(
 def clear_caches() -> None:
     """Forget the cached group-level results (spin Laue groups, form factors, MSG types) and
     the shipped tables read from disk (BNS symbols, spin Laue groups)."""
-    for fn in (_laue, _kspace, _msg_uni_cached, _bns_table, laue_table._table):
+    for fn in (_laue, _kspace, _msg_uni_cached, _bns_table, laue_table._table, laue_table.lookup):
         fn.cache_clear()
